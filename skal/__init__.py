@@ -1,0 +1,30 @@
+"""skal: scikit-learn-native active learning for deep (Keras/TensorFlow) classifiers.
+
+``import skal`` stays light: TensorFlow, SciKeras and matplotlib are imported only when a
+Keras model is built or a plot is drawn.
+"""
+
+from importlib import import_module
+
+from skal._learner import ActiveLearningClassifier
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; resolved on first attribute access (PEP 562).
+_LAZY = {
+    "CNNClassifier": "skal.keras",
+    "KerasClassifier": "skal.keras",
+    "LabelJournal": "skal.io",
+}
+
+__all__ = ["ActiveLearningClassifier", "__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'skal' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -1,0 +1,3 @@
+from skal.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""Pool access and chunked scoring with a running top-k.
+
+A pool is anything with ``len``/``shape`` that supports row slicing (numpy arrays,
+``np.memmap``, h5py datasets), or an iterable of 2-D chunks. Scores are computed chunk by
+chunk and only the best ``k`` survive, so memory does not grow with the pool.
+
+The selection order is total -- score descending, then pool index ascending -- which is what
+makes the chunked result identical to scoring the whole pool at once, ties included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from sklearn.utils import check_array
+
+__all__ = ["iter_chunks", "pool_length", "select_top_k", "top_k"]
+
+DEFAULT_POOL_BATCH_SIZE = 16384
+
+
+def pool_length(X_pool) -> int | None:
+    """Number of samples of a sliceable pool, or None for an iterable of chunks."""
+    shape = getattr(X_pool, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0])
+    if isinstance(X_pool, list | tuple) and X_pool and np.ndim(X_pool[0]) <= 1:
+        return len(X_pool)  # a list of samples, not of chunks
+    return None
+
+
+def iter_chunks(X_pool, chunk_size: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(offset, chunk)`` pairs covering the pool in order."""
+    n = pool_length(X_pool)
+    if n is not None:
+        if isinstance(X_pool, list | tuple):
+            X_pool = np.asarray(X_pool)
+        for start in range(0, n, chunk_size):
+            yield start, np.asarray(X_pool[start : start + chunk_size])
+        return
+    offset = 0
+    for chunk in X_pool:
+        chunk = np.asarray(chunk)
+        yield offset, chunk
+        offset += len(chunk)
+
+
+def select_top_k(scores: np.ndarray, indices: np.ndarray, k: int):
+    """The ``k`` best of ``(scores, indices)``: score descending, index ascending on ties.
+
+    Linear time (``np.partition``) plus a sort of the ``k`` winners.
+    """
+    n = len(scores)
+    if n > k:
+        kth = n - k
+        threshold = np.partition(scores, kth)[kth]
+        above = np.flatnonzero(scores > threshold)
+        tied = np.flatnonzero(scores == threshold)
+        tied = tied[np.argsort(indices[tied], kind="stable")[: k - len(above)]]
+        keep = np.concatenate([above, tied])
+        scores, indices = scores[keep], indices[keep]
+    order = np.lexsort((indices, -scores))
+    return indices[order], scores[order]
+
+
+def top_k(
+    score_fn: Callable[[np.ndarray], np.ndarray],
+    X_pool,
+    k: int,
+    *,
+    chunk_size: int = DEFAULT_POOL_BATCH_SIZE,
+    check_chunk: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and scores of the ``k`` highest-scoring samples of a pool, chunk by chunk.
+
+    Parameters
+    ----------
+    score_fn : callable
+        Maps a chunk of samples to one score per sample (higher = picked first).
+    X_pool : array-like or iterable of array-like
+        The pool.
+    k : int
+        Number of samples to return (fewer if the pool is smaller).
+    chunk_size : int
+        Rows scored at once for sliceable pools.
+    check_chunk : callable, optional
+        Validates (and may convert) each chunk before scoring.
+
+    Returns
+    -------
+    indices : ndarray of shape (min(k, n_pool),)
+        Pool indices, best first.
+    scores : ndarray of shape (min(k, n_pool),)
+        Their scores.
+    """
+    best_idx = np.empty(0, dtype=np.intp)
+    best_scores = np.empty(0, dtype=np.float64)
+    n_seen = 0
+    for offset, chunk in iter_chunks(X_pool, chunk_size):
+        if check_chunk is not None:
+            chunk = check_chunk(chunk)
+        if len(chunk) == 0:
+            continue
+        scores = np.asarray(score_fn(chunk), dtype=np.float64).reshape(-1)
+        if len(scores) != len(chunk):
+            raise ValueError(
+                f"The strategy returned {len(scores)} scores for {len(chunk)} samples."
+            )
+        # NaN never wins: it would break the total order.
+        scores = np.where(np.isnan(scores), -np.inf, scores)
+        idx = np.arange(offset, offset + len(chunk), dtype=np.intp)
+        best_idx, best_scores = select_top_k(
+            np.concatenate([best_scores, scores]), np.concatenate([best_idx, idx]), k
+        )
+        n_seen += len(chunk)
+    if n_seen == 0:
+        raise ValueError("X_pool is empty: there is nothing to query.")
+    return best_idx, best_scores
+
+
+def check_pool_chunk(chunk, n_features: int | None) -> np.ndarray:
+    """Validate one chunk of a pool: finite numbers with the fitted number of features."""
+    chunk = check_array(chunk, allow_nd=True, ensure_min_samples=0, input_name="X_pool")
+    if n_features is not None and chunk.shape[1] != n_features:
+        raise ValueError(
+            f"X_pool has {chunk.shape[1]} features, but the learner was fitted with "
+            f"{n_features} features."
+        )
+    return chunk

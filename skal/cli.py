@@ -1,0 +1,143 @@
+"""The ``skal`` command line: ``skal demo``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEMO_STRATEGIES = ("random", "entropy", "margin", "least_confident")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from skal import ActiveLearningClassifier
+    from skal.datasets import load_digits_split
+    from skal.evaluation import campaign_scores
+    from skal.keras import CNNClassifier
+    from skal.metrics import area_under_learning_curve
+
+    start = time.perf_counter()
+    X_train, X_test, y_train, y_test = load_digits_split(random_state=0)
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict] = {}
+    n_runs = len(strategies) * args.seeds
+    run = 0
+    for strategy in strategies:
+        per_seed = []
+        for seed in range(args.seeds):
+            run += 1
+            learner = ActiveLearningClassifier(
+                CNNClassifier(epochs=args.epochs, random_state=seed),
+                query_strategy=strategy,
+                n_queries=args.n_queries,
+                n_instances=args.n_instances,
+                initial_size=args.initial_size,
+                random_state=seed,
+            )
+            t0 = time.perf_counter()
+            n_labeled, scores, _ = campaign_scores(learner, X_train, y_train, X_test, y_test)
+            per_seed.append(scores)
+            if not args.quiet:
+                print(
+                    f"[{run}/{n_runs}] {strategy:<16} seed {seed}: accuracy "
+                    f"{scores[0]:.3f} -> {scores[-1]:.3f} with {n_labeled[-1]} labels "
+                    f"({time.perf_counter() - t0:.1f}s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        scores = np.column_stack(per_seed)
+        results[strategy] = {
+            "n_labeled": n_labeled.tolist(),
+            "scores": scores.tolist(),
+            "mean": scores.mean(axis=1).tolist(),
+            "std": scores.std(axis=1).tolist(),
+            "aulc": float(np.mean(area_under_learning_curve(n_labeled, scores))),
+        }
+
+    print(_table(results))
+    wall = time.perf_counter() - start
+    (out / "demo_results.json").write_text(
+        json.dumps({"dataset": "digits", "seeds": args.seeds, "wall_time_s": wall,
+                    "results": results}, indent=2)
+    )
+    png = out / "learning_curve.png"
+    try:
+        _plot(results, png)
+        print(f"Wrote {out / 'demo_results.json'} and {png} ({wall:.0f}s).")
+    except ImportError:
+        print(f"Wrote {out / 'demo_results.json'} ({wall:.0f}s); pip install matplotlib "
+              "for the plot.")
+    return 0
+
+
+def _table(results: dict[str, dict]) -> str:
+    names = list(results)
+    n_labeled = results[names[0]]["n_labeled"]
+    head = "labels | " + " | ".join(f"{n:>15}" for n in names)
+    lines = ["Test accuracy (mean over seeds) on digits", head, "-" * len(head)]
+    for i, n in enumerate(n_labeled):
+        lines.append(f"{n:>6} | " + " | ".join(f"{results[s]['mean'][i]:>15.3f}" for s in names))
+    lines.append("  AULC | " + " | ".join(f"{results[s]['aulc']:>15.3f}" for s in names))
+    return "\n".join(lines)
+
+
+def _plot(results: dict[str, dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skal.plotting import ActiveLearningCurveDisplay
+
+    display = ActiveLearningCurveDisplay.from_results(
+        {k: (np.asarray(v["n_labeled"]), np.asarray(v["scores"])) for k, v in results.items()},
+        score_name="Test accuracy",
+    )
+    display.ax_.set_title("Active learning on digits (CNN)")
+    display.figure_.savefig(path, dpi=120, bbox_inches="tight")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skal", description="Active learning for deep classifiers, scikit-learn style."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser(
+        "demo",
+        help="simulated campaigns on the bundled digits data",
+        description=(
+            "Run simulated active-learning campaigns with a small CNN on scikit-learn's "
+            "digits (70/30 split), for several strategies and seeds; print a table of test "
+            "accuracy against the number of labels, and write demo_results.json and "
+            "learning_curve.png to --output."
+        ),
+    )
+    demo.add_argument("--strategies", default=",".join(DEMO_STRATEGIES),
+                      help="comma-separated strategy names (default: %(default)s)")
+    demo.add_argument("--seeds", type=int, default=2, help="seeds per strategy (default: 2)")
+    demo.add_argument("--initial-size", type=int, default=20,
+                      help="initial labels (default: 20)")
+    demo.add_argument("--n-instances", type=int, default=20,
+                      help="labels queried per round (default: 20)")
+    demo.add_argument("--n-queries", type=int, default=6, help="rounds (default: 6)")
+    demo.add_argument("--epochs", type=int, default=20,
+                      help="CNN training epochs per fit (default: 20)")
+    demo.add_argument("--output", default="skal-demo-output",
+                      help="output folder (default: %(default)s)")
+    demo.add_argument("--quiet", action="store_true", help="no per-campaign progress lines")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``skal`` command."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""CNNClassifier and KerasClassifier: the SciKeras fixes, on real Keras models."""
+
+import pickle
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils import get_tags
+
+from skal import CNNClassifier, KerasClassifier
+from skal.keras import infer_input_shape
+
+
+def _mlp(meta):
+    model = keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(16, activation="relu", name="hidden"),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+        ]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def test_tags_say_classifier(make_cnn):
+    for est in (make_cnn(), KerasClassifier(_mlp)):
+        assert is_classifier(est)
+        tags = get_tags(est)
+        assert tags.estimator_type == "classifier"
+        assert tags.classifier_tags is not None
+        assert isinstance(check_cv(3, np.array([0, 1] * 10), classifier=is_classifier(est)),
+                          StratifiedKFold)
+
+
+def test_cross_val_score_with_classifier_scorers(make_cnn, digits_xy):
+    X, y = digits_xy
+    X, y = X[:450], y[:450]
+    for scoring in ("accuracy", "roc_auc_ovr", "neg_log_loss"):
+        scores = cross_val_score(make_cnn(epochs=2), X, y, cv=3, scoring=scoring)
+        assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    acc = cross_val_score(make_cnn(epochs=20, batch_size=32), X, y, cv=3)
+    assert acc.mean() > 0.5
+
+
+def test_same_random_state_same_predictions(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    p1 = make_cnn().fit(X_tr[:300], y_tr[:300]).predict_proba(X_te)
+    p2 = make_cnn().fit(X_tr[:300], y_tr[:300]).predict_proba(X_te)
+    np.testing.assert_array_equal(p1, p2)
+    p3 = make_cnn(random_state=1).fit(X_tr[:300], y_tr[:300]).predict_proba(X_te)
+    assert not np.array_equal(p1, p3)
+
+
+def test_clone_params_pickle(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    cnn = make_cnn(dense_units=12)
+    params = cnn.get_params()
+    assert params["dense_units"] == 12 and params["predict_batch_size"] == 1024
+    cnn2 = clone(cnn).set_params(dense_units=20)
+    assert cnn2.dense_units == 20 and cnn.dense_units == 12
+    cnn.fit(X_tr[:200], y_tr[:200])
+    p = cnn.predict_proba(X_te)
+    restored = pickle.loads(pickle.dumps(cnn))
+    np.testing.assert_array_equal(restored.predict_proba(X_te), p)
+    np.testing.assert_array_equal(restored.classes_, cnn.classes_)
+
+
+def test_flat_and_shaped_inputs_agree(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    cnn = make_cnn().fit(X_tr[:200].reshape(-1, 8, 8, 1), y_tr[:200])
+    assert cnn.n_features_in_ == 64
+    np.testing.assert_array_equal(
+        cnn.predict_proba(X_te), cnn.predict_proba(X_te.reshape(-1, 8, 8, 1))
+    )
+    flat = make_cnn().fit(X_tr[:200], y_tr[:200])
+    np.testing.assert_array_equal(flat.predict_proba(X_te), cnn.predict_proba(X_te))
+
+
+def test_conv1d_for_signals():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 40)).astype(np.float32)
+    y = (X[:, :20].mean(axis=1) > 0).astype(int)
+    cnn = CNNClassifier(filters=(4,), dense_units=8, epochs=2, random_state=0).fit(X, y)
+    assert any(isinstance(layer, keras.layers.Conv1D) for layer in cnn.model_.layers)
+    assert cnn.predict_proba(X).shape == (120, 2)
+
+
+def test_input_shape_inference_and_errors(make_cnn, digits):
+    assert infer_input_shape(64, None) == (8, 8, 1)
+    assert infer_input_shape(40, None) == (40, 1)
+    assert infer_input_shape(64, (4, 16, 1)) == (4, 16, 1)
+    X_tr, _, y_tr, _ = digits
+    with pytest.raises(ValueError, match="input_shape"):
+        make_cnn(input_shape=(7, 7, 1)).fit(X_tr[:50], y_tr[:50])
+
+
+def test_predict_batch_size_is_used_and_checked(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    cnn = make_cnn().fit(X_tr[:200], y_tr[:200])
+    seen = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(len(logs["outputs"]))
+
+    cnn.model_.predict(X_te[:5], verbose=0)  # warm-up so the spy sees our call only
+    original = cnn.model_.predict
+
+    def spy_predict(*args, **kwargs):
+        kwargs.setdefault("callbacks", [])
+        kwargs["callbacks"] = list(kwargs["callbacks"] or []) + [Spy()]
+        return original(*args, **kwargs)
+
+    cnn.model_.predict = spy_predict
+    cnn.predict_proba(X_te)
+    assert seen and max(seen) == len(X_te)  # 540 < 1024: one batch, not 17 of 32
+    cnn.set_params(predict_batch_size=0)
+    with pytest.raises(ValueError, match="predict_batch_size"):
+        cnn.predict_proba(X_te)
+
+
+def test_warm_start_keeps_classes(make_cnn, digits):
+    X_tr, _, y_tr, _ = digits
+    cnn = make_cnn(warm_start=True).fit(X_tr[:200], y_tr[:200])
+    w0 = [w.copy() for w in cnn.model_.get_weights()]
+    model = cnn.model_
+    cnn.fit(X_tr[200:400], y_tr[200:400])
+    assert cnn.model_ is model  # continued, not rebuilt
+    assert not all(np.array_equal(a, b) for a, b in zip(w0, cnn.model_.get_weights()))
+    np.testing.assert_array_equal(cnn.classes_, np.arange(10))
+
+
+def test_embed_and_user_model(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    cnn = make_cnn(dense_units=16).fit(X_tr[:200], y_tr[:200])
+    emb, proba = cnn.embed(X_te, return_proba=True)
+    assert emb.shape == (len(X_te), 16)
+    np.testing.assert_allclose(proba, cnn.predict_proba(X_te), atol=1e-6)
+    user = KerasClassifier(_mlp, epochs=2, random_state=0, verbose=0).fit(X_tr, y_tr)
+    assert user.embed(X_te).shape == (len(X_te), 16)
+    named = KerasClassifier(_mlp, embedding_layer="nope", epochs=1, verbose=0).fit(X_tr, y_tr)
+    with pytest.raises(ValueError, match="embedding_layer"):
+        named.embed(X_te)
+
+
+def test_pipeline_with_scaler(make_cnn, digits):
+    X_tr, X_te, y_tr, y_te = digits
+    pipe = make_pipeline(MinMaxScaler(), make_cnn(epochs=10, batch_size=32)).fit(X_tr * 16, y_tr)
+    assert pipe.score(X_te * 16, y_te) > 0.5
+
+
+def test_seeded_fit_does_not_leave_op_determinism_on(make_cnn, digits):
+    from tensorflow.python.framework import config
+
+    X_tr, _, y_tr, _ = digits
+    make_cnn().fit(X_tr[:100], y_tr[:100])
+    assert not config.is_op_determinism_enabled()
+    # an unseeded fit with dropout and shuffling works after a seeded one
+    make_cnn(random_state=None, epochs=1).fit(X_tr[:100], y_tr[:100])

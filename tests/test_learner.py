@@ -1,0 +1,283 @@
+"""ActiveLearningClassifier on real models: LogisticRegression for speed, the CNN where it
+matters (Keras-specific behaviour, Pipelines, GridSearchCV)."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.svm import SVC
+
+from skal import ActiveLearningClassifier
+from skal.strategies import UncertaintySampling, entropy, margin
+
+
+def logreg():
+    return LogisticRegression(max_iter=300)
+
+
+def test_fit_without_queries_ignores_unlabelled(digits_xy):
+    X, y = digits_xy
+    y_partial = y.copy()
+    y_partial[200:] = -1
+    learner = ActiveLearningClassifier(logreg()).fit(X, y_partial)
+    ref = logreg().fit(X[:200], y[:200])
+    np.testing.assert_allclose(learner.predict_proba(X), ref.predict_proba(X))
+    assert learner.n_labeled_ == 200
+    np.testing.assert_array_equal(learner.labeled_indices_, np.arange(200))
+    assert (learner.labeled_round_[200:] == -1).all() and (learner.labeled_round_[:200] == 0).all()
+
+
+def test_campaign_records_and_trains_on_exactly_revealed_labels(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(
+        logreg(), n_queries=4, n_instances=7, initial_size=20, random_state=0
+    ).fit(X, y)
+    assert learner.n_labeled_ == 20 + 4 * 7
+    assert len(learner.queried_indices_) == 4
+    assert all(len(q) == 7 for q in learner.queried_indices_)
+    idx = learner.labeled_indices_
+    assert len(np.unique(idx)) == len(idx)
+    np.testing.assert_array_equal(idx[20:], np.concatenate(learner.queried_indices_))
+    # the initial set is stratified: every class of digits is present
+    assert set(y[idx[:20]]) == set(range(10))
+    ref = logreg().fit(X[idx], y[idx])
+    np.testing.assert_allclose(learner.predict_proba(X), ref.predict_proba(X))
+    np.testing.assert_array_equal(learner.X_labeled_, X[idx])
+    assert [h["round"] for h in learner.history_] == [0, 1, 2, 3, 4]
+    assert (learner.labeled_round_[idx[20:27]] == 1).all()
+
+
+def test_initial_size_fraction(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(logreg(), n_queries=1, initial_size=0.05, random_state=0)
+    learner.fit(X, y)
+    assert learner.history_[0]["n_labeled"] == int(np.ceil(0.05 * len(X)))
+
+
+def test_queries_follow_the_strategy(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(logreg(), query_strategy="margin").fit(X[:100], y[:100])
+    pool = X[100:]
+    idx, scores = learner.query(pool, 15, return_scores=True)
+    expected = margin(learner.predict_proba(pool))
+    assert len(np.unique(idx)) == 15
+    np.testing.assert_allclose(scores, expected[idx])
+    assert np.all(np.diff(scores) <= 0)  # most informative first
+    assert scores[-1] >= np.sort(expected)[-15]
+    obj = ActiveLearningClassifier(logreg(), query_strategy=UncertaintySampling("margin"))
+    np.testing.assert_array_equal(obj.fit(X[:100], y[:100]).query(pool, 15), idx)
+
+
+def test_query_returns_whole_small_pool(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(logreg()).fit(X[:100], y[:100])
+    idx = learner.query(X[100:104], 10)
+    assert sorted(idx) == [0, 1, 2, 3]
+
+
+def test_callable_strategy(digits_xy):
+    X, y = digits_xy
+
+    def first_ones(estimator, X_pool, n_instances, random_state):
+        return np.arange(n_instances)
+
+    learner = ActiveLearningClassifier(logreg(), query_strategy=first_ones).fit(X[:100], y[:100])
+    np.testing.assert_array_equal(learner.query(X[100:], 3), [0, 1, 2])
+
+    def bad(estimator, X_pool, n_instances, random_state):
+        return np.array([0, 0, 1])
+
+    learner.set_params(query_strategy=bad)
+    with pytest.raises(ValueError, match="distinct"):
+        learner.query(X[100:], 3)
+
+
+def test_same_random_state_same_queries(digits_xy):
+    X, y = digits_xy
+    for strategy in ("random", "entropy"):
+        runs = [
+            ActiveLearningClassifier(
+                logreg(), query_strategy=strategy, n_queries=3, initial_size=15, random_state=7
+            ).fit(X, y).labeled_indices_
+            for _ in range(2)
+        ]
+        np.testing.assert_array_equal(*runs)
+    other = ActiveLearningClassifier(
+        logreg(), query_strategy="random", n_queries=3, initial_size=15, random_state=8
+    ).fit(X, y)
+    assert not np.array_equal(other.labeled_indices_, runs[0])
+
+
+def test_teach_grows_labelled_set_and_learns_new_class(digits_xy):
+    X, y = digits_xy
+    mask = y < 5
+    learner = ActiveLearningClassifier(logreg()).fit(X[mask][:100], y[mask][:100])
+    np.testing.assert_array_equal(learner.classes_, np.arange(5))
+    new = np.flatnonzero(~mask)[:50]
+    learner.teach(X[new], y[new])
+    assert learner.n_labeled_ == 150
+    np.testing.assert_array_equal(learner.classes_, np.arange(10))
+    assert learner.predict_proba(X[:3]).shape == (3, 10)
+    np.testing.assert_array_equal(learner.y_labeled_[:100], y[mask][:100])
+    assert learner.history_[-1]["n_labeled"] == 150
+
+
+def test_failed_teach_leaves_learner_untouched(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(logreg()).fit(X[:100], y[:100])
+    before = (learner.X_labeled_.copy(), learner.y_labeled_.copy(), learner.predict_proba(X))
+    bad_calls = [
+        (X[:3], y[:2], "samples"),
+        (X[:3], np.array([1, -1, 2]), "-1"),
+        (X[:3, :10], y[:3], "features"),
+        (np.where(np.eye(3, 64) > 0, np.nan, X[:3]), y[:3], "NaN"),
+    ]
+    for Xb, yb, match in bad_calls:
+        with pytest.raises(ValueError, match=match):
+            learner.teach(Xb, yb)
+        np.testing.assert_array_equal(learner.X_labeled_, before[0])
+        np.testing.assert_array_equal(learner.y_labeled_, before[1])
+        np.testing.assert_array_equal(learner.predict_proba(X), before[2])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"query_strategy": "nope"}, "query_strategy"),
+        ({"query_strategy": 3}, "query_strategy"),
+        ({"n_instances": 0}, "n_instances"),
+        ({"n_queries": -1}, "n_queries"),
+        ({"initial_size": 0}, "initial_size"),
+        ({"initial_size": 5000, "n_queries": 1}, "initial_size"),
+        ({"pool_batch_size": 0}, "pool_batch_size"),
+        ({"estimator": "svm"}, "estimator"),
+    ],
+)
+def test_bad_parameters_name_themselves(digits_xy, params, match):
+    X, y = digits_xy
+    with pytest.raises((ValueError, TypeError), match=match):
+        ActiveLearningClassifier(logreg(), **params).fit(X, y)
+
+
+def test_bad_inputs(digits_xy):
+    X, y = digits_xy
+    with pytest.raises(NotFittedError):
+        ActiveLearningClassifier(logreg()).query(X)
+    learner = ActiveLearningClassifier(logreg()).fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match="features"):
+        learner.query(X[:, :10])
+    with pytest.raises(ValueError, match="empty"):
+        learner.query(X[:0])
+    X_nan = X[100:].copy()
+    X_nan[3, 3] = np.inf
+    with pytest.raises(ValueError, match="infinity|X_pool"):
+        learner.query(X_nan)
+    with pytest.raises(ValueError, match="n_instances"):
+        learner.query(X, 0)
+    with pytest.raises(ValueError, match="NaN"):
+        ActiveLearningClassifier(logreg()).fit(np.where(X > 0.5, np.nan, X), y)
+    with pytest.raises(ValueError, match="one class"):
+        ActiveLearningClassifier(logreg()).fit(X[y == 1], y[y == 1])
+    y_partial = y.copy()
+    y_partial[5] = -1
+    with pytest.raises(ValueError, match="-1"):
+        ActiveLearningClassifier(logreg(), n_queries=2).fit(X, y_partial)
+    no_proba = ActiveLearningClassifier(SVC()).fit(X[:100], y[:100])
+    with pytest.raises(TypeError, match="predict_proba"):
+        no_proba.query(X[100:])
+    assert len(no_proba.set_params(query_strategy="random").query(X[100:], 4)) == 4
+
+
+def test_pool_as_iterable_of_chunks(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(logreg(), pool_batch_size=50).fit(X[:100], y[:100])
+    full = learner.query(X[100:], 20)
+    chunks = (X[i : i + 77] for i in range(100, len(X), 77))
+    np.testing.assert_array_equal(learner.query(chunks, 20), full)
+
+
+def test_clone_and_pickle(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(logreg(), query_strategy="margin", n_queries=2,
+                                       random_state=0)
+    cloned = clone(learner)
+    assert cloned.get_params()["query_strategy"] == "margin"
+    learner.fit(X, y)
+    restored = pickle.loads(pickle.dumps(learner))
+    np.testing.assert_array_equal(restored.query(X), learner.query(X))
+
+
+def test_learner_last_step_of_pipeline(digits_xy):
+    X, y = digits_xy
+    pipe = make_pipeline(
+        MinMaxScaler(), ActiveLearningClassifier(logreg(), n_queries=3, initial_size=30)
+    )
+    pipe.set_params(activelearningclassifier__random_state=0)
+    pipe.fit(X * 16, y)
+    assert pipe[-1].n_labeled_ == 60
+    assert pipe.score(X * 16, y) > 0.7
+
+
+def test_cross_val_score_is_stratified_for_the_learner(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(logreg(), n_queries=2, initial_size=30, random_state=0)
+    scores = cross_val_score(learner, X, y, cv=3)
+    manual = [
+        clone(learner).fit(X[tr], y[tr]).score(X[te], y[te])
+        for tr, te in StratifiedKFold(3).split(X, y)
+    ]
+    np.testing.assert_allclose(scores, manual)
+
+
+# ---------------------------------------------------------------- with the Keras CNN
+def test_cnn_campaign_warm_start_and_teach(make_cnn, digits):
+    X_tr, X_te, y_tr, y_te = digits
+    learner = ActiveLearningClassifier(
+        make_cnn(), n_queries=2, n_instances=10, initial_size=20, warm_start=True, random_state=0
+    ).fit(X_tr, y_tr)
+    model = learner.estimator_.model_
+    idx = learner.query(X_te, 5)
+    np.testing.assert_array_equal(idx, learner.query(X_te, 5))  # query is a pure function
+    learner.teach(X_te[idx], y_te[idx])
+    assert learner.estimator_.model_ is model  # fine-tuned, not rebuilt
+    assert learner.n_labeled_ == 45
+    assert learner.predict_proba(X_te).shape == (len(X_te), len(learner.classes_))
+
+
+def test_cnn_around_pipeline_and_nested_params(make_cnn, digits):
+    X_tr, X_te, y_tr, y_te = digits
+    learner = ActiveLearningClassifier(
+        make_pipeline(MinMaxScaler(), make_cnn()), n_queries=1, initial_size=30, random_state=0
+    )
+    learner.set_params(estimator__cnnclassifier__epochs=2)
+    assert learner.get_params()["estimator__cnnclassifier__epochs"] == 2
+    learner.fit(X_tr * 16, y_tr)
+    assert learner.estimator_[-1].epochs == 2
+    idx, scores = learner.query(X_te * 16, 5, return_scores=True)
+    expected = entropy(learner.predict_proba(X_te * 16))
+    np.testing.assert_allclose(scores, expected[idx], rtol=1e-5)
+
+
+def test_grid_search_over_query_strategy_with_cnn(make_cnn, digits):
+    X_tr, _, y_tr, _ = digits
+    X, y = X_tr[:450], y_tr[:450]
+    learner = ActiveLearningClassifier(
+        make_cnn(epochs=2), n_queries=1, n_instances=20, initial_size=40, random_state=0
+    )
+    grid = {"query_strategy": ["random", "entropy", "margin", "least_confident"]}
+    search = GridSearchCV(learner, grid, cv=3).fit(X, y)
+    assert search.best_params_["query_strategy"] in grid["query_strategy"]
+    assert len(search.cv_results_["mean_test_score"]) == 4
+    assert search.best_estimator_.n_labeled_ == 60
+    # each candidate's score is exactly what fitting that learner on the fold gives
+    tr, te = next(StratifiedKFold(3).split(X, y))
+    margin_learner = clone(learner).set_params(query_strategy="margin").fit(X[tr], y[tr])
+    assert search.cv_results_["split0_test_score"][2] == pytest.approx(
+        margin_learner.score(X[te], y[te])
+    )
