@@ -7,8 +7,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils import indexable
-from sklearn.utils.validation import _safe_indexing
+from sklearn.utils import _safe_indexing, indexable
 
 __all__ = ["active_learning_curve", "campaign_scores"]
 

@@ -102,27 +102,31 @@ def test_input_shape_inference_and_errors(make_cnn, digits):
 
 def test_predict_batch_size_is_used_and_checked(make_cnn, digits):
     X_tr, X_te, y_tr, _ = digits
-    cnn = make_cnn().fit(X_tr[:200], y_tr[:200])
-    seen = []
+    cnn = make_cnn(predict_batch_size=200).fit(X_tr[:200], y_tr[:200])
+    expected = cnn.model_.predict(X_te, batch_size=200, verbose=0)
+    calls = []
+    fn = cnn._get_forward_fn()
 
-    class Spy(keras.callbacks.Callback):
-        def on_predict_batch_end(self, batch, logs=None):
-            seen.append(len(logs["outputs"]))
+    def spy(x):
+        calls.append(len(x))
+        return fn(x)
 
-    cnn.model_.predict(X_te[:5], verbose=0)  # warm-up so the spy sees our call only
-    original = cnn.model_.predict
-
-    def spy_predict(*args, **kwargs):
-        kwargs.setdefault("callbacks", [])
-        kwargs["callbacks"] = list(kwargs["callbacks"] or []) + [Spy()]
-        return original(*args, **kwargs)
-
-    cnn.model_.predict = spy_predict
-    cnn.predict_proba(X_te)
-    assert seen and max(seen) == len(X_te)  # 540 < 1024: one batch, not 17 of 32
+    cnn._forward_fn = (cnn.model_, spy)
+    np.testing.assert_allclose(cnn.predict_proba(X_te), expected, rtol=1e-5, atol=1e-6)
+    assert calls == [200, 200, 140]  # 540 samples in batches of 200, not 17 of 32
+    assert cnn._get_forward_fn() is spy  # cached: no new trace per call
     cnn.set_params(predict_batch_size=0)
     with pytest.raises(ValueError, match="predict_batch_size"):
         cnn.predict_proba(X_te)
+
+
+def test_forward_fn_is_traced_once_across_calls(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    cnn = make_cnn(predict_batch_size=100).fit(X_tr[:200], y_tr[:200])
+    for n in (5, 50, 333, 540):
+        cnn.predict_proba(X_te[:n])
+    fn = cnn._get_forward_fn()
+    assert fn.experimental_get_tracing_count() == 1
 
 
 def test_warm_start_keeps_classes(make_cnn, digits):
