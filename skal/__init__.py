@@ -6,18 +6,18 @@ Keras model is built or a plot is drawn.
 
 from importlib import import_module
 
-from skal._learner import ActiveLearningClassifier
-
 __version__ = "0.1.0"
 
-# name -> module that defines it; resolved on first attribute access (PEP 562).
+# name -> module that defines it; resolved on first attribute access (PEP 562), so that
+# `import skal` costs neither TensorFlow (~3 s) nor scikit-learn (~0.8 s, with scipy).
 _LAZY = {
+    "ActiveLearningClassifier": "skal._learner",
     "CNNClassifier": "skal.keras",
     "KerasClassifier": "skal.keras",
     "LabelJournal": "skal.io",
 }
 
-__all__ = ["ActiveLearningClassifier", "__version__", *_LAZY]
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name):

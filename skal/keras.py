@@ -68,6 +68,9 @@ class KerasClassifier(_SciKerasClassifier):
     embedding_layer : str or None, default=None
         Name of the layer whose output :meth:`embed` returns. ``None`` means the input of the
         last layer (the penultimate representation).
+    finetune_epochs : int or None, default=None
+        Epochs of a warm-started ``fit`` (``warm_start=True`` and a model already built):
+        fine-tuning needs fewer epochs than training from scratch. ``None`` means ``epochs``.
     **kwargs
         Every other SciKeras parameter (``loss``, ``optimizer``, ``epochs``, ``batch_size``,
         ``random_state``, ``verbose``, ``warm_start``, routed ``fit__``/``model__`` ...).
@@ -86,11 +89,13 @@ class KerasClassifier(_SciKerasClassifier):
         *,
         predict_batch_size: int = 1024,
         embedding_layer: str | None = None,
+        finetune_epochs: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(model=model, **kwargs)
         self.predict_batch_size = predict_batch_size
         self.embedding_layer = embedding_layer
+        self.finetune_epochs = finetune_epochs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -101,6 +106,11 @@ class KerasClassifier(_SciKerasClassifier):
 
     def fit(self, X, y, sample_weight=None, **kwargs) -> KerasClassifier:
         """Fit the Keras model; see :meth:`scikeras.wrappers.KerasClassifier.fit`."""
+        if self.warm_start and self.initialized_ and self.finetune_epochs is not None:
+            fe = self.finetune_epochs
+            if isinstance(fe, bool) or not isinstance(fe, int | np.integer) or fe < 1:
+                raise ValueError(f"finetune_epochs must be a positive int or None, got {fe!r}.")
+            kwargs.setdefault("epochs", int(fe))
         with _restore_op_determinism():
             super().fit(X, y, sample_weight=sample_weight, **kwargs)
         if self.classes_ is None:  # SciKeras forgets classes_ on a warm-started fit
@@ -320,6 +330,11 @@ class CNNClassifier(KerasClassifier):
         same data give identical predictions.
     verbose : int, default=0
         Keras verbosity.
+    embedding_layer : str, default="embedding"
+        Layer whose output :meth:`embed` returns.
+    finetune_epochs : int or None, default=5
+        Epochs of a warm-started fit (``warm_start=True``), e.g. when an active learner
+        with ``warm_start=True`` refits after ``teach``. ``None`` means ``epochs``.
     **kwargs
         SciKeras pass-through parameters (``warm_start``, ``callbacks``, ``fit__*`` ...).
     """
@@ -339,11 +354,13 @@ class CNNClassifier(KerasClassifier):
         random_state: int | None = None,
         verbose: int = 0,
         embedding_layer: str | None = "embedding",
+        finetune_epochs: int | None = 5,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             predict_batch_size=predict_batch_size,
             embedding_layer=embedding_layer,
+            finetune_epochs=finetune_epochs,
             epochs=epochs,
             batch_size=batch_size,
             random_state=random_state,

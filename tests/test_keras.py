@@ -140,6 +140,20 @@ def test_warm_start_keeps_classes(make_cnn, digits):
     np.testing.assert_array_equal(cnn.classes_, np.arange(10))
 
 
+def test_finetune_epochs(make_cnn, digits):
+    X_tr, _, y_tr, _ = digits
+    cnn = make_cnn(epochs=4, finetune_epochs=2, warm_start=True).fit(X_tr[:100], y_tr[:100])
+    assert len(cnn.history_["loss"]) == 4  # first fit: from scratch, all epochs
+    cnn.fit(X_tr[:150], y_tr[:150])
+    assert len(cnn.history_["loss"]) == 2  # warm fit: fine-tuning epochs only
+    cold = make_cnn(epochs=4, finetune_epochs=2).fit(X_tr[:100], y_tr[:100])
+    cold.fit(X_tr[:150], y_tr[:150])
+    assert len(cold.history_["loss"]) == 4  # without warm_start it is ignored
+    cnn.set_params(finetune_epochs=0)
+    with pytest.raises(ValueError, match="finetune_epochs"):
+        cnn.fit(X_tr[:150], y_tr[:150])
+
+
 def test_embed_and_user_model(make_cnn, digits):
     X_tr, X_te, y_tr, _ = digits
     cnn = make_cnn(dense_units=16).fit(X_tr[:200], y_tr[:200])
