@@ -1,0 +1,283 @@
+"""Label efficiency: how many labels does each strategy need, against random and the peers?
+
+Protocol (paired seeds): for each seed, every strategy and every peer starts from the same
+initial labelled set and the same model initialisation (``CNNClassifier(random_state=seed)``),
+and is scored on one fixed held-out test set after every round.
+
+* digits (8x8, 2-D CNN): 20 initial labels, +10 per round, budget 300, 10 seeds.
+* MNIST-1D (generated offline, 4000 train / 1000 test, 1-D CNN): 100 initial, +100 per
+  round, budget 2000, 5 seeds.
+
+Peers, same CNN, same seeds, same initial sets: modAL's ``ActiveLearner`` (entropy, margin,
+uncertainty sampling) and scikit-activeml's ``UncertaintySampling`` (entropy). modAL 0.4.2.1
+calls ``check_X_y(force_all_finite=...)``, which scikit-learn >= 1.8 removed; a shim below
+renames the argument to ``ensure_all_finite`` (nothing else is changed).
+
+Run ``python benchmarks/label_efficiency.py`` (full) or ``--quick`` (2 seeds, short budgets).
+Writes ``benchmarks/results/label_efficiency[_quick].json`` and ``.png`` and prints tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+HERE = Path(__file__).resolve().parent
+
+DATASETS = {
+    "digits": {"initial": 20, "step": 10, "budget": 300, "seeds": 10, "targets": [0.90, 0.95]},
+    "mnist1d": {"initial": 100, "step": 100, "budget": 2000, "seeds": 5, "targets": None},
+}
+QUICK = {
+    "digits": {"initial": 20, "step": 20, "budget": 140, "seeds": 2, "targets": [0.90, 0.95]},
+    "mnist1d": {"initial": 100, "step": 200, "budget": 700, "seeds": 2, "targets": None},
+}
+PEERS = ["modal_entropy", "modal_margin", "modal_uncertainty", "skactiveml_entropy"]
+
+
+def load(name: str):
+    from skal.datasets import load_digits_split, make_mnist1d
+
+    if name == "digits":
+        return load_digits_split(test_size=0.3, random_state=0)
+    return make_mnist1d(n_train=4000, n_test=1000, seed=42)
+
+
+def make_cnn(name: str, seed: int, epochs: int):
+    from skal import CNNClassifier
+
+    return CNNClassifier(epochs=epochs, random_state=seed)
+
+
+# ------------------------------------------------------------------ skal
+def run_skal(strategy, data, cfg, seed, epochs):
+    from skal import ActiveLearningClassifier
+    from skal.evaluation import campaign_scores
+
+    X_tr, X_te, y_tr, y_te = data
+    n_queries = (cfg["budget"] - cfg["initial"]) // cfg["step"]
+    learner = ActiveLearningClassifier(
+        make_cnn(cfg["name"], seed, epochs),
+        query_strategy=strategy,
+        initial_size=cfg["initial"],
+        n_instances=cfg["step"],
+        n_queries=n_queries,
+        random_state=seed,
+    )
+    t0 = time.perf_counter()
+    n_labeled, scores, fitted = campaign_scores(learner, X_tr, y_tr, X_te, y_te)
+    wall = time.perf_counter() - t0
+    initial = fitted.labeled_indices_[: cfg["initial"]]
+    return n_labeled, scores, wall / max(1, n_queries), initial
+
+
+# ------------------------------------------------------------------ peers
+def _shim_modal() -> None:
+    """modAL 0.4.2.1 passes force_all_finite, removed from scikit-learn 1.8."""
+    import modAL.models.learners as learners
+    from sklearn.utils import check_X_y
+
+    def check_X_y_compat(*args, force_all_finite=True, **kwargs):
+        return check_X_y(*args, ensure_all_finite=force_all_finite, **kwargs)
+
+    learners.check_X_y = check_X_y_compat
+
+
+def run_peer(peer, data, cfg, seed, epochs, initial):
+    X_tr, X_te, y_tr, y_te = data
+    n_queries = (cfg["budget"] - cfg["initial"]) // cfg["step"]
+    cnn = make_cnn(cfg["name"], seed, epochs)
+    labeled = np.zeros(len(X_tr), dtype=bool)
+    labeled[initial] = True
+    n_labeled, scores = [], []
+    t0 = time.perf_counter()
+    if peer.startswith("modal"):
+        from modAL.models import ActiveLearner
+        from modAL.uncertainty import entropy_sampling, margin_sampling, uncertainty_sampling
+
+        _shim_modal()
+        strategy = {"modal_entropy": entropy_sampling, "modal_margin": margin_sampling,
+                    "modal_uncertainty": uncertainty_sampling}[peer]
+        learner = ActiveLearner(cnn, query_strategy=strategy,
+                                X_training=X_tr[initial], y_training=y_tr[initial])
+        model = learner
+    else:
+        from skactiveml.classifier import SklearnClassifier
+        from skactiveml.pool import UncertaintySampling
+
+        qs = UncertaintySampling(method="entropy", random_state=seed)
+        model = SklearnClassifier(cnn, classes=np.unique(y_tr), random_state=seed)
+        y_obs = np.full(len(y_tr), np.nan)
+        y_obs[initial] = y_tr[initial]
+        model.fit(X_tr, y_obs)
+    n_labeled.append(labeled.sum())
+    scores.append(float((model.predict(X_te) == y_te).mean()))
+    for _ in range(n_queries):
+        pool = np.flatnonzero(~labeled)
+        if peer.startswith("modal"):
+            pos, _ = learner.query(X_tr[pool], n_instances=cfg["step"])
+            picked = pool[np.asarray(pos)]
+            learner.teach(X_tr[picked], y_tr[picked])
+        else:
+            picked = np.asarray(qs.query(X_tr, y_obs, model, fit_clf=False,
+                                         batch_size=cfg["step"], candidates=pool))
+            y_obs[picked] = y_tr[picked]
+            model.fit(X_tr, y_obs)
+        labeled[picked] = True
+        n_labeled.append(labeled.sum())
+        scores.append(float((model.predict(X_te) == y_te).mean()))
+    wall = time.perf_counter() - t0
+    return np.asarray(n_labeled), np.asarray(scores), wall / max(1, n_queries)
+
+
+# ------------------------------------------------------------------ analysis
+def summarise(curves: dict, cfg: dict) -> dict:
+    from scipy.stats import wilcoxon
+
+    from skal.metrics import area_under_learning_curve, labels_to_reach
+
+    n_labeled = curves["random"]["n_labeled"]
+    targets = cfg["targets"]
+    if targets is None:  # MNIST-1D: random's mean accuracy at the full budget
+        targets = [float(np.mean(curves["random"]["scores"][-1]))]
+    censor = cfg["budget"] + cfg["step"]  # "never reached" counts as one round past budget
+    out = {"targets": targets, "censored_at": censor, "strategies": {}}
+    for name, c in curves.items():
+        s = np.asarray(c["scores"])  # (n_rounds + 1, n_seeds)
+        entry = {"aulc": area_under_learning_curve(c["n_labeled"], s).tolist(),
+                 "round_seconds": float(np.mean(c["round_seconds"]))}
+        for t in targets:
+            reach = np.asarray(labels_to_reach(c["n_labeled"], s, t), dtype=float)
+            entry[f"labels_to_{t:.3f}"] = reach.tolist()
+        out["strategies"][name] = entry
+    rand = out["strategies"]["random"]
+    for _name, e in out["strategies"].items():
+        for t in targets:
+            key = f"labels_to_{t:.3f}"
+            mine = np.minimum(np.asarray(e[key]), censor)
+            base = np.minimum(np.asarray(rand[key]), censor)
+            e[f"ratio_{t:.3f}"] = float(mine.mean() / base.mean())
+            diff = mine - base
+            e[f"p_{t:.3f}"] = (float(wilcoxon(mine, base, alternative="less").pvalue)
+                               if np.any(diff != 0) else 1.0)
+        a, b = np.asarray(e["aulc"]), np.asarray(rand["aulc"])
+        e["p_aulc"] = (float(wilcoxon(a, b, alternative="greater").pvalue)
+                       if np.any(a != b) else 1.0)
+    out["n_labeled"] = np.asarray(n_labeled).tolist()
+    return out
+
+
+def print_table(dataset: str, summary: dict) -> None:
+    targets = summary["targets"]
+    head = f"{'strategy':<20}" + "".join(
+        f" | labels@{t:.3f} | ratio | p" for t in targets
+    ) + " |  AULC  | p(AULC) | s/round"
+    print(f"\n{dataset}: labels to reach target accuracy (mean over seeds; never reached "
+          f"counts as {summary['censored_at']}), ratio vs random, one-sided Wilcoxon vs random")
+    print(head)
+    print("-" * len(head))
+    for name, e in summary["strategies"].items():
+        cells = ""
+        for t in targets:
+            v = np.minimum(np.asarray(e[f"labels_to_{t:.3f}"]), summary["censored_at"])
+            reached = np.isfinite(np.asarray(e[f"labels_to_{t:.3f}"])).sum()
+            cells += (f" | {v.mean():7.1f} ({reached}/{len(v)})"[:16].ljust(16)
+                      + f" | {e[f'ratio_{t:.3f}']:.2f}  | {e[f'p_{t:.3f}']:.3f}")
+        print(f"{name:<20}{cells} | {np.mean(e['aulc']):.4f} | {e['p_aulc']:.4f}  | "
+              f"{e['round_seconds']:.2f}")
+
+
+def plot(all_curves: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skal.plotting import ActiveLearningCurveDisplay
+
+    fig, axes = plt.subplots(1, len(all_curves), figsize=(7 * len(all_curves), 5))
+    axes = np.atleast_1d(axes)
+    for ax, (dataset, curves) in zip(axes, all_curves.items()):
+        ActiveLearningCurveDisplay.from_results(
+            {k: (np.asarray(v["n_labeled"]), np.asarray(v["scores"])) for k, v in curves.items()},
+            ax=ax, score_name="Test accuracy",
+        )
+        ax.set_title(dataset)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 seeds, short budgets")
+    parser.add_argument("--datasets", default="digits,mnist1d")
+    parser.add_argument("--strategies", default=None,
+                        help="comma-separated; default: every registered strategy")
+    parser.add_argument("--peers", default=",".join(PEERS),
+                        help="comma-separated peers, or '' for none")
+    parser.add_argument("--seeds", type=int, default=None, help="override the seed count")
+    parser.add_argument("--epochs", type=int, default=25, help="CNN epochs per fit")
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args(argv)
+
+    from skal.strategies import STRATEGIES
+
+    strategies = (args.strategies.split(",") if args.strategies else
+                  ["random"] + sorted(s for s in STRATEGIES if s != "random"))
+    if "random" not in strategies:
+        strategies.insert(0, "random")
+    peers = [p for p in args.peers.split(",") if p]
+    table = QUICK if args.quick else DATASETS
+    stem = "label_efficiency_quick" if args.quick else "label_efficiency"
+    out_json = Path(args.output) if args.output else HERE / "results" / f"{stem}.json"
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    report, all_curves = {}, {}
+    for dataset in args.datasets.split(","):
+        cfg = {**table[dataset], "name": dataset}
+        if args.seeds:
+            cfg["seeds"] = args.seeds
+        data = load(dataset)
+        curves: dict[str, dict] = {}
+        for seed in range(cfg["seeds"]):
+            initial = None
+            for name in strategies + peers:
+                t0 = time.perf_counter()
+                if name in peers:
+                    n_lab, sc, per_round = run_peer(name, data, cfg, seed, args.epochs, initial)
+                else:
+                    n_lab, sc, per_round, init = run_skal(name, data, cfg, seed, args.epochs)
+                    if initial is None:
+                        initial = init
+                    assert np.array_equal(np.sort(init), np.sort(initial)), "unpaired seeds"
+                c = curves.setdefault(name, {"n_labeled": n_lab.tolist(), "scores": [],
+                                             "round_seconds": []})
+                c["scores"].append(sc.tolist())
+                c["round_seconds"].append(per_round)
+                print(f"[{dataset} seed {seed}] {name:<20} {sc[0]:.3f} -> {sc[-1]:.3f} "
+                      f"({time.perf_counter() - t0:.0f}s)", file=sys.stderr, flush=True)
+        for c in curves.values():
+            c["scores"] = np.asarray(c["scores"]).T.tolist()  # (n_rounds + 1, n_seeds)
+        summary = summarise(curves, cfg)
+        print_table(dataset, summary)
+        report[dataset] = {"config": cfg, "summary": summary, "curves": curves}
+        all_curves[dataset] = curves
+        report["wall_seconds"] = time.perf_counter() - start
+        out_json.write_text(json.dumps(report, indent=1))  # keep partial results
+    try:
+        plot(all_curves, out_json.with_suffix(".png"))
+    except ImportError:
+        pass
+    print(f"\nwall time {report['wall_seconds']:.0f}s; wrote {out_json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

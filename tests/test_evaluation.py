@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import StratifiedKFold
+
+from skal import ActiveLearningClassifier
+from skal.evaluation import active_learning_curve, campaign_scores
+
+
+@pytest.fixture
+def learner():
+    return ActiveLearningClassifier(
+        LogisticRegression(max_iter=300), query_strategy="margin", n_queries=3,
+        n_instances=10, initial_size=20, random_state=0,
+    )
+
+
+def test_curve_shape_and_scores_match_refits(learner, digits_xy):
+    X, y = digits_xy
+    X, y = X.astype(np.float64), y
+    n_labeled, scores = active_learning_curve(learner, X, y, cv=3)
+    np.testing.assert_array_equal(n_labeled, [20, 30, 40, 50])
+    assert scores.shape == (4, 3)
+    # the last row is exactly what fitting the learner on each training part scores
+    for k, (tr, te) in enumerate(StratifiedKFold(3).split(X, y)):
+        fitted = clone(learner).fit(X[tr], y[tr])
+        assert scores[-1, k] == pytest.approx(fitted.score(X[te], y[te]))
+        # and every earlier row is a model trained on the first n labels of that campaign
+        for r, n in enumerate(n_labeled):
+            idx = fitted.labeled_indices_[:n]
+            ref = LogisticRegression(max_iter=300).fit(X[tr][idx], y[tr][idx])
+            assert scores[r, k] == pytest.approx(ref.score(X[te], y[te]))
+
+
+def test_campaign_picks_the_same_labels_as_fit(learner, digits_xy):
+    X, y = digits_xy
+    _, _, fitted = campaign_scores(learner, X[:1000], y[:1000], X[1000:], y[1000:])
+    direct = clone(learner).fit(X[:1000], y[:1000])
+    np.testing.assert_array_equal(fitted.labeled_indices_, direct.labeled_indices_)
+
+
+def test_scoring_and_parallel(learner, digits_xy):
+    X, y = digits_xy
+    n1, s1 = active_learning_curve(learner, X, y, cv=2, scoring="neg_log_loss")
+    n2, s2 = active_learning_curve(learner, X, y, cv=2, scoring="neg_log_loss", n_jobs=2)
+    np.testing.assert_allclose(s1, s2)
+    assert (s1 < 0).all()
+    _, _, fitted = campaign_scores(learner, X[:900], y[:900], X[900:], y[900:],
+                                   scoring="neg_log_loss")
+    expected = get_scorer("neg_log_loss")(fitted, X[900:], y[900:])
+    assert s1.shape == (4, 2) and np.isfinite(expected)
+
+
+def test_verbose_progress(capsys, digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(
+        LogisticRegression(max_iter=300), n_queries=2, initial_size=20, verbose=1
+    )
+    campaign_scores(learner, X[:900], y[:900], X[900:], y[900:])
+    err = capsys.readouterr().err
+    assert "round 2/2" in err and "40 labels" in err
+    learner.set_params(verbose=0)
+    campaign_scores(learner, X[:900], y[:900], X[900:], y[900:])
+    assert capsys.readouterr().err == ""
+
+
+def test_display_from_estimator_runs_real_curves(digits_xy):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skal.plotting import ActiveLearningCurveDisplay
+
+    X, y = digits_xy
+    learners = {
+        s: ActiveLearningClassifier(LogisticRegression(max_iter=300), query_strategy=s,
+                                    n_queries=2, n_instances=10, initial_size=20,
+                                    random_state=0)
+        for s in ("random", "margin")
+    }
+    display = ActiveLearningCurveDisplay.from_estimator(learners, X, y, cv=2)
+    n_labeled, scores = active_learning_curve(learners["margin"], X, y, cv=2)
+    line = display.lines_["margin"]
+    np.testing.assert_array_equal(line.get_xdata(), n_labeled)
+    np.testing.assert_allclose(line.get_ydata(), scores.mean(axis=1))
+    assert set(display.lines_) == {"random", "margin"}
