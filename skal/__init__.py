@@ -15,6 +15,7 @@ _LAZY = {
     "CNNClassifier": "skal.keras",
     "KerasClassifier": "skal.keras",
     "LabelJournal": "skal.io",
+    "load": "skal.io.persist",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -16,7 +16,23 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["CampaignResult", "initial_indices", "run_campaign"]
+__all__ = ["CampaignResult", "StopLabelling", "initial_indices", "run_campaign"]
+
+
+class StopLabelling(Exception):  # noqa: N818 -- a signal, not an error
+    """Raised by an oracle to end the labelling session (the person typed ``q``).
+
+    Parameters
+    ----------
+    labels : sequence or None, default=None
+        Labels of the batch being labelled when the session stopped, one per queried sample,
+        ``None`` for the samples not answered. The answered ones are kept (and trained on);
+        the campaign then ends after one last fit.
+    """
+
+    def __init__(self, labels=None) -> None:
+        super().__init__("labelling stopped by the oracle")
+        self.labels = labels
 
 
 def initial_indices(y: np.ndarray, initial_size, random_state) -> np.ndarray:
@@ -85,6 +101,7 @@ class CampaignResult:
     query_scores: list[np.ndarray] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
     estimator: object = None
+    stopped: bool = False
 
 
 def run_campaign(
@@ -99,6 +116,8 @@ def run_campaign(
     on_round: Callable[[int, object, np.ndarray], None] | None = None,
     verbose: int = 0,
     label_name: str = "labels",
+    skipped: np.ndarray | None = None,
+    reveal_context: bool = False,
 ) -> CampaignResult:
     """Run ``n_queries`` rounds of active learning over ``n_samples`` candidates.
 
@@ -112,7 +131,8 @@ def run_campaign(
         Rounds, and samples queried per round.
     reveal : callable
         ``reveal(indices) -> labels``; a label of ``-1`` or None means skipped: the sample is
-        not trained on and not asked again.
+        not trained on and not asked again. It may raise :class:`StopLabelling` (with the
+        labels answered so far) to end the campaign after one last fit.
     fit : callable
         ``fit(indices, labels, previous_estimator) -> fitted estimator``.
     query : callable
@@ -122,6 +142,11 @@ def run_campaign(
         ``on_round(round, estimator, labeled_indices)`` after each fit (round 0 = initial).
     verbose : int
         Print one line per round when > 0.
+    skipped : ndarray of int, optional
+        Indices skipped before the campaign (e.g. in an earlier session): never asked.
+    reveal_context : bool, default=False
+        Call ``reveal(indices, round=round, scores=scores)`` instead, where ``scores`` are
+        the strategy's scores of the queried samples (None for the initial set).
 
     Returns
     -------
@@ -129,22 +154,37 @@ def run_campaign(
     """
     labeled_round = np.full(n_samples, -1, dtype=np.intp)
     asked = np.zeros(n_samples, dtype=bool)
+    if skipped is not None:
+        asked[np.asarray(skipped, dtype=np.intp)] = True
     result = CampaignResult(
         labeled_indices=np.empty(0, dtype=np.intp),
         labels=np.empty(0),
         labeled_round=labeled_round,
     )
 
-    def take(indices, round_):
-        labels = np.asarray(reveal(indices), dtype=object)
+    def take(indices, round_, scores=None):
+        """Reveal and record labels; True when the oracle asked to stop."""
+        stopped = False
+        try:
+            if reveal_context:
+                revealed = reveal(indices, round=round_, scores=scores)
+            else:
+                revealed = reveal(indices)
+        except StopLabelling as stop:
+            stopped = True
+            revealed = [] if stop.labels is None else list(stop.labels)
+            revealed = (revealed + [None] * len(indices))[: len(indices)]
+        labels = np.empty(len(indices), dtype=object)
+        labels[:] = list(revealed)
         asked[indices] = True
         keep = np.array([lab is not None and not _is_minus_one(lab) for lab in labels], bool)
         labeled_round[indices[keep]] = round_
         result.labeled_indices = np.concatenate([result.labeled_indices, indices[keep]])
         result.labels = np.concatenate([result.labels.astype(object), labels[keep]])
+        return stopped
 
     start = time.perf_counter()
-    take(np.asarray(initial, dtype=np.intp), 0)
+    result.stopped = take(np.asarray(initial, dtype=np.intp), 0)
     estimator = fit(result.labeled_indices, _tidy(result.labels), None)
     result.history.append(
         {"round": 0, "n_labeled": len(result.labeled_indices), "query_time": 0.0,
@@ -154,6 +194,8 @@ def run_campaign(
         on_round(0, estimator, result.labeled_indices)
     _report(verbose, result.history[-1], n_queries, label_name)
     for round_ in range(1, n_queries + 1):
+        if result.stopped:
+            break
         candidates = np.flatnonzero(~asked)
         if len(candidates) == 0:
             break
@@ -165,7 +207,7 @@ def run_campaign(
         t1 = time.perf_counter()
         result.queried_indices.append(picked)
         result.query_scores.append(np.asarray(scores))
-        take(picked, round_)
+        result.stopped = take(picked, round_, np.asarray(scores))
         estimator = fit(result.labeled_indices, _tidy(result.labels), estimator)
         result.history.append(
             {"round": round_, "n_labeled": len(result.labeled_indices),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from numbers import Integral, Real
 
@@ -14,9 +16,16 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from skal._campaign import initial_indices, run_campaign
-from skal._pool import DEFAULT_POOL_BATCH_SIZE, check_pool_chunk, pool_length
-from skal.strategies._base import QueryStrategy
+from skal._campaign import StopLabelling, initial_indices, run_campaign
+from skal._pool import (
+    DEFAULT_POOL_BATCH_SIZE,
+    check_pool_chunk,
+    is_dask_collection,
+    pool_length,
+)
+from skal.io.journal import LabelJournal, pool_fingerprint
+from skal.strategies._base import QueryStrategy, ScoreStrategy
+from skal.strategies._features import has_method, last_step
 from skal.strategies._registry import get_strategy
 
 __all__ = ["ActiveLearningClassifier"]
@@ -43,6 +52,55 @@ def _unlabeled_mask(y: np.ndarray) -> np.ndarray:
     if y.dtype.kind == "O":
         return np.array([isinstance(v, Real) and v == UNLABELED for v in y], dtype=bool)
     return np.zeros(len(y), dtype=bool)
+
+
+def _clean_label(label):
+    """An oracle's answer as a plain Python label, None for a skip (None, -1 or NaN)."""
+    if isinstance(label, np.generic):
+        label = label.item()
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return None
+    if isinstance(label, Real) and not isinstance(label, bool) and label == UNLABELED:
+        return None
+    return label
+
+
+def _ask_oracle(oracle, X_batch, indices) -> list:
+    labels = (oracle.label if hasattr(oracle, "label") else oracle)(X_batch, indices)
+    labels = list(np.asarray(labels, dtype=object).reshape(-1)) if labels is not None else []
+    if len(labels) != len(indices):
+        raise ValueError(
+            f"the oracle returned {len(labels)} labels for a batch of {len(indices)} samples; "
+            "it must return one label (or -1/None to skip) per sample."
+        )
+    return labels
+
+
+def _plain(labels: np.ndarray) -> np.ndarray:
+    """An object array of same-typed labels as a plain array (ints stay ints)."""
+    if labels.dtype != object or not len(labels):
+        return labels
+    values = labels.tolist()
+    return np.asarray(values) if len({type(v) for v in values}) == 1 else labels
+
+
+def _with_labels(y: np.ndarray, ids, labels) -> np.ndarray:
+    """A copy of ``y`` with ``labels`` at ``ids``, in a dtype that holds both."""
+    if not len(ids):
+        return y
+    new = np.asarray(labels)
+    same_kind = (y.dtype.kind in "iuf" and new.dtype.kind in "iu") or (
+        y.dtype.kind == new.dtype.kind and new.dtype.kind in "fU"
+    )
+    if same_kind:
+        out = y.astype(np.result_type(y.dtype, new.dtype))
+        out[np.asarray(ids, dtype=np.intp)] = new
+        return out
+    out = y.astype(object)
+    values = np.empty(len(labels), dtype=object)
+    values[:] = list(labels)
+    out[np.asarray(ids, dtype=np.intp)] = values
+    return out
 
 
 def _warm_start_param(estimator) -> str | None:
@@ -90,6 +148,24 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         Print one line per round of a campaign when > 0.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial set and the strategies: the same seed gives the same queries.
+    oracle : callable, object with ``label`` or None, default=None
+        Who labels the samples :meth:`fit` queries when their ``y`` is ``-1``: a callable
+        ``oracle(X_batch, indices) -> labels`` or an object with a ``label(X_batch,
+        indices)`` method (see :mod:`skal.oracles`), returning ``-1``/None for a skipped
+        sample (not trained on, not asked again); it may raise
+        :class:`skal.oracles.StopLabelling` to end the campaign early. With an oracle and
+        ``n_queries > 0``, samples whose ``y`` is known are revealed from ``y``; the initial
+        set is drawn among them when there are enough, else the oracle labels random samples
+        (more, until two classes are seen). ``None``: ``y`` must be complete for a campaign.
+    journal : str, path-like, LabelJournal or None, default=None
+        A label journal (:class:`skal.LabelJournal`, SQLite) that records, durably, every
+        label the learner is given -- in :meth:`fit`'s campaign (as it is answered) and in
+        :meth:`teach` (before refitting) -- with the sample id, label, time, round,
+        strategy and score; skipped samples are recorded with label ``-1``. It is tied to
+        the pool ``X`` given to :meth:`fit` (a journal of another pool is refused), and
+        labels it already holds count as known: they take precedence over ``y``, are all
+        trained on, and are not asked again, so re-running ``fit`` resumes a campaign.
+        See also :meth:`from_journal`.
 
     Attributes
     ----------
@@ -142,6 +218,8 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         "pool_batch_size": [Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "oracle": [callable, HasMethods(["label"]), None],
+        "journal": [str, os.PathLike, LabelJournal, None],
     }
 
     def __init__(
@@ -156,6 +234,8 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
         verbose: int = 0,
         random_state=None,
+        oracle=None,
+        journal=None,
     ) -> None:
         self.estimator = estimator
         self.query_strategy = query_strategy
@@ -166,6 +246,8 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.pool_batch_size = pool_batch_size
         self.verbose = verbose
         self.random_state = random_state
+        self.oracle = oracle
+        self.journal = journal
 
     # ------------------------------------------------------------------ fitting
     def _base_estimator(self):
@@ -198,7 +280,8 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             Samples. Arrays with more dimensions (images) pass through to the estimator.
         y : array-like of shape (n_samples,)
             Labels. With ``n_queries == 0``, ``-1`` marks unlabelled samples, which are not
-            trained on. With ``n_queries > 0``, ``y`` is the oracle and must be complete.
+            trained on. With ``n_queries > 0``, ``y`` is the oracle and must be complete,
+            unless an ``oracle`` is given: it labels the samples whose ``y`` is ``-1``.
 
         Returns
         -------
@@ -207,8 +290,11 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         """
         return self._fit(X, y)
 
-    def _fit(self, X, y, on_round=None):
-        """``fit`` with a hook called after each round; shared with skal.evaluation."""
+    def _fit(self, X, y, on_round=None, campaign=None):
+        """``fit`` with a hook called after each round; shared with skal.evaluation.
+
+        ``campaign=False`` fits on the labelled samples whatever ``n_queries`` is.
+        """
         X, y = validate_data(self, X, y, allow_nd=True, dtype=None, ensure_all_finite=True)
         if X.dtype.kind not in "iufb":
             X = X.astype(np.float64)
@@ -216,11 +302,25 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         strategy = get_strategy(self.query_strategy)
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         unlabeled = _unlabeled_mask(y)
+        journal = self._open_journal(X)
+        skipped = journal_ids = np.empty(0, dtype=np.intp)
+        in_journal = np.zeros(len(y), dtype=bool)
+        if journal is not None:
+            y, journal_ids, skipped = self._merge_journal(y, journal)
+            in_journal[journal_ids] = True
+            unlabeled = _unlabeled_mask(y)
         start = time.perf_counter()
-        if self.n_queries == 0:
-            labeled = np.flatnonzero(~unlabeled)
+        if not (self.n_queries > 0 if campaign is None else campaign):
+            # the journal's samples first, in the order they were labelled
+            labeled = np.concatenate([journal_ids, np.flatnonzero(~unlabeled & ~in_journal)])
             self._check_two_classes(y[labeled])
-            self.estimator_ = self._fit_estimator(X[labeled], y[labeled])
+            if journal is not None:
+                new = labeled[~in_journal[labeled]]
+                journal.append(
+                    new.tolist(), _plain(y[new]).tolist(), round=journal.n_rounds,
+                    strategy="given",
+                )
+            self.estimator_ = self._fit_estimator(X[labeled], _plain(y[labeled]))
             if on_round is not None:
                 on_round(0, self.estimator_, labeled)
             self.labeled_indices_ = labeled
@@ -231,24 +331,33 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                  "fit_time": time.perf_counter() - start}
             ]
         else:
-            if unlabeled.any():
-                raise ValueError(
-                    "y contains -1 (unlabelled) but n_queries > 0 runs a simulated campaign in "
-                    "which y is the oracle: every sample needs its label."
-                )
-            self._check_two_classes(y)
-            initial = initial_indices(
-                y, self.initial_size, np.random.SeedSequence([self._seed, 0xA11])
+            if self.oracle is None:
+                missing = unlabeled.copy()
+                missing[skipped] = False
+                if missing.any():
+                    raise ValueError(
+                        "y contains -1 (unlabelled) but n_queries > 0 runs a simulated campaign "
+                        "in which y is the oracle: every sample needs its label (or pass an "
+                        "oracle= to label them)."
+                    )
+                self._check_two_classes(y[~unlabeled])
+            else:
+                y = y.astype(object)  # filled in as the oracle answers
+            reveal, initial, n_rounds = self._start_campaign(
+                X, y, unlabeled, journal_ids, skipped, journal
             )
             result = run_campaign(
                 n_samples=len(X),
                 initial=initial,
-                n_queries=self.n_queries,
+                n_queries=n_rounds,
                 n_instances=self.n_instances,
-                reveal=lambda idx: y[idx],
+                reveal=reveal,
+                reveal_context=True,
+                skipped=skipped,
                 fit=lambda idx, labels, prev: self._fit_estimator(X[idx], labels, prev),
                 query=lambda est, cand, labeled, n, r: self._select(
-                    strategy, est, X[cand], n, r, X_labeled=X[labeled], return_scores=True
+                    strategy, est, X[cand], n, r, X_labeled=X[labeled], y_labeled=y[labeled],
+                    return_scores=True,
                 ),
                 on_round=on_round,
                 verbose=self.verbose,
@@ -260,7 +369,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             self.queried_indices_ = result.queried_indices
             self.history_ = result.history
         self.X_labeled_ = X[labeled]
-        self.y_labeled_ = y[labeled]
+        self.y_labeled_ = _plain(y[labeled])
         self.n_labeled_ = len(labeled)
         self.classes_ = self._classes_of(self.estimator_, self.y_labeled_)
         return self
@@ -268,27 +377,345 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     @staticmethod
     def _check_two_classes(y) -> None:
         if len(np.unique(y)) < 2:
-            raise ValueError(
-                "y has only one class among its labelled samples; a classifier needs at "
-                "least two classes."
-            )
+            what = "only one class among its labelled samples" if len(y) else "no labels"
+            raise ValueError(f"y has {what}; a classifier needs at least two classes.")
 
     @staticmethod
     def _classes_of(estimator, y) -> np.ndarray:
         classes = getattr(estimator, "classes_", None)
         return np.asarray(classes) if classes is not None else np.unique(y)
 
+    # ------------------------------------------------------------------ oracle and journal
+    def _strategy_name(self) -> str:
+        qs = self.query_strategy
+        if isinstance(qs, str):
+            return qs
+        name = getattr(qs, "name", None) or getattr(qs, "__name__", None)
+        return name if isinstance(name, str) else type(qs).__name__
+
+    def _journal_handle(self, fingerprint: str | None = None) -> LabelJournal | None:
+        """The open journal (opened from a path once), checked against ``fingerprint``."""
+        journal = self.journal
+        if journal is None:
+            return None
+        if not isinstance(journal, LabelJournal):
+            cached = self.__dict__.get("_journal")
+            if cached is None or cached.closed or cached.path != os.fspath(journal):
+                self._journal = LabelJournal(journal, pool_fingerprint=fingerprint)
+                return self._journal  # the constructor checked the fingerprint
+            journal = cached
+        if fingerprint is not None:
+            stored = journal.fingerprint
+            if stored is None:  # record the pool, through a second short-lived connection
+                LabelJournal(journal.path, pool_fingerprint=fingerprint).close()
+            elif stored != fingerprint:
+                raise ValueError(
+                    f"label journal {journal.path!r} belongs to another pool: it was recorded "
+                    f"on pool {stored!r}, but this pool's fingerprint is {fingerprint!r}."
+                )
+        return journal
+
+    def _open_journal(self, X) -> LabelJournal | None:
+        if self.journal is None:
+            return None
+        self._pool_fingerprint = pool_fingerprint(X)
+        return self._journal_handle(self._pool_fingerprint)
+
+    def _merge_journal(self, y, journal):
+        """``y`` with the journal's labels, the rows it labels (in labelling order), and
+        the rows it skipped (and ``y`` does not label)."""
+        keys = self.__dict__.get("_journal_keys")
+        rows = None if keys is None else {k: i for i, k in enumerate(keys)}
+        n = len(y)
+        ids, labels, skips = [], [], []
+        for sid, label in journal.labels().items():
+            if isinstance(sid, str):
+                if rows is None or sid not in rows:
+                    raise ValueError(
+                        f"label journal {journal.path!r} holds sample id {sid!r}, a user key "
+                        + ("that is not among keys" if rows is not None else
+                           "; pass keys= (one per pool sample) to "
+                           "ActiveLearningClassifier.from_journal to map keys to pool rows")
+                        + "."
+                    )
+                i = rows[sid]
+            elif not 0 <= sid < n:
+                raise ValueError(
+                    f"label journal {journal.path!r} holds sample id {sid}, outside this pool "
+                    f"of {n} samples."
+                )
+            else:
+                i = sid
+            if _clean_label(label) is None:
+                skips.append(i)
+            else:
+                ids.append(i)
+                labels.append(label)
+        y = _with_labels(y, ids, labels)
+        skipped = np.asarray(skips, dtype=np.intp)
+        skipped = skipped[_unlabeled_mask(y[skipped])] if len(skipped) else skipped
+        return y, np.asarray(ids, dtype=np.intp), skipped
+
+    def _start_campaign(self, X, y, unlabeled, journal_ids, skipped, journal):
+        """The reveal function of a campaign, its initial set (labelled), and its rounds.
+
+        Samples known from the journal are all in the initial set; the rest of it is drawn
+        (stratified) among samples known from ``y`` or, when too few, at random among the
+        others for the oracle to label. ``reveal`` remembers every answer and records each
+        new one in the journal as soon as it is given.
+        """
+        n = len(y)
+        oracle = self.oracle
+        strategy_name = self._strategy_name()
+        round0 = journal.n_rounds if journal is not None else 0
+        known = ~unlabeled
+        in_journal = np.zeros(n, dtype=bool)
+        in_journal[journal_ids] = True
+        excluded = np.zeros(n, dtype=bool)
+        excluded[skipped] = True
+        cache: dict[int, object] = {}
+
+        def record(ids, labels, round_, scores):
+            if journal is not None and len(ids):
+                journal.append(
+                    [int(i) for i in ids],
+                    [UNLABELED if lab is None else lab for lab in labels],
+                    round=round0 + round_,
+                    strategy="initial" if round_ == 0 else strategy_name,
+                    scores=scores,
+                )
+
+        def reveal(indices, round=0, scores=None):  # noqa: A002 -- run_campaign's keyword
+            indices = np.asarray(indices, dtype=np.intp)
+            labels: list = [None] * len(indices)
+
+            def scores_of(ks):
+                return None if scores is None else [scores[k] for k in ks]
+
+            given, ask = [], []
+            for k, i in enumerate(indices.tolist()):
+                if i in cache:
+                    labels[k] = cache[i]
+                elif known[i]:
+                    labels[k] = cache[i] = y[i]
+                    if not in_journal[i]:
+                        given.append(k)
+                else:
+                    ask.append(k)
+            record(indices[given], [labels[k] for k in given], round, scores_of(given))
+            if not ask:
+                return labels
+            if oracle is None:  # pragma: no cover -- excluded by _fit's checks
+                raise RuntimeError("a campaign without oracle met an unlabelled sample.")
+            if hasattr(oracle, "label_one"):  # one at a time: each answer recorded at once
+                for k in ask:
+                    i = int(indices[k])
+                    try:
+                        label = _clean_label(oracle.label_one(X[i], i))
+                    except StopLabelling:
+                        raise StopLabelling(labels) from None
+                    labels[k] = cache[i] = label
+                    if label is not None:
+                        y[i] = label
+                    record([i], [label], round, scores_of([k]))
+                return labels
+            stop = None
+            try:
+                answers = _ask_oracle(oracle, X[indices[ask]], indices[ask])
+            except StopLabelling as exc:
+                stop = exc
+                answers = list(exc.labels) if exc.labels is not None else []
+                answers = (answers + [None] * len(ask))[: len(ask)]
+            done = []
+            for k, answer in zip(ask, answers):
+                label = _clean_label(answer)
+                if stop is not None and label is None:
+                    continue  # not answered before the stop
+                i = int(indices[k])
+                labels[k] = cache[i] = label
+                if label is not None:
+                    y[i] = label
+                done.append(k)
+            record(indices[done], [labels[k] for k in done], round, scores_of(done))
+            if stop is not None:
+                raise StopLabelling(labels)
+            return labels
+
+        if isinstance(self.initial_size, Integral):
+            size = int(self.initial_size)
+        else:
+            size = max(1, math.ceil(float(self.initial_size) * n))
+        from_journal = journal_ids
+        from_y = np.flatnonzero(known & ~in_journal & ~excluded)
+        need = size - len(from_journal)
+        rng = np.random.default_rng(np.random.SeedSequence([self._seed, 0xA12]))
+        if need <= 0:
+            initial = from_journal
+        elif len(from_y) >= need:
+            draw = initial_indices(
+                _plain(y[from_y]), need, np.random.SeedSequence([self._seed, 0xA11])
+            )
+            initial = np.concatenate([from_journal, from_y[draw]])
+        elif oracle is None:
+            raise ValueError(
+                f"initial_size={self.initial_size!r} asks for {size} initial labels but "
+                f"there are only {len(from_journal) + len(from_y)} labelled samples."
+            )
+        else:
+            pool = np.flatnonzero(~known & ~excluded)
+            extra = rng.choice(pool, size=min(need - len(from_y), len(pool)), replace=False)
+            initial = np.concatenate([from_journal, from_y, extra])
+        initial = initial.astype(np.intp)
+
+        stopped = False
+        try:
+            reveal(initial, round=0)
+        except StopLabelling:
+            stopped = True
+            initial = np.array([i for i in initial.tolist() if i in cache], dtype=np.intp)
+
+        def n_classes(indices):
+            return len({cache[i] for i in indices.tolist() if cache[i] is not None})
+
+        if oracle is not None:
+            while not stopped and n_classes(initial) < 2:  # ask more until two classes
+                pool = np.flatnonzero(~known & ~excluded)
+                pool = pool[~np.isin(pool, np.fromiter(cache, dtype=np.intp))]
+                if not len(pool):
+                    break
+                extra = rng.choice(pool, size=min(self.n_instances, len(pool)), replace=False)
+                try:
+                    reveal(extra, round=0)
+                except StopLabelling:
+                    stopped = True
+                answered = [i for i in extra.tolist() if i in cache]
+                initial = np.concatenate([initial, np.asarray(answered, dtype=np.intp)])
+            if n_classes(initial) < 2:
+                raise ValueError(
+                    f"the initial set has labels of {n_classes(initial)} class(es) only "
+                    f"({len(initial)} samples asked"
+                    + (", then the oracle stopped" if stopped else "")
+                    + "); a classifier needs at least two classes: label more samples."
+                )
+        return reveal, initial, 0 if stopped else self.n_queries
+
+    @classmethod
+    def from_journal(
+        cls, journal, X_pool, /, *, keys=None, **params
+    ) -> ActiveLearningClassifier:
+        """Rebuild a learner from a label journal and the pool it was recorded on.
+
+        The learner is fitted on exactly the journal's labelled samples (the last label of
+        each; skipped samples are left out), so it has the same labelled set and classes as
+        the learner or labelling session that wrote the journal. It keeps the journal, so
+        labels taught next are recorded in it too.
+
+        Parameters
+        ----------
+        journal : str, path-like or LabelJournal
+            The journal.
+        X_pool : array-like of shape (n_samples, n_features)
+            The pool the journal's sample ids refer to. Its fingerprint must match the one
+            stored in the journal.
+        keys : array-like of shape (n_samples,) or None, default=None
+            The user key of each pool sample, for journals whose sample ids are keys
+            (strings) rather than pool indices.
+        **params
+            Parameters of the learner (``estimator``, ``query_strategy``, ...). Its
+            ``journal`` is the given journal unless ``journal=`` says otherwise (``None``:
+            record nothing from now on).
+
+        Returns
+        -------
+        learner : ActiveLearningClassifier
+            Fitted; ``labeled_indices_`` are the journal's samples as pool rows, in
+            first-labelled order, and ``labeled_round_`` their recorded rounds.
+
+        Raises
+        ------
+        ValueError
+            If the journal was recorded on another pool (fingerprint mismatch), holds ids
+            that are not rows of ``X_pool``, or labels fewer than two classes.
+        """
+        if journal is None:
+            raise ValueError("journal must be a path or a LabelJournal, got None.")
+        keep = params.pop("journal", journal)
+        learner = cls(**params, journal=journal)
+        learner._validate_params()
+        X = np.asarray(X_pool) if isinstance(X_pool, list) else X_pool
+        if keys is not None:
+            keys = list(np.asarray(keys).tolist())
+            if len(keys) != len(X):
+                raise ValueError(f"keys has {len(keys)} entries but X_pool has {len(X)} rows.")
+            learner._journal_keys = keys
+        learner._fit(X, np.full(len(X), UNLABELED), campaign=False)
+        rows = None if keys is None else {k: i for i, k in enumerate(keys)}
+        rounds = {}  # the round of each sample's current label
+        for rec in learner._journal_handle().records():
+            sid = rec["sample_id"]
+            rounds[rows[sid] if isinstance(sid, str) else sid] = rec["round"] or 0
+        labeled_round = np.full(len(X), -1, dtype=np.intp)
+        labeled = learner.labeled_indices_
+        labeled_round[labeled] = [rounds[i] for i in labeled.tolist()]
+        learner.labeled_round_ = labeled_round
+        if keep is not journal:
+            learner.journal = keep
+        return learner
+
+    def save(self, path) -> os.PathLike:
+        """Save the fitted learner to one file, without pickle; see :func:`skal.load`.
+
+        The file (a zip archive) holds ``params.json`` (the learner's parameters and the
+        estimator's, as JSON), ``state.npz`` (labelled set, history, seed, classes) and the
+        Keras model in Keras' native ``.keras`` format. It is written to a temporary file in
+        the same folder, flushed to disk, then renamed over ``path``: a crash during
+        ``save`` leaves any previous save at ``path`` intact.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (``.skal`` is a good suffix).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+
+        Raises
+        ------
+        TypeError
+            If the estimator is not a :class:`skal.KerasClassifier` (e.g.
+            :class:`skal.CNNClassifier`), or ``query_strategy`` is not a registered name:
+            only those can be described without pickle.
+        """
+        from skal.io.persist import save_learner
+
+        return save_learner(self, path)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_journal", None)  # an open SQLite connection; reopened from the path
+        return state
+
     # ------------------------------------------------------------------ querying
     def _select(
-        self, strategy, estimator, X_pool, n_instances, round_, *, X_labeled, return_scores=False
+        self, strategy, estimator, X_pool, n_instances, round_, *, X_labeled, y_labeled=None,
+        return_scores=False,
     ):
+        if y_labeled is None and X_labeled is getattr(self, "X_labeled_", None):
+            y_labeled = self.y_labeled_  # query(): the fitted labelled set
         for method in getattr(strategy, "requires", ()):
-            if not hasattr(estimator, method):
+            # a Pipeline lacks its last step's extra methods (embed, ...): ask that step
+            if not has_method(estimator, method):
                 raise TypeError(
                     f"query_strategy={self.query_strategy!r} needs the estimator's "
-                    f"{method}(), which {type(estimator).__name__} does not have."
+                    f"{method}(), which {type(last_step(estimator)).__name__} does not have."
                 )
         seed = self._round_seed(round_)
+        if is_dask_collection(X_pool) and not isinstance(strategy, ScoreStrategy):
+            from skal._dask import materialize_pool  # needs the whole pool: warns first
+
+            X_pool = materialize_pool(X_pool, self.query_strategy)
         n_pool = pool_length(X_pool)
         if n_pool == 0:
             raise ValueError("X_pool is empty: there is nothing to query.")
@@ -306,6 +733,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 check_chunk=check_chunk,
                 return_scores=True,
                 X_labeled=X_labeled,
+                y_labeled=y_labeled,
             )
         else:
             X_pool = check_chunk(np.asarray(X_pool))
@@ -334,9 +762,12 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
         Parameters
         ----------
-        X_pool : array-like of shape (n_pool, n_features) or iterable of such chunks
+        X_pool : array-like of shape (n_pool, n_features), iterable of chunks or dask array
             Unlabelled candidates. Sliceable arrays (numpy, ``np.memmap``, h5py) and
-            iterables of chunks are scored ``pool_batch_size`` rows at a time.
+            iterables of chunks are scored ``pool_batch_size`` rows at a time. A dask
+            array is scored block by block where its blocks live (the fitted model is
+            shipped once to each worker) and gives the same indices for score-based
+            strategies; other strategies compute it into memory, with a warning.
         n_instances : int or None, default=None
             Batch size; ``None`` uses the ``n_instances`` parameter.
         return_scores : bool, default=False
@@ -367,7 +798,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             return_scores=return_scores,
         )
 
-    def teach(self, X, y):
+    def teach(self, X, y, *, sample_ids=None, scores=None):
         """Add labelled samples to the labelled set and refit.
 
         Parameters
@@ -376,12 +807,20 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             Newly labelled samples.
         y : array-like of shape (n_new,)
             Their labels (no ``-1``). A class never seen before is learnt.
+        sample_ids : array-like of shape (n_new,) or None, default=None
+            The samples' ids in the learner's ``journal``: pool indices (ints) or user keys
+            (strings). Required when the learner has a journal; then the labels are
+            appended to it, durably, before the model is refit.
+        scores : array-like of shape (n_new,) or None, default=None
+            The query strategy's score of each sample (see ``query(...,
+            return_scores=True)``), recorded in the journal.
 
         Returns
         -------
         self : ActiveLearningClassifier
             The learner, refit on every label taught so far. If validation or refitting
-            fails, the learner is left as it was.
+            fails, the learner is left as it was (labels already written to the journal
+            stay there).
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, allow_nd=True, dtype=None, ensure_all_finite=True)
@@ -390,11 +829,27 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         y = column_or_1d(y, warn=True)
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels.")
+        ids = self._check_sample_ids(sample_ids, len(y))
+        if scores is not None:
+            scores = np.asarray(scores, dtype=float).reshape(-1)
+            if len(scores) != len(y):
+                raise ValueError(f"scores has {len(scores)} entries but y has {len(y)} labels.")
+        journal = self._journal_handle()
+        if journal is not None and ids is None:
+            raise ValueError(
+                "teach needs sample_ids when the learner has a journal: the journal records "
+                "each label under its sample's id (pool index or key)."
+            )
         if len(y) == 0:
             return self
         if _unlabeled_mask(y).any():
             raise ValueError("y contains -1 (unlabelled); teach only labelled samples.")
         check_classification_targets(y)
+        if journal is not None:  # durable before refitting: a crash in fit loses no label
+            journal.append(
+                ids, y.tolist(), round=journal.n_rounds, strategy=self._strategy_name(),
+                scores=None if scores is None else scores.tolist(),
+            )
         start = time.perf_counter()
         X_all = np.concatenate([self.X_labeled_, X.astype(self.X_labeled_.dtype, copy=False)])
         y_all = np.concatenate([self.y_labeled_, y])
@@ -408,6 +863,22 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
              "fit_time": time.perf_counter() - start}
         )
         return self
+
+    @staticmethod
+    def _check_sample_ids(sample_ids, n: int) -> list | None:
+        if sample_ids is None:
+            return None
+        ids = np.asarray(sample_ids)
+        if ids.ndim != 1 or len(ids) != n:
+            raise ValueError(
+                f"sample_ids must give one id per sample: got shape {ids.shape} for {n} "
+                "samples."
+            )
+        if len(ids) and ids.dtype.kind not in "iuU":
+            raise TypeError(
+                f"sample_ids must be ints (pool indices) or strings (keys), got {ids.dtype}."
+            )
+        return ids.tolist()
 
     # ------------------------------------------------------------------ delegation
     def predict(self, X):

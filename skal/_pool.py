@@ -15,19 +15,29 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from sklearn.utils import check_array
 
-__all__ = ["iter_chunks", "pool_length", "select_top_k", "top_k"]
+__all__ = ["is_dask_collection", "iter_chunks", "pool_length", "select_top_k", "top_k"]
 
 DEFAULT_POOL_BATCH_SIZE = 16384
 
 
 def pool_length(X_pool) -> int | None:
-    """Number of samples of a sliceable pool, or None for an iterable of chunks."""
+    """Number of samples of a sliceable pool, or None for an iterable of chunks.
+
+    Also None for a dask array whose row count is unknown (NaN chunk sizes).
+    """
     shape = getattr(X_pool, "shape", None)
     if shape is not None and len(shape) >= 1:
-        return int(shape[0])
+        n = shape[0]
+        return None if n is None or n != n else int(n)
     if isinstance(X_pool, list | tuple) and X_pool and np.ndim(X_pool[0]) <= 1:
         return len(X_pool)  # a list of samples, not of chunks
     return None
+
+
+def is_dask_collection(X) -> bool:
+    """Whether ``X`` is a dask collection (array, dataframe ...), without importing dask."""
+    module = type(X).__module__
+    return module == "dask" or module.startswith("dask.")
 
 
 def iter_chunks(X_pool, chunk_size: int) -> Iterator[tuple[int, np.ndarray]]:

@@ -1,4 +1,4 @@
-"""The ``skal`` command line: ``skal demo``."""
+"""The ``skal`` command line: ``skal demo``, ``skal label``."""
 
 from __future__ import annotations
 
@@ -123,13 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="initial labels (default: 20)")
     demo.add_argument("--n-instances", type=int, default=20,
                       help="labels queried per round (default: 20)")
-    demo.add_argument("--n-queries", type=int, default=6, help="rounds (default: 6)")
-    demo.add_argument("--epochs", type=int, default=20,
-                      help="CNN training epochs per fit (default: 20)")
+    demo.add_argument("--n-queries", type=int, default=5, help="rounds (default: 5)")
+    demo.add_argument("--epochs", type=int, default=25,
+                      help="CNN training epochs per fit (default: 25)")
     demo.add_argument("--output", default="skal-demo-output",
                       help="output folder (default: %(default)s)")
     demo.add_argument("--quiet", action="store_true", help="no per-campaign progress lines")
     demo.set_defaults(func=_demo)
+    from skal.label_cli import add_parser as add_label_parser  # `skal label`
+
+    add_label_parser(sub)
     return parser
 
 

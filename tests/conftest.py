@@ -25,7 +25,8 @@ def tiny_cnn(**kw):
     """A CNN small enough for tests: one conv block, few epochs."""
     from skal import CNNClassifier
 
-    params = dict(filters=(8,), dense_units=16, epochs=3, batch_size=64, random_state=0)
+    params = dict(filters=(8,), dense_units=16, epochs=3, batch_size=64, random_state=0,
+                  min_train_steps=None)
     params.update(kw)
     return CNNClassifier(**params)
 

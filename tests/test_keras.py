@@ -181,3 +181,49 @@ def test_seeded_fit_does_not_leave_op_determinism_on(make_cnn, digits):
     assert not config.is_op_determinism_enabled()
     # an unseeded fit with dropout and shuffling works after a seeded one
     make_cnn(random_state=None, epochs=1).fit(X_tr[:100], y_tr[:100])
+
+
+def test_seeded_fit_ignores_other_threads_drawing_from_python_random(make_cnn, digits):
+    # Keras draws layers' default seeds from Python's global `random` right after SciKeras
+    # seeds it; a Dask worker's event loop draws from it meanwhile. Each skal fit draws
+    # from a generator of its own thread, so a seeded fit trains the same anyway.
+    import random
+    import threading
+    import time
+
+    X_tr, X_te, y_tr, _ = digits
+    quiet = make_cnn(epochs=1).fit(X_tr[:100], y_tr[:100]).predict_proba(X_te[:50])
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            time.sleep(1e-4)
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    try:
+        busy = make_cnn(epochs=1).fit(X_tr[:100], y_tr[:100]).predict_proba(X_te[:50])
+    finally:
+        stop.set()
+        thread.join()
+    np.testing.assert_array_equal(busy, quiet)
+
+
+def test_min_train_steps_raises_epochs_on_small_data(make_cnn, digits):
+    X_tr, _, y_tr, _ = digits
+    small = make_cnn(epochs=2, batch_size=32, min_train_steps=10).fit(X_tr[:20], y_tr[:20])
+    assert len(small.history_["loss"]) == 10  # one step per epoch -> 10 epochs
+    mid = make_cnn(epochs=2, batch_size=32, min_train_steps=10).fit(X_tr[:100], y_tr[:100])
+    assert len(mid.history_["loss"]) == 3  # four steps per epoch -> ceil(10 / 4)
+    big = make_cnn(epochs=2, batch_size=32, min_train_steps=10).fit(X_tr[:400], y_tr[:400])
+    assert len(big.history_["loss"]) == 2  # already enough steps: epochs unchanged
+    with pytest.raises(ValueError, match="min_train_steps"):
+        make_cnn(min_train_steps=-3).fit(X_tr[:20], y_tr[:20])
+
+
+def test_single_sample_proba_keeps_two_dimensions(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    cnn = make_cnn().fit(X_tr[:100], y_tr[:100])
+    assert cnn.predict_proba(X_te[:1]).shape == (1, 10)
+    assert cnn.predict(X_te[:1]).shape == (1,)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from skal._pool import DEFAULT_POOL_BATCH_SIZE, top_k
+from skal._pool import DEFAULT_POOL_BATCH_SIZE, is_dask_collection, top_k
 
 __all__ = ["QueryStrategy", "ScoreStrategy"]
 
@@ -36,6 +36,12 @@ class ScoreStrategy(QueryStrategy):
 
     The pool is scored in chunks of ``pool_batch_size`` with a running top-k, so memory is
     O(pool_batch_size x n_classes) whatever the pool size.
+
+    A ``dask.array.Array`` pool is scored block by block where the blocks live (see
+    ``skal._dask``), with the same result. ``score`` gets one random generator whose stream
+    is consumed in pool order; on a dask block it is that stream advanced by one draw per
+    preceding sample, which reproduces the in-memory selection exactly when ``score`` draws
+    one double per sample (as :class:`~skal.strategies.RandomSampling` does).
     """
 
     def score(self, estimator, X, rng: np.random.Generator) -> np.ndarray:
@@ -54,19 +60,26 @@ class ScoreStrategy(QueryStrategy):
         return_scores: bool = False,
         **context,
     ):
+        if is_dask_collection(X_pool):  # blocks scored on the workers; dask is optional
+            from skal._dask import dask_top_k
+
+            idx, scores = dask_top_k(
+                self, estimator, X_pool, n_instances, random_state,
+                pool_batch_size=pool_batch_size, check_chunk=check_chunk,
+            )
+            return (idx, scores) if return_scores else idx
         rng = np.random.default_rng(random_state)
-
-        def score_chunk(chunk):
-            # A model's output can differ in the last bits with the batch it is computed
-            # in (BLAS blocking); rounding makes such near-ties exact ties, broken by pool
-            # index, so the selection does not depend on pool_batch_size.
-            return np.round(self.score(estimator, chunk, rng), SCORE_DECIMALS)
-
         idx, scores = top_k(
-            score_chunk,
+            lambda chunk: self._chunk_scores(estimator, chunk, rng),
             X_pool,
             n_instances,
             chunk_size=pool_batch_size,
             check_chunk=check_chunk,
         )
         return (idx, scores) if return_scores else idx
+
+    def _chunk_scores(self, estimator, chunk, rng) -> np.ndarray:
+        # A model's output can differ in the last bits with the batch it is computed in
+        # (BLAS blocking); rounding makes such near-ties exact ties, broken by pool index,
+        # so the selection does not depend on pool_batch_size (or on dask's blocks).
+        return np.round(self.score(estimator, chunk, rng), SCORE_DECIMALS)

@@ -1,0 +1,233 @@
+"""Batch-aware strategies on embeddings: core-set (k-center greedy) and BADGE.
+
+Top-k uncertainty scores each sample on its own, so a batch can be made of near-duplicates.
+These strategies choose the batch as a whole, spread out in the model's representation.
+Both keep the pool's embeddings in memory -- O(pool x embedding dim) -- and compute
+distances block by block, never an O(pool^2) matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skal._pool import DEFAULT_POOL_BATCH_SIZE, iter_chunks
+from skal.strategies._base import SCORE_DECIMALS, QueryStrategy
+from skal.strategies._features import embed
+
+__all__ = ["BADGE", "CoreSet"]
+
+# Rows of float64 temporaries per distance block: bounds the extra memory to a few MiB.
+_BLOCK_ELEMENTS = 1 << 20
+
+
+def _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, *, proba, strategy):
+    """Embeddings (and probabilities) of a pool, chunk by chunk, concatenated."""
+    embs, probas = [], []
+    for _, chunk in iter_chunks(X_pool, pool_batch_size):
+        if check_chunk is not None:
+            chunk = check_chunk(chunk)
+        if len(chunk) == 0:
+            continue
+        if proba:
+            emb, p = embed(estimator, chunk, return_proba=True, strategy=strategy)
+            probas.append(p)
+        else:
+            emb = embed(estimator, chunk, strategy=strategy)
+        embs.append(emb)
+    if not embs:
+        raise ValueError("X_pool is empty: there is nothing to query.")
+    emb = np.concatenate(embs)
+    return (emb, np.concatenate(probas)) if proba else emb
+
+
+def _blocks(n: int, width: int):
+    step = max(1, _BLOCK_ELEMENTS // max(width, 1))
+    for start in range(0, n, step):
+        yield slice(start, min(start + step, n))
+
+
+def _min_sq_dist(E: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Squared distance of each row of ``E`` to its nearest row of ``centers``, blockwise.
+
+    Memory O(block x (d + n_centers)); float64 arithmetic.
+    """
+    out = np.empty(len(E))
+    C = np.asarray(centers, dtype=np.float64)
+    c2 = np.einsum("ij,ij->i", C, C)
+    for sl in _blocks(len(E), C.shape[1] + len(C)):
+        B = np.asarray(E[sl], dtype=np.float64)
+        d2 = np.einsum("ij,ij->i", B, B)[:, None] + c2[None, :] - 2.0 * (B @ C.T)
+        out[sl] = d2.min(axis=1)
+    return np.maximum(out, 0.0)
+
+
+def _sq_dist_to(E: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Squared distance of each row of ``E`` to one point, blockwise and without cancellation."""
+    out = np.empty(len(E))
+    e = np.asarray(e, dtype=np.float64)
+    for sl in _blocks(len(E), E.shape[1]):
+        D = np.asarray(E[sl], dtype=np.float64) - e
+        out[sl] = np.einsum("ij,ij->i", D, D)
+    return out
+
+
+class CoreSet(QueryStrategy):
+    """Core-set selection by k-center greedy (Sener & Savarese 2018).
+
+    Embeds the pool and the labelled set with the model's penultimate layer, then picks, one
+    at a time, the pool sample farthest from its nearest labelled-or-already-picked sample
+    (greedy max-min distance, a 2-approximation of the k-center problem). The batch covers
+    the pool: separated clusters and regions far from the labelled set are each visited,
+    and an exact duplicate of a picked sample is never next (its distance is 0).
+
+    Without a labelled set (``X_labeled`` not given, e.g. a direct call), the first center
+    is the pool's mean embedding. Ties are broken by pool index; the strategy draws no
+    random numbers, so ``random_state`` does not change the batch.
+
+    The estimator (or the last step of a Pipeline) must have ``embed(X)``, as
+    :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier` do.
+
+    Memory: O(pool x embedding dim) for the pool's embeddings plus O(pool) distances;
+    distances are computed in blocks, never as an O(pool^2) or O(pool x labelled) matrix.
+    Time: O((n_labeled + n_instances) x pool x embedding dim).
+
+    References
+    ----------
+    Sener, O. & Savarese, S. (2018). Active Learning for Convolutional Neural Networks: A
+    Core-Set Approach. ICLR.
+
+    Examples
+    --------
+    >>> from skal import ActiveLearningClassifier, CNNClassifier
+    >>> learner = ActiveLearningClassifier(CNNClassifier(), query_strategy="coreset")
+    """
+
+    requires = ("embed",)
+
+    def __call__(
+        self,
+        estimator,
+        X_pool,
+        n_instances,
+        random_state=None,
+        *,
+        X_labeled=None,
+        return_scores: bool = False,
+        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
+        check_chunk=None,
+        **context,
+    ):
+        name = repr(self)
+        E = _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, proba=False,
+                        strategy=name)
+        if X_labeled is not None and len(X_labeled):
+            min_d2 = np.full(len(E), np.inf)
+            for start in range(0, len(X_labeled), pool_batch_size):
+                L = embed(estimator, X_labeled[start : start + pool_batch_size], strategy=name)
+                min_d2 = np.minimum(min_d2, _min_sq_dist(E, L))
+        else:
+            min_d2 = _sq_dist_to(E, E.mean(axis=0))
+        k = min(int(n_instances), len(E))
+        idx = np.empty(k, dtype=np.intp)
+        scores = np.empty(k)
+        chosen = np.zeros(len(E), dtype=bool)
+        for j in range(k):
+            # Rounding makes last-bit differences exact ties, broken by the lowest index.
+            dist = np.round(np.sqrt(min_d2), SCORE_DECIMALS)
+            i = int(np.argmax(np.where(chosen, -np.inf, dist)))
+            idx[j], scores[j] = i, dist[i]
+            chosen[i] = True
+            min_d2 = np.minimum(min_d2, _sq_dist_to(E, E[i]))
+        return (idx, scores) if return_scores else idx
+
+
+class BADGE(QueryStrategy):
+    """Batch Active learning by Diverse Gradient Embeddings (Ash et al. 2020).
+
+    Each pool sample ``x`` with predicted probabilities ``p`` and penultimate features ``h``
+    is represented by the gradient of the cross-entropy loss, at the predicted label
+    ``yhat = argmax p``, with respect to the last layer's weights: ``g = (p - onehot(yhat))
+    (x) h``, computed in closed form (no automatic differentiation). Its norm grows with the
+    model's uncertainty, its direction with the sample's features. The batch is the
+    k-means++ seeding of these embeddings: first the largest gradient, then each next sample
+    drawn with probability proportional to its squared distance to the nearest one already
+    chosen -- uncertain *and* diverse.
+
+    The outer product is never formed: ``<a (x) h, b (x) k> = <a, b> <h, k>``, so distances
+    come from ``p - onehot(yhat)`` and ``h`` alone.
+
+    Scores are the squared gradient distance to the previously chosen samples at the time
+    each sample is chosen (the first: its squared gradient norm); the order is the seeding
+    order. The draws use ``random_state``: the same seed gives the same batch.
+
+    The estimator (or the last step of a Pipeline) must have ``embed(X, return_proba=True)``,
+    as :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier` do.
+
+    Memory: O(pool x (embedding dim + n_classes)) -- less than the O(pool x embedding dim x
+    n_classes) of materialised gradient embeddings -- and never O(pool^2).
+    Time: O(n_instances x pool x (embedding dim + n_classes)).
+
+    References
+    ----------
+    Ash, J. T., Zhang, C., Krishnamurthy, A., Langford, J. & Agarwal, A. (2020). Deep Batch
+    Active Learning by Diverse, Uncertain Gradient Lower Bounds. ICLR.
+
+    Examples
+    --------
+    >>> from skal import ActiveLearningClassifier, CNNClassifier
+    >>> learner = ActiveLearningClassifier(CNNClassifier(), query_strategy="badge")
+    """
+
+    requires = ("embed",)
+
+    def __call__(
+        self,
+        estimator,
+        X_pool,
+        n_instances,
+        random_state=None,
+        *,
+        return_scores: bool = False,
+        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
+        check_chunk=None,
+        **context,
+    ):
+        rng = np.random.default_rng(random_state)
+        H, P = _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, proba=True,
+                           strategy=repr(self))
+        A = P.copy()
+        A[np.arange(len(A)), P.argmax(axis=1)] -= 1.0  # p - onehot(argmax p)
+        h2 = np.einsum("ij,ij->i", np.asarray(H, dtype=np.float64), H)
+        g2 = np.einsum("ij,ij->i", A, A) * h2  # squared gradient norms
+        k = min(int(n_instances), len(A))
+        idx = np.empty(k, dtype=np.intp)
+        scores = np.empty(k)
+        d2 = np.round(g2, SCORE_DECIMALS)  # the first pick: the largest gradient norm
+        chosen = np.zeros(len(A), dtype=bool)
+        for j in range(k):
+            if j == 0 or not (total := d2.sum()) > 0:
+                # the largest gradient first; then, when every distance is 0, the lowest
+                # index not yet chosen
+                i = int(np.argmax(np.where(chosen, -np.inf, d2)))
+            else:
+                cum = np.cumsum(d2)
+                i = int(np.searchsorted(cum, rng.random() * total, side="right"))
+                i = min(i, int(np.flatnonzero(d2 > 0)[-1]))
+            idx[j], scores[j] = i, d2[i]
+            chosen[i] = True
+            to_i = self._sq_dist_to_one(A, H, g2, i)
+            d2 = to_i if j == 0 else np.minimum(d2, to_i)  # D^2 to the nearest chosen
+            d2[chosen] = 0.0
+        return (idx, scores) if return_scores else idx
+
+    @staticmethod
+    def _sq_dist_to_one(A, H, g2, i) -> np.ndarray:
+        """``|g_j - g_i|^2`` for all j, rounded: equal gradients give exactly 0."""
+        out = np.empty(len(A))
+        a, h = A[i], np.asarray(H[i], dtype=np.float64)
+        for sl in _blocks(len(A), H.shape[1]):
+            dot = (A[sl] @ a) * (np.asarray(H[sl], dtype=np.float64) @ h)
+            out[sl] = g2[sl] + g2[i] - 2.0 * dot
+        # cancellation leaves ~1e-16 relative noise where g_j == g_i
+        out[out <= 1e-12 * (g2 + g2[i])] = 0.0
+        return np.round(out, SCORE_DECIMALS)

@@ -1,0 +1,172 @@
+"""`skal label`: piped sessions, kill -9 in the middle, resume, image folders."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skal import LabelJournal
+from skal.label_cli import load_labels, load_pool
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT)}
+SAVED = re.compile(r"saved sample (\d+): (\S+)")
+ASKED = re.compile(r"^sample (\d+)")
+FAST = ["--model", "logreg", "--classes", "0,1,2", "--batch-size", "4", "--initial-size", "4",
+        "--color", "none"]
+
+
+@pytest.fixture
+def pool(tmp_path, digits_xy):
+    X, y = digits_xy
+    keep = np.flatnonzero(y < 3)
+    path = tmp_path / "pool.npy"
+    np.save(path, X[keep[:30]])
+    np.savez(tmp_path / "holdout.npz", X=X[keep[30:90]], y=y[keep[30:90]])
+    return path, y[keep[:30]]
+
+
+def skal_label(*args):
+    return [sys.executable, "-m", "skal", "label", *map(str, args)]
+
+
+def interactive(cmd, truth, *, kill_after=None, timeout=120):
+    """Run a session answering each asked sample with its true label, like a person.
+
+    Returns (asked, acknowledged, returncode); with ``kill_after``, the process is killed
+    with SIGKILL as soon as that many answers were acknowledged.
+    """
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=ENV, cwd=REPO_ROOT)
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
+    asked, acked = [], {}
+    try:
+        for line in proc.stdout:
+            if m := ASKED.match(line):
+                asked.append(int(m.group(1)))
+                proc.stdin.write(f"{truth[int(m.group(1))]}\n")
+                proc.stdin.flush()
+            for i, label in SAVED.findall(line):
+                acked[int(i)] = label
+            if kill_after is not None and len(acked) >= kill_after:
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait()
+    finally:
+        watchdog.cancel()
+        proc.stdin.close()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.stderr.close()
+    assert proc.returncode != -signal.SIGKILL or kill_after is not None, err
+    return asked, acked, proc.returncode
+
+
+def test_help_documents_the_session():
+    out = subprocess.run(skal_label("--help"), capture_output=True, text=True, env=ENV,
+                         check=True).stdout
+    for word in ("--journal", "--labels", "--holdout", "--batch-size", "--strategy", "resume",
+                 "skip", "stdin"):
+        assert word in out
+
+
+def test_sigkill_loses_no_answer_and_resume_asks_nothing_twice(pool):
+    path, truth = pool
+    journal = str(path) + ".journal.sqlite"
+    asked1, acked, rc = interactive(skal_label(path, *FAST), truth, kill_after=7)
+    assert rc == -signal.SIGKILL and len(acked) >= 7
+    with LabelJournal(journal) as j:
+        on_disk = j.labels()
+    for i, label in acked.items():  # every acknowledged answer survived the kill
+        assert str(on_disk[i]) == label
+
+    asked2, acked2, rc = interactive(
+        skal_label(path, *FAST, "--holdout", path.parent / "holdout.npz"), truth
+    )
+    assert rc == 0
+    assert not set(on_disk) & set(asked2), "a sample answered before the kill was asked again"
+    with LabelJournal(journal) as j:
+        final = j.labels()
+    assert set(final) == set(range(len(truth)))  # the session went on to the end
+    assert all(final[i] == truth[i] for i in final)
+
+
+def test_piped_session_to_the_end(pool):
+    path, truth = pool
+    answers = ["0", "1", "s", "2", "nonsense", "1"] * 8  # 'nonsense' is refused, asked again
+    out = subprocess.run(
+        skal_label(path, *FAST, "--holdout", path.parent / "holdout.npz", "--journal",
+                   path.parent / "j.sqlite"),
+        input="\n".join(answers) + "\n", capture_output=True, text=True, env=ENV, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    asked = [int(m) for m in re.findall(r"^sample (\d+)", out.stdout, flags=re.M)]
+    acked = SAVED.findall(out.stdout)
+    assert len(asked) == len(set(asked)) == len(acked) == 30  # everyone asked exactly once
+    assert "validation accuracy" in out.stdout and "every sample was asked" in out.stdout
+    with LabelJournal(path.parent / "j.sqlite") as j:
+        labels = j.labels()
+    assert {str(i): (str(lab) if lab != -1 else "skipped") for i, lab in labels.items()} == {
+        i: lab for i, lab in acked
+    }
+    assert sum(lab == -1 for lab in labels.values()) == sum(a == "skipped" for _, a in acked) > 0
+
+
+def test_quit_and_another_pool(pool, tmp_path):
+    path, truth = pool
+    out = subprocess.run(skal_label(path, *FAST), input="0\n1\nq\n", capture_output=True,
+                         text=True, env=ENV, timeout=120)
+    assert out.returncode == 0 and "run the same command to continue" in out.stdout
+    assert len(SAVED.findall(out.stdout)) == 2
+    other = tmp_path / "other.npy"
+    np.save(other, np.load(path)[::-1])
+    out = subprocess.run(
+        skal_label(other, *FAST, "--journal", str(path) + ".journal.sqlite"),
+        input="", capture_output=True, text=True, env=ENV, timeout=120,
+    )
+    assert out.returncode == 2 and "another pool" in out.stderr
+
+
+def test_image_folder_with_initial_labels_csv(tmp_path, digits_xy):
+    from PIL import Image
+
+    X, y = digits_xy
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(12):
+        Image.fromarray((X[i].reshape(8, 8) * 255).astype(np.uint8)).save(folder / f"d{i:02}.png")
+    (tmp_path / "labels.csv").write_text("id,label\nd00.png,0\nd01.png,1\n2,2\n")
+    out = subprocess.run(
+        skal_label(folder, "--labels", tmp_path / "labels.csv", "--model", "logreg",
+                   "--batch-size", "3", "--initial-size", "3", "--rounds", "1",
+                   "--color", "256"),
+        input="5\n5\n5\n", capture_output=True, text=True, env=ENV, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "imported 3 labels" in out.stdout and "▀" in out.stdout and "(d" in out.stdout
+    with LabelJournal(str(folder) + ".journal.sqlite") as j:
+        labels = j.labels()
+    assert labels[0] == 0 and labels[1] == 1 and labels[2] == 2 and len(labels) == 6
+
+
+def test_readers(tmp_path):
+    np.save(tmp_path / "imgs.npy", np.zeros((4, 5, 6), dtype=np.uint8))
+    X, shape, names = load_pool(tmp_path / "imgs.npy")
+    assert X.shape == (4, 30) and X.dtype == np.float32 and shape == (5, 6) and names is None
+    np.savez(tmp_path / "two.npz", a=np.zeros((2, 2)), b=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="name the pool array 'X'"):
+        load_pool(tmp_path / "two.npz")
+    np.save(tmp_path / "y.npy", np.array([-1, 3, -1, 4]))
+    assert load_labels(tmp_path / "y.npy", 4, None) == ([1, 3], [3, 4])
+    (tmp_path / "l.csv").write_text("0,cat\n3,-1\n")
+    assert load_labels(tmp_path / "l.csv", 4, None) == ([0], ["cat"])
+    (tmp_path / "bad.csv").write_text("0,cat\n9,dog\n")
+    with pytest.raises(ValueError, match="outside the pool"):
+        load_labels(tmp_path / "bad.csv", 4, None)
