@@ -227,3 +227,9 @@ def test_single_sample_proba_keeps_two_dimensions(make_cnn, digits):
     cnn = make_cnn().fit(X_tr[:100], y_tr[:100])
     assert cnn.predict_proba(X_te[:1]).shape == (1, 10)
     assert cnn.predict(X_te[:1]).shape == (1,)
+
+
+def test_bad_dropout_names_itself(make_cnn, digits):
+    X_tr, _, y_tr, _ = digits
+    with pytest.raises(ValueError, match="dropout"):
+        make_cnn(dropout=1.5).fit(X_tr[:20], y_tr[:20])
