@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skal.strategies._base import ScoreStrategy
 from skal.strategies._features import last_step, proba_samples, query_seed, stochastic_error
-from skal.strategies.uncertainty import entropy
+from skal.strategies.uncertainty import entropy, entropy_last_axis
 
 __all__ = ["MCDropoutSampling", "bald", "mc_entropy", "variation_ratios"]
 
@@ -34,11 +34,6 @@ def _check_samples(proba_samples) -> np.ndarray:
             f"pass, got shape {proba_samples.shape}."
         )
     return proba_samples
-
-
-def _entropy_last_axis(p: np.ndarray) -> np.ndarray:
-    logp = np.log(np.where(p > 0, p, 1.0))  # 0 * log(0) counts as 0
-    return -(p * logp).sum(axis=-1)
 
 
 def _vote_counts(proba_samples: np.ndarray) -> np.ndarray:
@@ -92,7 +87,7 @@ def bald(proba_samples) -> np.ndarray:
     for Classification and Preference Learning. arXiv:1112.5745.
     """
     proba_samples = _check_samples(proba_samples)
-    mutual = entropy(proba_samples.mean(axis=0)) - _entropy_last_axis(proba_samples).mean(0)
+    mutual = entropy(proba_samples.mean(axis=0)) - entropy_last_axis(proba_samples).mean(0)
     return np.maximum(mutual, 0.0)  # >= 0 by Jensen; clip rounding noise
 
 

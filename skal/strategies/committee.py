@@ -23,6 +23,7 @@ from skal.strategies._features import (
     stochastic_error,
 )
 from skal.strategies.bayesian import _check_samples, _SeededMCScorer, _vote_counts
+from skal.strategies.uncertainty import entropy_last_axis
 
 __all__ = ["Committee", "kl_divergence", "vote_entropy"]
 
@@ -49,8 +50,7 @@ def vote_entropy(proba_samples) -> np.ndarray:
     Classifiers. ICML.
     """
     proba_samples = _check_samples(proba_samples)
-    share = _vote_counts(proba_samples) / proba_samples.shape[0]
-    return -(share * np.log(np.where(share > 0, share, 1.0))).sum(axis=1)
+    return entropy_last_axis(_vote_counts(proba_samples) / proba_samples.shape[0])
 
 
 def kl_divergence(proba_samples) -> np.ndarray:

@@ -70,10 +70,13 @@ def entropy(proba) -> np.ndarray:
     scores : ndarray of shape (n_samples,)
         In [0, log(n_classes)]; higher is more uncertain.
     """
-    proba = _check_proba(proba)
-    # xlogy-style: 0 * log(0) counts as 0.
-    logp = np.log(np.where(proba > 0, proba, 1.0))
-    return -(proba * logp).sum(axis=1)
+    return entropy_last_axis(_check_proba(proba))
+
+
+def entropy_last_axis(p: np.ndarray) -> np.ndarray:
+    """Entropy along the last axis of an array of distributions, any leading shape."""
+    logp = np.log(np.where(p > 0, p, 1.0))  # 0 * log(0) counts as 0
+    return -(p * logp).sum(axis=-1)
 
 
 _MEASURES = {"entropy": entropy, "margin": margin, "least_confident": least_confident}
