@@ -257,15 +257,23 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
         return CNNClassifier()
 
-    def _fit_estimator(self, X, y, previous=None):
-        """Fit on exactly (X, y): continue ``previous`` when warm-starting, else a clone."""
+    def _fit_estimator(self, X, y, previous=None, *, discard_previous=False):
+        """Fit on exactly (X, y): continue ``previous`` when warm-starting, else a clone.
+
+        ``discard_previous=True`` (inside a campaign, where the previous round's estimator is
+        dropped) lets a Keras clone reuse the previous network's compiled training step; its
+        weights are reset to the clone's own fresh initialisation, so results are unchanged.
+        """
         if self.warm_start and previous is not None:
             key = _warm_start_param(previous)
             known = getattr(previous, "classes_", None)
             if key and known is not None and np.isin(np.unique(y), known).all():
                 previous.set_params(**{key: True})
                 return previous.fit(X, y)
-        return clone(self._base_estimator()).fit(X, y)
+        estimator = clone(self._base_estimator())
+        if discard_previous and previous is not None and hasattr(estimator, "_reuse_model_of"):
+            estimator._reuse_model_of(previous)
+        return estimator.fit(X, y)
 
     def _round_seed(self, round_: int) -> int:
         return int(np.random.SeedSequence([self._seed, round_]).generate_state(1)[0])
@@ -354,7 +362,9 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 reveal=reveal,
                 reveal_context=True,
                 skipped=skipped,
-                fit=lambda idx, labels, prev: self._fit_estimator(X[idx], labels, prev),
+                fit=lambda idx, labels, prev: self._fit_estimator(
+                    X[idx], labels, prev, discard_previous=True
+                ),
                 query=lambda est, cand, labeled, n, r: self._select(
                     strategy, est, X[cand], n, r, X_labeled=X[labeled], y_labeled=y[labeled],
                     return_scores=True,

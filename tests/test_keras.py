@@ -210,16 +210,48 @@ def test_seeded_fit_ignores_other_threads_drawing_from_python_random(make_cnn, d
     np.testing.assert_array_equal(busy, quiet)
 
 
-def test_min_train_steps_raises_epochs_on_small_data(make_cnn, digits):
+def _steps_and_epochs(cnn, X, y):
+    import keras
+
+    steps = []
+    cnn.set_params(callbacks=[keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: steps.append(batch))])
+    cnn.fit(X, y)
+    return len(steps), len(cnn.history_["loss"])
+
+
+def test_min_train_steps_repeats_small_data_within_epochs(make_cnn, digits):
     X_tr, _, y_tr, _ = digits
-    small = make_cnn(epochs=2, batch_size=32, min_train_steps=10).fit(X_tr[:20], y_tr[:20])
-    assert len(small.history_["loss"]) == 10  # one step per epoch -> 10 epochs
-    mid = make_cnn(epochs=2, batch_size=32, min_train_steps=10).fit(X_tr[:100], y_tr[:100])
-    assert len(mid.history_["loss"]) == 3  # four steps per epoch -> ceil(10 / 4)
-    big = make_cnn(epochs=2, batch_size=32, min_train_steps=10).fit(X_tr[:400], y_tr[:400])
-    assert len(big.history_["loss"]) == 2  # already enough steps: epochs unchanged
+    cnn = make_cnn(epochs=2, batch_size=32, min_train_steps=10)
+    # 20 samples: one batch per epoch; repeated 8x to 5 batches, so 2 epochs give 10 steps.
+    assert _steps_and_epochs(cnn, X_tr[:20], y_tr[:20]) == (10, 2)
+    # 100 samples: 4 batches; no whole repeat fits in 5 batches, so epochs rise to 3.
+    assert _steps_and_epochs(cnn, X_tr[:100], y_tr[:100]) == (12, 3)
+    # 400 samples already give 13 batches per epoch: nothing changes.
+    assert _steps_and_epochs(cnn, X_tr[:400], y_tr[:400]) == (26, 2)
+    # A validation split must not see repeated training rows: epochs rise instead.
+    held = make_cnn(epochs=2, batch_size=32, min_train_steps=10, validation_split=0.5)
+    assert _steps_and_epochs(held, X_tr[:20], y_tr[:20]) == (10, 10)
     with pytest.raises(ValueError, match="min_train_steps"):
         make_cnn(min_train_steps=-3).fit(X_tr[:20], y_tr[:20])
+
+
+def test_refit_reuses_model_with_fresh_initial_state(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    cnn = make_cnn(dropout=0.3).fit(X_tr[:60], y_tr[:60])
+    model = cnn.model_
+    cnn.fit(X_tr[100:250], y_tr[100:250])
+    fresh = make_cnn(dropout=0.3).fit(X_tr[100:250], y_tr[100:250])
+    assert cnn.model_ is model  # the traced training step was kept
+    np.testing.assert_array_equal(cnn.predict_proba(X_te), fresh.predict_proba(X_te))
+    # A different network (here: wider embedding) is built anew, not squeezed into the old one.
+    cnn.set_params(dense_units=24).fit(X_tr[100:250], y_tr[100:250])
+    assert cnn.model_ is not model
+    np.testing.assert_array_equal(
+        cnn.predict_proba(X_te),
+        make_cnn(dropout=0.3, dense_units=24).fit(X_tr[100:250], y_tr[100:250])
+        .predict_proba(X_te),
+    )
 
 
 def test_single_sample_proba_keeps_two_dimensions(make_cnn, digits):

@@ -250,6 +250,19 @@ def test_cnn_campaign_warm_start_and_teach(make_cnn, digits):
     assert learner.predict_proba(X_te).shape == (len(X_te), len(learner.classes_))
 
 
+def test_cnn_campaign_reuses_the_network_without_changing_results(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    learner = ActiveLearningClassifier(
+        make_cnn(), n_queries=3, n_instances=15, initial_size=40, random_state=0
+    )
+    models = []
+    learner._fit(X_tr, y_tr, on_round=lambda r, est, idx: models.append(est.model_))
+    assert len(models) == 4 and all(m is models[0] for m in models)  # traced once
+    labeled = learner.labeled_indices_
+    fresh = clone(make_cnn()).fit(X_tr[labeled], y_tr[labeled])
+    np.testing.assert_array_equal(learner.predict_proba(X_te), fresh.predict_proba(X_te))
+
+
 def test_cnn_around_pipeline_and_nested_params(make_cnn, digits):
     X_tr, X_te, y_tr, y_te = digits
     learner = ActiveLearningClassifier(
