@@ -13,8 +13,11 @@ uncertainty sampling) and scikit-activeml's ``UncertaintySampling`` (entropy). m
 calls ``check_X_y(force_all_finite=...)``, which scikit-learn >= 1.8 removed; a shim below
 renames the argument to ``ensure_all_finite`` (nothing else is changed).
 
-Run ``python benchmarks/label_efficiency.py`` (full) or ``--quick`` (2 seeds, short budgets).
-Writes ``benchmarks/results/label_efficiency[_quick].json`` and ``.png`` and prints tables.
+Run ``python benchmarks/label_efficiency.py`` (full) or ``--quick`` (2 seeds, short budgets);
+``--jobs 2`` runs two campaigns at once, each process on one TensorFlow thread. Each finished
+campaign is appended to ``..._runs.jsonl`` beside the JSON, and a rerun skips those already
+there, so an interrupted run resumes where it stopped. Writes
+``benchmarks/results/label_efficiency[_quick].json`` and ``.png`` and prints tables.
 """
 
 from __future__ import annotations
@@ -214,6 +217,131 @@ def plot(all_curves: dict, path: Path) -> None:
     fig.savefig(path, dpi=110, bbox_inches="tight")
 
 
+# ------------------------------------------------------------------ running
+def _init_worker(threads: int) -> None:
+    """Each worker process runs TensorFlow on ``threads`` threads (set before any op)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+_DATA: dict = {}
+
+
+def run_task(task: dict) -> dict:
+    """One campaign: a strategy or a peer, on one dataset and seed. Returns its record."""
+    import keras
+
+    dataset, seed, name = task["dataset"], task["seed"], task["name"]
+    if dataset not in _DATA:
+        _DATA[dataset] = load(dataset)
+    data, cfg = _DATA[dataset], task["config"]
+    t0 = time.perf_counter()
+    if task["peer"]:
+        n_lab, sc, per_round = run_peer(name, data, cfg, seed, task["epochs"],
+                                        np.asarray(task["initial"]))
+        initial = task["initial"]
+    else:
+        n_lab, sc, per_round, init = run_skal(name, data, cfg, seed, task["epochs"])
+        initial = np.asarray(init).tolist()  # skal's order: peers train on the same rows
+    keras.backend.clear_session()
+    return {**_task_key(task), "n_labeled": np.asarray(n_lab).tolist(),
+            "scores": np.asarray(sc).tolist(), "round_seconds": per_round,
+            "initial": initial, "wall": time.perf_counter() - t0}
+
+
+def _task_key(task: dict) -> dict:
+    cfg = task["config"]
+    return {"dataset": task["dataset"], "seed": task["seed"], "name": task["name"],
+            "epochs": task["epochs"], "initial_size": cfg["initial"], "step": cfg["step"],
+            "budget": cfg["budget"], "threads": task["threads"]}
+
+
+def _key(record: dict) -> tuple:
+    return tuple(record[k] for k in ("dataset", "seed", "name", "epochs", "initial_size",
+                                     "step", "budget", "threads"))
+
+
+def run_all(tasks: list[dict], runs_path: Path, jobs: int) -> dict:
+    """Run the campaigns not already in ``runs_path`` (one JSON line each, appended as each
+    finishes, so an interrupted run resumes). Peers wait for their seed's initial set."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+
+    done: dict[tuple, dict] = {}
+    if runs_path.exists():
+        for line in runs_path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                done[_key(rec)] = rec
+
+    def initial_for(task):
+        for rec in done.values():
+            if (rec["dataset"], rec["seed"]) == (task["dataset"], task["seed"]) and \
+                    rec["name"] in task["skal_names"]:
+                return rec["initial"]
+        return None
+
+    todo = [t for t in tasks if _key(_task_key(t)) not in done]
+    print(f"{len(tasks) - len(todo)} campaigns already in {runs_path}, {len(todo)} to run",
+          file=sys.stderr, flush=True)
+    ctx = get_context("spawn")  # TensorFlow is not fork-safe
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(todo[0]["threads"] if todo else 0,)) as pool:
+        running: dict = {}
+        while todo or running:
+            for task in list(todo):
+                if len(running) >= jobs:
+                    break
+                if task["peer"]:
+                    initial = initial_for(task)
+                    if initial is None:
+                        continue  # its seed's first skal campaign has not finished yet
+                    task = {**task, "initial": initial}
+                todo.remove(next(t for t in todo if t["name"] == task["name"]
+                                 and t["seed"] == task["seed"]
+                                 and t["dataset"] == task["dataset"]))
+                running[pool.submit(run_task, task)] = task
+            if not running:
+                raise RuntimeError("peer campaigns are waiting for a skal campaign that "
+                                   "is not scheduled")
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                task = running.pop(fut)
+                rec = fut.result()
+                done[_key(rec)] = rec
+                with runs_path.open("a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+                sc = rec["scores"]
+                print(f"[{rec['dataset']} seed {rec['seed']}] {rec['name']:<20} "
+                      f"{sc[0]:.3f} -> {sc[-1]:.3f} ({rec['wall']:.0f}s)",
+                      file=sys.stderr, flush=True)
+    return done
+
+
+def collect(done: dict, tasks: list[dict], dataset: str) -> dict:
+    """Curves of one dataset, ``scores`` shaped (n_rounds + 1, n_seeds), seeds paired."""
+    curves: dict[str, dict] = {}
+    initial_of_seed: dict[int, list] = {}
+    for task in tasks:
+        if task["dataset"] != dataset:
+            continue
+        rec = done[_key(_task_key(task))]
+        first = initial_of_seed.setdefault(rec["seed"], sorted(rec["initial"]))
+        assert sorted(rec["initial"]) == first, f"unpaired seeds: {rec['name']} seed {rec['seed']}"
+        c = curves.setdefault(rec["name"], {"n_labeled": rec["n_labeled"], "scores": [],
+                                            "round_seconds": [], "wall": []})
+        c["scores"].append(rec["scores"])
+        c["round_seconds"].append(rec["round_seconds"])
+        c["wall"].append(rec["wall"])
+    for c in curves.values():
+        c["scores"] = np.asarray(c["scores"]).T.tolist()
+    return curves
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, short budgets")
@@ -224,6 +352,10 @@ def main(argv=None) -> int:
                         help="comma-separated peers, or '' for none")
     parser.add_argument("--seeds", type=int, default=None, help="override the seed count")
     parser.add_argument("--epochs", type=int, default=25, help="CNN epochs per fit")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="campaigns run in parallel, one process each")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TensorFlow threads per process (default: 1 when --jobs > 1)")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
@@ -234,48 +366,55 @@ def main(argv=None) -> int:
     if "random" not in strategies:
         strategies.insert(0, "random")
     peers = [p for p in args.peers.split(",") if p]
+    threads = args.threads if args.threads is not None else (1 if args.jobs > 1 else 0)
     table = QUICK if args.quick else DATASETS
     stem = "label_efficiency_quick" if args.quick else "label_efficiency"
     out_json = Path(args.output) if args.output else HERE / "results" / f"{stem}.json"
     out_json.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    report, all_curves = {}, {}
-    for dataset in args.datasets.split(","):
-        cfg = {**table[dataset], "name": dataset}
+    runs_path = out_json.with_name(out_json.stem + "_runs.jsonl")
+
+    datasets = args.datasets.split(",")
+    for dataset in datasets:
+        if dataset not in DATASETS:
+            parser.error(f"--datasets: unknown dataset {dataset!r}; known: {sorted(DATASETS)}")
+    configs = {}
+    for dataset in datasets:
+        configs[dataset] = {**table[dataset], "name": dataset}
         if args.seeds:
-            cfg["seeds"] = args.seeds
-        data = load(dataset)
-        curves: dict[str, dict] = {}
-        for seed in range(cfg["seeds"]):
-            initial = None
-            for name in strategies + peers:
-                t0 = time.perf_counter()
-                if name in peers:
-                    n_lab, sc, per_round = run_peer(name, data, cfg, seed, args.epochs, initial)
-                else:
-                    n_lab, sc, per_round, init = run_skal(name, data, cfg, seed, args.epochs)
-                    if initial is None:
-                        initial = init
-                    assert np.array_equal(np.sort(init), np.sort(initial)), "unpaired seeds"
-                c = curves.setdefault(name, {"n_labeled": n_lab.tolist(), "scores": [],
-                                             "round_seconds": []})
-                c["scores"].append(sc.tolist())
-                c["round_seconds"].append(per_round)
-                print(f"[{dataset} seed {seed}] {name:<20} {sc[0]:.3f} -> {sc[-1]:.3f} "
-                      f"({time.perf_counter() - t0:.0f}s)", file=sys.stderr, flush=True)
-        for c in curves.values():
-            c["scores"] = np.asarray(c["scores"]).T.tolist()  # (n_rounds + 1, n_seeds)
-        summary = summarise(curves, cfg)
+            configs[dataset]["seeds"] = args.seeds
+    # Seed-major order across datasets: an interrupted run has every dataset at equal depth.
+    tasks = []
+    for seed in range(max(c["seeds"] for c in configs.values())):
+        for dataset in datasets:
+            if seed < configs[dataset]["seeds"]:
+                tasks += [{"dataset": dataset, "seed": seed, "name": name, "peer": name in peers,
+                           "epochs": args.epochs, "config": configs[dataset],
+                           "threads": threads, "skal_names": strategies}
+                          for name in strategies + peers]
+    start = time.perf_counter()
+    done = run_all(tasks, runs_path, args.jobs)
+    elapsed = time.perf_counter() - start
+
+    report: dict = {"jobs": args.jobs, "threads_per_job": threads,
+                    "elapsed_seconds_this_invocation": elapsed}
+    all_curves = {}
+    for dataset in datasets:
+        curves = collect(done, tasks, dataset)
+        summary = summarise(curves, configs[dataset])
         print_table(dataset, summary)
-        report[dataset] = {"config": cfg, "summary": summary, "curves": curves}
+        report[dataset] = {"config": configs[dataset], "summary": summary, "curves": curves}
         all_curves[dataset] = curves
-        report["wall_seconds"] = time.perf_counter() - start
-        out_json.write_text(json.dumps(report, indent=1))  # keep partial results
+    report["campaign_seconds_total"] = float(sum(
+        sum(c["wall"]) for curves in all_curves.values() for c in curves.values()))
+    out_json.write_text(json.dumps(report, indent=1))
     try:
         plot(all_curves, out_json.with_suffix(".png"))
     except ImportError:
         pass
-    print(f"\nwall time {report['wall_seconds']:.0f}s; wrote {out_json}")
+    total = report["campaign_seconds_total"]
+    print(f"\nthis invocation {elapsed:.0f}s; all campaigns {total:.0f}s of process time"
+          f"  ({args.jobs} jobs x {threads or 'default'} TF threads); "
+          f"wrote {out_json}")
     return 0
 
 
