@@ -178,6 +178,60 @@ def summarise(curves: dict, cfg: dict) -> dict:
     return out
 
 
+# Each peer against skal's implementation of the same algorithm.
+SAME_ALGORITHM = {"modal_entropy": "entropy", "modal_margin": "margin",
+                  "modal_uncertainty": "least_confident", "skactiveml_entropy": "entropy"}
+
+
+def compare_peers(summary: dict) -> dict:
+    """Per peer: skal's AULC minus the peer's (mean, two-sided paired Wilcoxon p) and the
+    per-round time ratio skal / peer."""
+    from scipy.stats import wilcoxon
+
+    out = {}
+    strategies = summary["strategies"]
+    for peer, mine in SAME_ALGORITHM.items():
+        if peer not in strategies or mine not in strategies:
+            continue
+        a = np.asarray(strategies[mine]["aulc"])
+        b = np.asarray(strategies[peer]["aulc"])
+        out[peer] = {
+            "skal": mine,
+            "aulc_diff": float(np.mean(a - b)),
+            "p_two_sided": float(wilcoxon(a, b).pvalue) if np.any(a != b) else 1.0,
+            "round_time_ratio": strategies[mine]["round_seconds"]
+            / strategies[peer]["round_seconds"],
+        }
+    return out
+
+
+def markdown_tables(dataset: str, summary: dict) -> str:
+    """The tables of benchmarks/README.md."""
+    targets = summary["targets"]
+    head = "| strategy | " + " | ".join(
+        f"labels@{t:.3g} | ratio | p" for t in targets) + " | AULC | p(AULC) | s/round |"
+    lines = [head, "|---|" + "---:|" * (3 * len(targets) + 3)]
+    for name, e in summary["strategies"].items():
+        cells = []
+        for t in targets:
+            raw = np.asarray(e[f"labels_to_{t:.3f}"], dtype=float)
+            v = np.minimum(raw, summary["censored_at"])
+            p = "–" if name == "random" else f"{e[f'p_{t:.3f}']:.3f}"
+            cells += [f"{v.mean():.1f} ({np.isfinite(raw).sum()}/{len(raw)})",
+                      f"{e[f'ratio_{t:.3f}']:.2f}", p]
+        p_aulc = "–" if name == "random" else f"{e['p_aulc']:.3f}"
+        cells += [f"{np.mean(e['aulc']):.4f}", p_aulc, f"{e['round_seconds']:.2f}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    peers = summary.get("vs_peers", {})
+    if peers:
+        lines += ["", "| peer | skal strategy | AULC skal − peer | p (two-sided) | "
+                  "s/round skal ÷ peer |", "|---|---|---:|---:|---:|"]
+        for peer, c in peers.items():
+            lines.append(f"| {peer} | {c['skal']} | {c['aulc_diff']:+.4f} | "
+                         f"{c['p_two_sided']:.3f} | {c['round_time_ratio']:.2f} |")
+    return f"{dataset}\n\n" + "\n".join(lines)
+
+
 def print_table(dataset: str, summary: dict) -> None:
     targets = summary["targets"]
     head = f"{'strategy':<20}" + "".join(
@@ -196,6 +250,9 @@ def print_table(dataset: str, summary: dict) -> None:
                       + f" | {e[f'ratio_{t:.3f}']:.2f}  | {e[f'p_{t:.3f}']:.3f}")
         print(f"{name:<20}{cells} | {np.mean(e['aulc']):.4f} | {e['p_aulc']:.4f}  | "
               f"{e['round_seconds']:.2f}")
+    for peer, c in summary.get("vs_peers", {}).items():
+        print(f"  skal {c['skal']} vs {peer}: AULC {c['aulc_diff']:+.4f} (two-sided p "
+              f"{c['p_two_sided']:.3f}), round time x{c['round_time_ratio']:.2f}")
 
 
 def plot(all_curves: dict, path: Path) -> None:
@@ -357,6 +414,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow threads per process (default: 1 when --jobs > 1)")
     parser.add_argument("--output", default=None)
+    parser.add_argument("--markdown", action="store_true", help="also print Markdown tables")
     args = parser.parse_args(argv)
 
     from skal.strategies import STRATEGIES
@@ -401,7 +459,10 @@ def main(argv=None) -> int:
     for dataset in datasets:
         curves = collect(done, tasks, dataset)
         summary = summarise(curves, configs[dataset])
+        summary["vs_peers"] = compare_peers(summary)
         print_table(dataset, summary)
+        if args.markdown:
+            print("\n" + markdown_tables(dataset, summary))
         report[dataset] = {"config": configs[dataset], "summary": summary, "curves": curves}
         all_curves[dataset] = curves
     report["campaign_seconds_total"] = float(sum(
