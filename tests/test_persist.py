@@ -288,3 +288,24 @@ def test_save_refuses_what_it_cannot_describe(small, fitted_cnn, tmp_path):
     finally:
         cnn.set_params(query_strategy="margin")
     assert not list(tmp_path.iterdir())
+
+
+def test_learner_with_journal_instance_clones_and_pickles(small, tmp_path):
+    import pickle
+
+    from sklearn.base import clone
+
+    X, y = small
+    journal = LabelJournal(tmp_path / "shared.sqlite")
+    learner = logreg_learner(n_queries=0, journal=journal)
+    twin = clone(learner)
+    assert twin.journal is journal  # clones share the file handle, like an open file
+    twin.fit(X[:60], y[:60])
+    assert len(journal) == 60
+    restored = pickle.loads(pickle.dumps(twin))
+    assert restored.journal is not journal and restored.journal.path == journal.path
+    assert restored.journal.labels() == journal.labels()  # reopened at the same path
+    restored.teach(X[60:65], y[60:65], sample_ids=list(range(60, 65)))
+    assert len(journal) == 65  # written through the reopened handle, seen by the first
+    journal.close()
+    assert pickle.loads(pickle.dumps(journal)).closed

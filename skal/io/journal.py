@@ -470,6 +470,21 @@ class LabelJournal:
     ) -> None:
         self.close()
 
+    def __deepcopy__(self, memo: dict) -> Self:
+        # A handle on a file, like an open file object: copies (scikit-learn's ``clone`` of
+        # a learner with ``journal=LabelJournal(...)``) share it rather than fork the file.
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "closed": self.closed}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickling reopens the journal at its path (the connection itself cannot travel).
+        if state["closed"]:
+            self.path, self._conn, self.journal_mode = state["path"], None, ""
+        else:
+            self.__init__(state["path"])
+
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{len(self)} records"
         return f"LabelJournal({self.path!r}, {state})"
