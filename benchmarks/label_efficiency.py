@@ -54,22 +54,23 @@ def load(name: str):
     return make_mnist1d(n_train=4000, n_test=1000, seed=42)
 
 
-def make_cnn(name: str, seed: int, epochs: int):
+def make_cnn(name: str, seed: int, epochs: int, params: dict | None = None):
     from skal import CNNClassifier
 
-    return CNNClassifier(epochs=epochs, random_state=seed)
+    return CNNClassifier(epochs=epochs, random_state=seed, **(params or {}))
 
 
 # ------------------------------------------------------------------ skal
-def run_skal(strategy, data, cfg, seed, epochs):
+def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=False):
     from skal import ActiveLearningClassifier
     from skal.evaluation import campaign_scores
 
     X_tr, X_te, y_tr, y_te = data
     n_queries = (cfg["budget"] - cfg["initial"]) // cfg["step"]
     learner = ActiveLearningClassifier(
-        make_cnn(cfg["name"], seed, epochs),
+        make_cnn(cfg["name"], seed, epochs, cnn_params),
         query_strategy=strategy,
+        warm_start=warm_start,
         initial_size=cfg["initial"],
         n_instances=cfg["step"],
         n_queries=n_queries,
@@ -94,10 +95,10 @@ def _shim_modal() -> None:
     learners.check_X_y = check_X_y_compat
 
 
-def run_peer(peer, data, cfg, seed, epochs, initial):
+def run_peer(peer, data, cfg, seed, epochs, initial, cnn_params=None):
     X_tr, X_te, y_tr, y_te = data
     n_queries = (cfg["budget"] - cfg["initial"]) // cfg["step"]
-    cnn = make_cnn(cfg["name"], seed, epochs)
+    cnn = make_cnn(cfg["name"], seed, epochs, cnn_params)
     labeled = np.zeros(len(X_tr), dtype=bool)
     labeled[initial] = True
     n_labeled, scores = [], []
@@ -299,10 +300,11 @@ def run_task(task: dict) -> dict:
     t0 = time.perf_counter()
     if task["peer"]:
         n_lab, sc, per_round = run_peer(name, data, cfg, seed, task["epochs"],
-                                        np.asarray(task["initial"]))
+                                        np.asarray(task["initial"]), task["cnn_params"])
         initial = task["initial"]
     else:
-        n_lab, sc, per_round, init = run_skal(name, data, cfg, seed, task["epochs"])
+        n_lab, sc, per_round, init = run_skal(name, data, cfg, seed, task["epochs"],
+                                              task["cnn_params"], task["warm_start"])
         initial = np.asarray(init).tolist()  # skal's order: peers train on the same rows
     keras.backend.clear_session()
     return {**_task_key(task), "n_labeled": np.asarray(n_lab).tolist(),
@@ -314,12 +316,19 @@ def _task_key(task: dict) -> dict:
     cfg = task["config"]
     return {"dataset": task["dataset"], "seed": task["seed"], "name": task["name"],
             "epochs": task["epochs"], "initial_size": cfg["initial"], "step": cfg["step"],
-            "budget": cfg["budget"], "threads": task["threads"]}
+            "budget": cfg["budget"], "threads": task["threads"],
+            "cnn_params": json.dumps(task["cnn_params"], sort_keys=True),
+            "warm_start": task["warm_start"]}
+
+
+# Records written before a key field existed were run with its default.
+_KEY_DEFAULTS = {"cnn_params": "{}", "warm_start": False}
 
 
 def _key(record: dict) -> tuple:
-    return tuple(record[k] for k in ("dataset", "seed", "name", "epochs", "initial_size",
-                                     "step", "budget", "threads"))
+    return tuple(record[k] if k in record else _KEY_DEFAULTS[k]
+                 for k in ("dataset", "seed", "name", "epochs", "initial_size", "step",
+                           "budget", "threads", "cnn_params", "warm_start"))
 
 
 def run_all(tasks: list[dict], runs_path: Path, jobs: int) -> dict:
@@ -409,6 +418,12 @@ def main(argv=None) -> int:
                         help="comma-separated peers, or '' for none")
     parser.add_argument("--seeds", type=int, default=None, help="override the seed count")
     parser.add_argument("--epochs", type=int, default=25, help="CNN epochs per fit")
+    parser.add_argument("--cnn-params", default="{}",
+                        help="JSON object of further CNNClassifier parameters for every "
+                             "strategy and peer, e.g. '{\"batch_size\": 16}'")
+    parser.add_argument("--warm-start", action="store_true",
+                        help="skal strategies refit warm (ActiveLearningClassifier("
+                             "warm_start=True)); not with peers")
     parser.add_argument("--jobs", type=int, default=1,
                         help="campaigns run in parallel, one process each")
     parser.add_argument("--threads", type=int, default=None,
@@ -424,6 +439,21 @@ def main(argv=None) -> int:
     if "random" not in strategies:
         strategies.insert(0, "random")
     peers = [p for p in args.peers.split(",") if p]
+    try:
+        cnn_params = json.loads(args.cnn_params)
+    except json.JSONDecodeError as exc:
+        parser.error(f"--cnn-params: not JSON ({exc})")
+    if not isinstance(cnn_params, dict):
+        parser.error("--cnn-params: expected a JSON object of CNNClassifier parameters")
+    if {"epochs", "random_state"} & set(cnn_params):
+        parser.error("--cnn-params: set epochs with --epochs; random_state is the seed")
+    from skal import CNNClassifier
+
+    unknown = set(cnn_params) - set(CNNClassifier().get_params())
+    if unknown:
+        parser.error(f"--cnn-params: unknown CNNClassifier parameters {sorted(unknown)}")
+    if args.warm_start and peers:
+        parser.error("--warm-start: peers refit from scratch; pass --peers ''")
     threads = args.threads if args.threads is not None else (1 if args.jobs > 1 else 0)
     table = QUICK if args.quick else DATASETS
     stem = "label_efficiency_quick" if args.quick else "label_efficiency"
@@ -446,14 +476,16 @@ def main(argv=None) -> int:
         for dataset in datasets:
             if seed < configs[dataset]["seeds"]:
                 tasks += [{"dataset": dataset, "seed": seed, "name": name, "peer": name in peers,
-                           "epochs": args.epochs, "config": configs[dataset],
+                           "epochs": args.epochs, "cnn_params": cnn_params,
+                           "warm_start": args.warm_start, "config": configs[dataset],
                            "threads": threads, "skal_names": strategies}
                           for name in strategies + peers]
     start = time.perf_counter()
     done = run_all(tasks, runs_path, args.jobs)
     elapsed = time.perf_counter() - start
 
-    report: dict = {"jobs": args.jobs, "threads_per_job": threads,
+    report: dict = {"jobs": args.jobs, "threads_per_job": threads, "epochs": args.epochs,
+                    "cnn_params": cnn_params, "warm_start": args.warm_start,
                     "elapsed_seconds_this_invocation": elapsed}
     all_curves = {}
     for dataset in datasets:

@@ -54,3 +54,31 @@ def test_unknown_dataset_is_refused(bench, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--datasets", "cifar", "--peers", ""])
     assert "unknown dataset 'cifar'" in capsys.readouterr().err
+
+
+def test_training_settings_are_part_of_a_campaigns_key(bench, tmp_path, capsys):
+    out = tmp_path / "le.json"
+    base = ["--quick", "--datasets", "digits", "--strategies", "random", "--peers", "",
+            "--seeds", "1", "--epochs", "1", "--output", str(out)]
+    assert bench.main(base) == 0
+    assert bench.main(base + ["--cnn-params", '{"batch_size": 8}', "--warm-start"]) == 0
+    assert "1 to run" in capsys.readouterr().err  # not answered by the first record
+    recs = [json.loads(line) for line in (tmp_path / "le_runs.jsonl").read_text().splitlines()]
+    assert [(r["cnn_params"], r["warm_start"]) for r in recs] == [
+        ("{}", False), ('{"batch_size": 8}', True)]
+    assert recs[0]["scores"] != recs[1]["scores"]
+    report = json.loads(out.read_text())
+    assert report["cnn_params"] == {"batch_size": 8} and report["warm_start"] is True
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--cnn-params", "[1]"], "expected a JSON object"),
+    (["--cnn-params", "{bad"], "not JSON"),
+    (["--cnn-params", '{"epochs": 3}'], "set epochs with --epochs"),
+    (["--cnn-params", '{"filterz": [8]}'], "unknown CNNClassifier parameters ['filterz']"),
+    (["--warm-start"], "--warm-start: peers refit from scratch"),
+])
+def test_bad_training_settings_are_refused(bench, capsys, argv, message):
+    with pytest.raises(SystemExit):
+        bench.main(["--datasets", "digits"] + argv)
+    assert message in capsys.readouterr().err
