@@ -15,6 +15,7 @@ from skal.strategies import (
     STRATEGIES,
     Committee,
     CoreSet,
+    DiverseMiniBatch,
     InformationDensity,
     MCDropoutSampling,
     UncertaintySampling,
@@ -169,6 +170,32 @@ def test_badge_and_coreset_avoid_duplicates_that_top_k_takes():
         assert n_duplicates(BADGE()(model, pool, k, seed)) == 0
 
 
+def test_diverse_mini_batch_spreads_the_uncertain_over_clusters_where_margin_does_not():
+    rng = np.random.default_rng(3)
+    model = EmbeddingLogReg().fit(np.array([[-3.0, 0], [3.0, 0]]), [0, 1])
+    # five groups along the decision boundary x=0; group 0 sits on it, the others just off
+    ys = [0.0, -20.0, -10.0, 10.0, 20.0]
+    pool = np.concatenate([
+        np.column_stack([(0.0 if g == 0 else 0.3) + 0.01 * rng.standard_normal(30),
+                         y + 0.3 * rng.standard_normal(30)])
+        for g, y in enumerate(ys)])
+    group = np.repeat(np.arange(5), 30)
+    assert set(group[UncertaintySampling("margin")(model, pool, 5)]) == {0}
+    idx, scores = DiverseMiniBatch()(model, pool, 5, 0, return_scores=True)
+    assert set(group[idx]) == {0, 1, 2, 3, 4}  # one per group
+    assert np.all(np.diff(scores) <= 0)  # most uncertain first
+    np.testing.assert_allclose(scores, margin(model.predict_proba(pool[idx])), atol=1e-9)
+    np.testing.assert_array_equal(DiverseMiniBatch()(model, pool, 5, 0), idx)
+    # prefilter=1 is plain top-k margin sampling
+    np.testing.assert_array_equal(DiverseMiniBatch(prefilter=1)(model, pool, 7, 0),
+                                  UncertaintySampling("margin")(model, pool, 7))
+    # fewer distinct candidates than places: the rest go to the most uncertain, no repeats
+    dup = np.repeat(pool[:2], 20, axis=0)
+    picked = DiverseMiniBatch()(model, dup, 6, 0)
+    assert len(np.unique(picked)) == 6
+    assert sorted(DiverseMiniBatch()(model, pool, 500, 0)) == list(range(150))
+
+
 def test_badge_matches_explicit_gradient_embeddings():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((60, 3))
@@ -248,7 +275,7 @@ def test_mc_strategies_reject_models_without_stochastic_passes(digits_xy, strate
         direct(learner.estimator_, X[100:], 5, 0)
 
 
-@pytest.mark.parametrize("strategy", ["coreset", "badge"])
+@pytest.mark.parametrize("strategy", ["coreset", "badge", "diverse_margin"])
 def test_embedding_strategies_reject_models_without_embeddings(digits_xy, strategy):
     X, y = digits_xy
     learner = ActiveLearningClassifier(LogisticRegression(max_iter=100),
@@ -278,6 +305,9 @@ def test_embedding_strategies_reject_models_without_embeddings(digits_xy, strate
         (InformationDensity("bald"), "measure"),
         (InformationDensity(beta=-1), "beta"),
         (InformationDensity(beta="high"), "beta"),
+        (DiverseMiniBatch("bald"), "measure"),
+        (DiverseMiniBatch(prefilter=0), "prefilter"),
+        (DiverseMiniBatch(prefilter=2.5), "prefilter"),
     ],
 )
 def test_bad_strategy_options_name_themselves(digits_xy, strategy, match):
@@ -325,7 +355,7 @@ def test_strategy_options_grid_search_as_nested_params(digits_xy):
 
 def test_registry_names_resolve_to_fresh_documented_strategies():
     deep = {"bald", "variation_ratios", "mc_entropy", "vote_entropy", "kl_divergence",
-            "coreset", "badge", "density"}
+            "coreset", "badge", "density", "diverse_margin"}
     assert set(STRATEGIES) == deep | {"entropy", "margin", "least_confident", "random"}
     for name in deep:
         a, b = get_strategy(name), get_strategy(name)

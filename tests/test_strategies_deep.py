@@ -17,7 +17,7 @@ from skal import ActiveLearningClassifier, KerasClassifier
 from skal.strategies import STRATEGIES, Committee, MCDropoutSampling, get_strategy
 
 DEEP = ["bald", "variation_ratios", "mc_entropy", "vote_entropy", "kl_divergence", "coreset",
-        "badge", "density"]
+        "badge", "density", "diverse_margin"]
 BATCH = {"coreset", "badge"}  # their scores are not sorted: the order is the selection order
 
 

@@ -9,7 +9,7 @@ Per-sample scores (chunked, memory independent of the pool size): ``"entropy"``,
 from MC-dropout passes (Gal et al. 2017): ``"bald"``, ``"variation_ratios"``,
 ``"mc_entropy"``, and the committee measures ``"vote_entropy"``, ``"kl_divergence"``.
 Batch-aware, on embeddings: ``"coreset"`` (Sener & Savarese 2018), ``"badge"`` (Ash et al.
-2020).
+2020), ``"diverse_margin"`` (Zhdanov 2019).
 """
 
 from skal.strategies._base import QueryStrategy, ScoreStrategy
@@ -17,7 +17,7 @@ from skal.strategies._registry import STRATEGIES, get_strategy
 from skal.strategies.bayesian import MCDropoutSampling, bald, mc_entropy, variation_ratios
 from skal.strategies.committee import Committee, kl_divergence, vote_entropy
 from skal.strategies.density import InformationDensity
-from skal.strategies.diversity import BADGE, CoreSet
+from skal.strategies.diversity import BADGE, CoreSet, DiverseMiniBatch
 from skal.strategies.random import RandomSampling
 from skal.strategies.uncertainty import UncertaintySampling, entropy, least_confident, margin
 
@@ -26,6 +26,7 @@ __all__ = [
     "STRATEGIES",
     "Committee",
     "CoreSet",
+    "DiverseMiniBatch",
     "InformationDensity",
     "MCDropoutSampling",
     "QueryStrategy",

@@ -8,7 +8,7 @@ from skal.strategies._base import QueryStrategy
 from skal.strategies.bayesian import MCDropoutSampling
 from skal.strategies.committee import Committee
 from skal.strategies.density import InformationDensity
-from skal.strategies.diversity import BADGE, CoreSet
+from skal.strategies.diversity import BADGE, CoreSet, DiverseMiniBatch
 from skal.strategies.random import RandomSampling
 from skal.strategies.uncertainty import UncertaintySampling
 
@@ -28,6 +28,7 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
     "coreset": CoreSet,
     "badge": BADGE,
     "density": InformationDensity,
+    "diverse_margin": DiverseMiniBatch,
 }
 
 

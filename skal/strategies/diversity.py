@@ -1,4 +1,4 @@
-"""Batch-aware strategies on embeddings: core-set (k-center greedy) and BADGE.
+"""Batch-aware strategies on embeddings: core-set (k-center greedy), BADGE, diverse mini-batch.
 
 Top-k uncertainty scores each sample on its own, so a batch can be made of near-duplicates.
 These strategies choose the batch as a whole, spread out in the model's representation.
@@ -8,13 +8,18 @@ distances block by block, never an O(pool^2) matrix.
 
 from __future__ import annotations
 
+import warnings
+from numbers import Integral
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, iter_chunks
 from skal.strategies._base import SCORE_DECIMALS, QueryStrategy
-from skal.strategies._features import embed
+from skal.strategies._features import embed, query_seed
+from skal.strategies.uncertainty import _MEASURES as _UNCERTAINTY
 
-__all__ = ["BADGE", "CoreSet"]
+__all__ = ["BADGE", "CoreSet", "DiverseMiniBatch"]
 
 # Rows of float64 temporaries per distance block: bounds the extra memory to a few MiB.
 _BLOCK_ELEMENTS = 1 << 20
@@ -231,3 +236,103 @@ class BADGE(QueryStrategy):
         # cancellation leaves ~1e-16 relative noise where g_j == g_i
         out[out <= 1e-12 * (g2 + g2[i])] = 0.0
         return np.round(out, SCORE_DECIMALS)
+
+
+class DiverseMiniBatch(QueryStrategy):
+    """Diverse mini-batch active learning (Zhdanov 2019): uncertain, then spread out.
+
+    Top-k uncertainty fills a large batch with near-duplicates from one stretch of the
+    decision boundary. This strategy keeps the ``prefilter * n_instances`` most uncertain
+    pool samples, clusters their embeddings (the model's penultimate layer) into
+    ``n_instances`` clusters with k-means weighted by uncertainty, and takes from each
+    cluster the sample nearest its centre. The batch is returned most uncertain first.
+
+    ``prefilter=1`` is plain uncertainty sampling; larger values trade uncertainty for
+    diversity. k-means is seeded from ``random_state``: the same seed gives the same batch.
+    If the candidates have fewer distinct embeddings than ``n_instances`` (duplicates), the
+    remaining places go to the most uncertain candidates not yet picked.
+
+    The estimator (or the last step of a Pipeline) must have ``embed(X, return_proba=True)``,
+    as :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier` do.
+
+    Parameters
+    ----------
+    measure : {"margin", "entropy", "least_confident"}, default="margin"
+        Uncertainty measure of the predicted probabilities; it ranks the candidates and
+        weights them in k-means.
+    prefilter : int, default=10
+        Candidates per place in the batch (Zhdanov's beta).
+
+    Notes
+    -----
+    Memory: O(pool x embedding dim) for the pool's embeddings; k-means runs on the
+    ``prefilter * n_instances`` candidates only.
+
+    References
+    ----------
+    Zhdanov, F. (2019). Diverse mini-batch Active Learning. arXiv:1901.05954.
+
+    Examples
+    --------
+    >>> from skal import ActiveLearningClassifier, CNNClassifier
+    >>> learner = ActiveLearningClassifier(CNNClassifier(), query_strategy="diverse_margin")
+    """
+
+    _parameter_constraints: dict = {
+        "measure": [StrOptions(set(_UNCERTAINTY))],
+        "prefilter": [Interval(Integral, 1, None, closed="left")],
+    }
+    requires = ("embed",)
+
+    def __init__(self, measure: str = "margin", prefilter: int = 10) -> None:
+        self.measure = measure
+        self.prefilter = prefilter
+
+    def __call__(
+        self,
+        estimator,
+        X_pool,
+        n_instances,
+        random_state=None,
+        *,
+        return_scores: bool = False,
+        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
+        check_chunk=None,
+        **context,
+    ):
+        from sklearn.cluster import KMeans
+        from sklearn.exceptions import ConvergenceWarning
+
+        self._validate_params()
+        H, P = _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, proba=True,
+                           strategy=repr(self))
+        u = np.round(_UNCERTAINTY[self.measure](P), SCORE_DECIMALS)
+        k = min(int(n_instances), len(u))
+        by_uncertainty = np.lexsort((np.arange(len(u)), -u))  # ties: lowest index first
+        cand = by_uncertainty[: min(len(u), self.prefilter * k)]
+        if len(cand) > k:
+            E = np.asarray(H[cand], dtype=np.float64)
+            km = KMeans(n_clusters=k, n_init=1, random_state=query_seed(random_state))
+            with warnings.catch_warnings():
+                # fewer distinct embeddings than clusters: handled by the fill-up below
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                # a tiny floor: k-means needs some positive weight when all are certain
+                km.fit(E, sample_weight=u[cand] + 1e-12)
+            d2 = _sq_dist_to_own_centre(E, km.cluster_centers_, km.labels_)
+            picked = []
+            for c in range(k):
+                members = np.flatnonzero(km.labels_ == c)
+                if len(members):
+                    picked.append(members[np.lexsort((members, d2[members]))[0]])
+            chosen = np.zeros(len(cand), dtype=bool)
+            chosen[picked] = True
+            fill = np.flatnonzero(~chosen)[: k - chosen.sum()]  # cand is uncertainty-ordered
+            chosen[fill] = True
+            cand = cand[chosen]  # a subset, still in uncertainty order
+        idx = cand[np.lexsort((cand, -u[cand]))]
+        return (idx, u[idx]) if return_scores else idx
+
+
+def _sq_dist_to_own_centre(E: np.ndarray, centres: np.ndarray, labels: np.ndarray):
+    D = E - centres[labels]
+    return np.einsum("ij,ij->i", D, D)
