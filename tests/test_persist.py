@@ -212,6 +212,20 @@ def test_save_load_round_trip(fitted_cnn, saved):
     assert skal.load(saved, query_strategy="entropy").query_strategy == "entropy"
 
 
+def test_save_load_with_shift_augmentation(digits, tmp_path):
+    # The augmentation is a custom Keras layer: it must load with safe_mode on.
+    X_train, _, y_train, _ = digits
+    cnn = skal.CNNClassifier(filters=(8,), dense_units=16, epochs=2, batch_size=64,
+                             shift_augment=1, random_state=0)
+    est = ActiveLearningClassifier(cnn, n_queries=1, n_instances=10, initial_size=30,
+                                   random_state=0).fit(X_train[:200], y_train[:200])
+    loaded = skal.load(est.save(tmp_path / "aug.skal"))
+    assert loaded.estimator.shift_augment == 1
+    np.testing.assert_array_equal(loaded.predict_proba(X_train), est.predict_proba(X_train))
+    loaded.teach(X_train[200:203], y_train[200:203])  # and trains again after loading
+    assert loaded.n_labeled_ == est.n_labeled_ + 3
+
+
 def test_save_is_atomic(fitted_cnn, saved, monkeypatch):
     est, X = fitted_cnn
     before = skal.load(saved).predict_proba(X[:20])
