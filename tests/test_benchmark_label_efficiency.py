@@ -68,7 +68,19 @@ def test_training_settings_are_part_of_a_campaigns_key(bench, tmp_path, capsys):
         ("{}", False), ('{"batch_size": 8}', True)]
     assert recs[0]["scores"] != recs[1]["scores"]
     report = json.loads(out.read_text())
-    assert report["cnn_params"] == {"batch_size": 8} and report["warm_start"] is True
+    assert report["digits"]["config"]["cnn"] == {"batch_size": 8}
+    assert report["digits"]["config"]["epochs"] == 1 and report["warm_start"] is True
+
+
+@pytest.mark.parametrize("dataset, epochs, cnn_params, expected", [
+    ("digits", None, {}, (25, {})),
+    ("mnist1d", None, {}, (75, {"shift_augment": 10})),
+    ("mnist1d", 5, {"batch_size": 16}, (5, {"shift_augment": 10, "batch_size": 16})),
+    # An override back to the CNN's default drops the key: it matches old records.
+    ("mnist1d", 25, {"shift_augment": 0}, (25, {})),
+])
+def test_each_dataset_has_its_own_training(bench, dataset, epochs, cnn_params, expected):
+    assert bench.training_of(bench.DATASETS[dataset], epochs, cnn_params) == expected
 
 
 @pytest.mark.parametrize("argv, message", [
