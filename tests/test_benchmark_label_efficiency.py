@@ -80,7 +80,7 @@ def test_training_settings_are_part_of_a_campaigns_key(bench, tmp_path, capsys):
     ("mnist1d", 25, {"shift_augment": 0}, (25, {})),
 ])
 def test_each_dataset_has_its_own_training(bench, dataset, epochs, cnn_params, expected):
-    assert bench.training_of(bench.DATASETS[dataset], epochs, cnn_params) == expected
+    assert bench.training_of(dataset, epochs, cnn_params) == expected
 
 
 @pytest.mark.parametrize("argv, message", [
