@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 # `import skal` costs neither TensorFlow (~3 s) nor scikit-learn (~0.8 s, with scipy).
 _LAZY = {
     "ActiveLearningClassifier": "skal._learner",
+    "Campaign": "skal.campaign",
     "CNNClassifier": "skal.keras",
     "KerasClassifier": "skal.keras",
     "LabelJournal": "skal.io",

@@ -91,8 +91,6 @@ def _empty() -> tuple[np.ndarray, np.ndarray]:
 def _score_block(payload, block, offset: int, k: int, chunk_size: int, rng_state: dict):
     """The ``k`` best rows of one block, as global indices and scores."""
     strategy, estimator, check_chunk = payload
-    if len(block) == 0:
-        return _empty()
     rng = _rng_at(rng_state, offset)
     idx, scores = top_k(
         lambda chunk: strategy._chunk_scores(estimator, chunk, rng),
@@ -129,8 +127,6 @@ def _check_pool(X_pool, check_chunk: Callable | None):
             "X_pool is a dask array with unknown chunk sizes, so blocks cannot be given "
             "global indices; call X_pool.compute_chunk_sizes() first."
         )
-    if X_pool.shape[0] == 0:
-        raise ValueError("X_pool is empty: there is nothing to query.")
     if check_chunk is not None:  # the feature count, before anything is shipped
         check_chunk(np.empty((0, *X_pool.shape[1:]), dtype=X_pool.dtype))
     # One block across the features, so that every block is whole samples.
@@ -209,15 +205,16 @@ def dask_top_k(
     return np.asarray(idx, dtype=np.intp), np.asarray(scores, dtype=np.float64)
 
 
-def materialize_pool(X_pool, query_strategy) -> np.ndarray:
+def materialize_pool(X_pool, who: str) -> np.ndarray:
     """Compute a dask pool into memory for a strategy that needs the whole pool at once.
 
-    Warns first: only score-based strategies score a dask pool block by block.
+    Warns first (``who`` names the strategy, e.g. ``"query_strategy='coreset'"``): only
+    score-based strategies score a dask pool block by block.
     """
     nbytes = getattr(X_pool, "nbytes", float("nan"))
     size = "unknown size" if nbytes != nbytes else f"{nbytes / 2**20:,.0f} MiB"
     warnings.warn(
-        f"query_strategy={query_strategy!r} is not score-based (not a ScoreStrategy): it "
+        f"{who} is not score-based (not a ScoreStrategy): it "
         f"needs the whole pool at once, so the dask pool ({size}) is computed into this "
         "process's memory. Score-based strategies ('entropy', 'margin', 'least_confident', "
         "'random') score a dask pool block by block on the workers.",

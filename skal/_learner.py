@@ -8,31 +8,19 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.pipeline import Pipeline
 from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skal._campaign import run_campaign
-from skal._labelling import (
-    UNLABELED,
-    merge_journal,
-    plain_labels,
-    start_campaign,
-    unlabeled_mask,
-)
-from skal._pool import (
-    DEFAULT_POOL_BATCH_SIZE,
-    check_pool_chunk,
-    is_dask_collection,
-    pool_length,
-)
-from skal.io.journal import LabelJournal, pool_fingerprint
-from skal.strategies._base import QueryStrategy, ScoreStrategy
-from skal.strategies._features import has_method, last_step
-from skal.strategies._registry import get_strategy
+from skal._labels import unlabeled_mask
+from skal._pool import DEFAULT_POOL_BATCH_SIZE, check_pool_chunk
+from skal._refit import base_estimator, fit_estimator
+from skal._sampling import round_seed
+from skal.campaign import Campaign, strategy_name
+from skal.io.journal import LabelJournal
+from skal.strategies import QueryContext, resolve_strategy, select_batch
 
 __all__ = ["ActiveLearningClassifier"]
 
@@ -47,15 +35,6 @@ def _estimator_has(attr: str):
         return True  # the default CNN has predict_proba
 
     return check
-
-
-def _warm_start_param(estimator) -> str | None:
-    """Name of the parameter that makes ``fit`` continue from the current weights."""
-    if isinstance(estimator, Pipeline):
-        name, last = estimator.steps[-1]
-        inner = _warm_start_param(last)
-        return f"{name}__{inner}" if inner else None
-    return "warm_start" if "warm_start" in estimator.get_params(deep=False) else None
 
 
 class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -196,44 +175,16 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.journal = journal
 
     # ------------------------------------------------------------------ fitting
-    def _base_estimator(self):
-        if self.estimator is not None:
-            return self.estimator
-        from skal.keras import CNNClassifier  # lazy: imports TensorFlow
-
-        return CNNClassifier()
-
-    def _fit_estimator(self, X, y, previous=None, *, discard_previous=False):
-        """Fit on exactly (X, y): continue ``previous`` when warm-starting, else a clone.
-
-        ``discard_previous=True`` (inside a campaign, where the previous round's estimator is
-        dropped) lets a Keras clone reuse the previous network's compiled training step; its
-        weights are reset to the clone's own fresh initialisation, so results are unchanged.
-        """
-        if self.warm_start and previous is not None:
-            key = _warm_start_param(previous)
-            known = getattr(previous, "classes_", None)
-            if key and known is not None and np.isin(np.unique(y), known).all():
-                previous.set_params(**{key: True})
-                return previous.fit(X, y)
-        estimator = clone(self._base_estimator())
-        if discard_previous and previous is not None and hasattr(estimator, "_reuse_model_of"):
-            estimator._reuse_model_of(previous)
-        return estimator.fit(X, y)
-
-    def _round_seed(self, round_: int) -> int:
-        return int(np.random.SeedSequence([self._seed, round_]).generate_state(1)[0])
-
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
-        """Fit on the labelled samples, or run a simulated labelling campaign.
+        """Fit on the labeled samples, or run a labeling campaign.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Samples. Arrays with more dimensions (images) pass through to the estimator.
         y : array-like of shape (n_samples,)
-            Labels. With ``n_queries == 0``, ``-1`` marks unlabelled samples, which are not
+            Labels. With ``n_queries == 0``, ``-1`` marks unlabeled samples, which are not
             trained on. With ``n_queries > 0``, ``y`` is the oracle and must be complete,
             unless an ``oracle`` is given: it labels the samples whose ``y`` is ``-1``.
 
@@ -242,103 +193,72 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self : ActiveLearningClassifier
             The fitted learner.
         """
-        return self._fit(X, y)
-
-    def _fit(self, X, y, on_round=None, campaign=None):
-        """``fit`` with a hook called after each round; shared with skal.evaluation.
-
-        ``campaign=False`` fits on the labelled samples whatever ``n_queries`` is.
-        """
         X, y = validate_data(self, X, y, allow_nd=True, dtype=None, ensure_all_finite=True)
         if X.dtype.kind not in "iufb":
             X = X.astype(np.float64)
         check_classification_targets(y)
-        strategy = get_strategy(self.query_strategy)
-        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        unlabeled = unlabeled_mask(y)
-        journal = self._open_journal(X)
-        skipped = journal_ids = np.empty(0, dtype=np.intp)
-        in_journal = np.zeros(len(y), dtype=bool)
-        if journal is not None:
-            y, journal_ids, skipped = merge_journal(
-                y, journal, self.__dict__.get("_journal_keys")
-            )
-            in_journal[journal_ids] = True
-            unlabeled = unlabeled_mask(y)
-        start = time.perf_counter()
-        if not (self.n_queries > 0 if campaign is None else campaign):
-            # the journal's samples first, in the order they were labelled
-            labeled = np.concatenate([journal_ids, np.flatnonzero(~unlabeled & ~in_journal)])
-            self._check_two_classes(y[labeled])
-            if journal is not None:
-                new = labeled[~in_journal[labeled]]
-                journal.append(
-                    new.tolist(), plain_labels(y[new]).tolist(), round=journal.n_rounds,
-                    strategy="given",
-                )
-            self.estimator_ = self._fit_estimator(X[labeled], plain_labels(y[labeled]))
-            if on_round is not None:
-                on_round(0, self.estimator_, labeled)
-            self.labeled_indices_ = labeled
-            self.labeled_round_ = np.where(unlabeled, -1, 0)
-            self.queried_indices_ = []
-            self.history_ = [
-                {"round": 0, "n_labeled": len(labeled), "query_time": 0.0,
-                 "fit_time": time.perf_counter() - start}
-            ]
+        if self.n_queries > 0:
+            campaign = Campaign(self, X, y, journal=self._journal_handle())
+            campaign.run(self.n_queries)
         else:
-            if self.oracle is None:
-                missing = unlabeled.copy()
-                missing[skipped] = False
-                if missing.any():
-                    raise ValueError(
-                        "y contains -1 (unlabelled) but n_queries > 0 runs a simulated campaign "
-                        "in which y is the oracle: every sample needs its label (or pass an "
-                        "oracle= to label them)."
-                    )
-                self._check_two_classes(y[~unlabeled])
-            else:
-                y = y.astype(object)  # filled in as the oracle answers
-            reveal, initial, n_rounds = start_campaign(
-                X, y, unlabeled, journal_ids, skipped, journal, oracle=self.oracle,
-                initial_size=self.initial_size, n_instances=self.n_instances,
-                n_queries=self.n_queries, seed=self._seed, strategy_name=self._strategy_name(),
-            )
-            result = run_campaign(
-                n_samples=len(X),
-                initial=initial,
-                n_queries=n_rounds,
-                n_instances=self.n_instances,
-                reveal=reveal,
-                reveal_context=True,
-                skipped=skipped,
-                fit=lambda idx, labels, prev: self._fit_estimator(
-                    X[idx], labels, prev, discard_previous=True
-                ),
-                query=lambda est, cand, labeled, n, r: self._select(
-                    strategy, est, X[cand], n, r, X_labeled=X[labeled], y_labeled=y[labeled],
-                    return_scores=True,
-                ),
-                on_round=on_round,
-                verbose=self.verbose,
-            )
-            labeled = result.labeled_indices
-            self.estimator_ = result.estimator
-            self.labeled_indices_ = labeled
-            self.labeled_round_ = result.labeled_round
-            self.queried_indices_ = result.queried_indices
-            self.history_ = result.history
-        self.X_labeled_ = X[labeled]
-        self.y_labeled_ = plain_labels(y[labeled])
-        self.n_labeled_ = len(labeled)
-        self.classes_ = self._classes_of(self.estimator_, self.y_labeled_)
+            campaign = Campaign(self, X, journal=self._journal_handle())
+            known = np.flatnonzero(~unlabeled_mask(y) & ~campaign.answers.asked_mask())
+            campaign.answer(known, y[known])
+            campaign.refit()
+        self._set_fitted(campaign)
         return self
 
-    @staticmethod
-    def _check_two_classes(y) -> None:
-        if len(np.unique(y)) < 2:
-            what = "only one class among its labelled samples" if len(y) else "no labels"
-            raise ValueError(f"y has {what}; a classifier needs at least two classes.")
+    def _set_fitted(self, campaign: Campaign) -> None:
+        """Take over a campaign's model and labeled set as this learner's fitted state."""
+        labeled = campaign.labeled_indices_
+        self._seed = campaign.seed_
+        if campaign.journal_ is not None and not isinstance(self.journal, LabelJournal):
+            self._journal = campaign.journal_
+        self.estimator_ = campaign.estimator_
+        self.labeled_indices_ = labeled
+        self.labeled_round_ = campaign.labeled_round_
+        self.queried_indices_ = list(campaign.queried_indices_)
+        self.history_ = [dict(row) for row in campaign.history_]
+        self.X_labeled_ = campaign.X[labeled]
+        self.y_labeled_ = campaign.labels_
+        self.n_labeled_ = len(labeled)
+        self.classes_ = self._classes_of(self.estimator_, self.y_labeled_)
+
+    @classmethod
+    def from_campaign(cls, campaign: Campaign) -> ActiveLearningClassifier:
+        """A fitted learner with a campaign's model and labeled set.
+
+        Parameters
+        ----------
+        campaign : Campaign
+            A campaign that has fitted a model (after :meth:`Campaign.run` or
+            :meth:`Campaign.refit`).
+
+        Returns
+        -------
+        learner : ActiveLearningClassifier
+            A clone of the campaign's learner, fitted: ``estimator_`` is the campaign's
+            newest model, ``labeled_indices_`` its answered samples.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skal import ActiveLearningClassifier, Campaign
+        >>> X, y = load_digits(return_X_y=True)
+        >>> campaign = Campaign(ActiveLearningClassifier(
+        ...     LogisticRegression(max_iter=500), initial_size=20, random_state=0), X, y).run(2)
+        >>> ActiveLearningClassifier.from_campaign(campaign).n_labeled_
+        40
+        """
+        if not isinstance(campaign, Campaign):
+            raise TypeError(f"campaign must be a skal.Campaign, got {type(campaign).__name__}.")
+        if campaign.estimator_ is None:
+            raise ValueError("the campaign has no fitted model yet: run or refit it first.")
+        learner = clone(campaign.learner)
+        validate_data(learner, campaign.X, allow_nd=True, dtype=None, ensure_all_finite=False)
+        learner._set_fitted(campaign)
+        return learner
 
     @staticmethod
     def _classes_of(estimator, y) -> np.ndarray:
@@ -346,13 +266,6 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         return np.asarray(classes) if classes is not None else np.unique(y)
 
     # ------------------------------------------------------------------ oracle and journal
-    def _strategy_name(self) -> str:
-        qs = self.query_strategy
-        if isinstance(qs, str):
-            return qs
-        name = getattr(qs, "name", None) or getattr(qs, "__name__", None)
-        return name if isinstance(name, str) else type(qs).__name__
-
     def _journal_handle(self, fingerprint: str | None = None) -> LabelJournal | None:
         """The open journal (opened from a path once), checked against ``fingerprint``."""
         journal = self.journal
@@ -374,12 +287,6 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                     f"on pool {stored!r}, but this pool's fingerprint is {fingerprint!r}."
                 )
         return journal
-
-    def _open_journal(self, X) -> LabelJournal | None:
-        if self.journal is None:
-            return None
-        self._pool_fingerprint = pool_fingerprint(X)
-        return self._journal_handle(self._pool_fingerprint)
 
     @classmethod
     def from_journal(
@@ -418,22 +325,29 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         ValueError
             If the journal was recorded on another pool (fingerprint mismatch), holds ids
             that are not rows of ``X_pool``, or labels fewer than two classes.
+        FileNotFoundError
+            If there is no journal at the given path.
         """
         if journal is None:
             raise ValueError("journal must be a path or a LabelJournal, got None.")
         keep = params.pop("journal", journal)
         learner = cls(**params, journal=journal)
         learner._validate_params()
+        if not isinstance(journal, LabelJournal) and not os.path.isfile(journal):
+            raise FileNotFoundError(
+                f"no label journal at {os.fspath(journal)!r}: from_journal rebuilds a learner "
+                "from an existing journal (a new one is created by fit(..., journal=...))."
+            )
         X = np.asarray(X_pool) if isinstance(X_pool, list) else X_pool
-        if keys is not None:
-            keys = list(np.asarray(keys).tolist())
-            if len(keys) != len(X):
-                raise ValueError(f"keys has {len(keys)} entries but X_pool has {len(X)} rows.")
-            learner._journal_keys = keys
-        learner._fit(X, np.full(len(X), UNLABELED), campaign=False)
-        rows = None if keys is None else {k: i for i, k in enumerate(keys)}
+        X = validate_data(learner, X, allow_nd=True, dtype=None, ensure_all_finite=True)
+        if X.dtype.kind not in "iufb":
+            X = X.astype(np.float64)
+        campaign = Campaign(learner, X, journal=learner._journal_handle(), keys=keys)
+        campaign.refit()
+        learner._set_fitted(campaign)
+        rows = None if keys is None else {k: i for i, k in enumerate(campaign.answers.keys)}
         rounds = {}  # the round of each sample's current label
-        for rec in learner._journal_handle().records():
+        for rec in campaign.journal_.records():
             sid = rec["sample_id"]
             rounds[rows[sid] if isinstance(sid, str) else sid] = rec["round"] or 0
         labeled_round = np.full(len(X), -1, dtype=np.intp)
@@ -480,65 +394,6 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         return state
 
     # ------------------------------------------------------------------ querying
-    def _select(
-        self, strategy, estimator, X_pool, n_instances, round_, *, X_labeled, y_labeled=None,
-        return_scores=False,
-    ):
-        if y_labeled is None and X_labeled is getattr(self, "X_labeled_", None):
-            y_labeled = self.y_labeled_  # query(): the fitted labelled set
-        for method in getattr(strategy, "requires", ()):
-            # a Pipeline lacks its last step's extra methods (embed, ...): ask that step
-            if not has_method(estimator, method):
-                raise TypeError(
-                    f"query_strategy={self.query_strategy!r} needs the estimator's "
-                    f"{method}(), which {type(last_step(estimator)).__name__} does not have."
-                )
-        seed = self._round_seed(round_)
-        if is_dask_collection(X_pool) and not isinstance(strategy, ScoreStrategy):
-            from skal._dask import materialize_pool  # needs the whole pool: warns first
-
-            X_pool = materialize_pool(X_pool, self.query_strategy)
-        n_pool = pool_length(X_pool)
-        if n_pool == 0:
-            raise ValueError("X_pool is empty: there is nothing to query.")
-
-        def check_chunk(chunk):
-            return check_pool_chunk(chunk, self.n_features_in_)
-
-        if isinstance(strategy, QueryStrategy):
-            idx, scores = strategy(
-                estimator,
-                X_pool,
-                n_instances,
-                seed,
-                pool_batch_size=self.pool_batch_size,
-                check_chunk=check_chunk,
-                return_scores=True,
-                X_labeled=X_labeled,
-                y_labeled=y_labeled,
-            )
-        else:
-            X_pool = check_chunk(np.asarray(X_pool))
-            idx = strategy(estimator, X_pool, n_instances, seed)
-            idx = self._check_indices(idx, X_pool, n_instances)
-            scores = np.full(len(idx), np.nan)
-        idx = np.asarray(idx, dtype=np.intp)
-        return (idx, np.asarray(scores, dtype=float)) if return_scores else idx
-
-    @staticmethod
-    def _check_indices(idx, X_pool, n_instances) -> np.ndarray:
-        idx = np.asarray(idx).reshape(-1)
-        if idx.dtype.kind not in "iu":
-            raise TypeError(f"query_strategy returned {idx.dtype} indices; expected integers.")
-        if len(np.unique(idx)) != len(idx) or len(idx) > n_instances:
-            raise ValueError(
-                f"query_strategy must return at most {n_instances} distinct indices, "
-                f"got {len(idx)} ({len(np.unique(idx))} distinct)."
-            )
-        if len(idx) and (idx.min() < 0 or idx.max() >= len(X_pool)):
-            raise ValueError("query_strategy returned indices outside X_pool.")
-        return idx
-
     def query(self, X_pool, n_instances: int | None = None, *, return_scores: bool = False):
         """Indices of the pool samples most worth labelling next.
 
@@ -570,15 +425,17 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             raise ValueError(f"n_instances must be an int >= 1, got {n_instances!r}.")
         if isinstance(X_pool, list):
             X_pool = np.asarray(X_pool)
-        return self._select(
-            get_strategy(self.query_strategy),
-            self.estimator_,
-            X_pool,
-            int(n_instances),
-            len(self.history_),
-            X_labeled=self.X_labeled_,
-            return_scores=return_scores,
+        context = QueryContext(
+            random_state=round_seed(self._seed, len(self.history_)),
+            X_labeled=self.X_labeled_, y_labeled=self.y_labeled_,
+            pool_batch_size=self.pool_batch_size,
+            check_chunk=lambda chunk: check_pool_chunk(chunk, self.n_features_in_),
         )
+        idx, scores = select_batch(
+            resolve_strategy(self.query_strategy), self.estimator_, X_pool, int(n_instances),
+            context, name=self.query_strategy,
+        )
+        return (idx, scores) if return_scores else idx
 
     def teach(self, X, y, *, sample_ids=None, scores=None):
         """Add labelled samples to the labelled set and refit.
@@ -629,13 +486,17 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         check_classification_targets(y)
         if journal is not None:  # durable before refitting: a crash in fit loses no label
             journal.append(
-                ids, y.tolist(), round=journal.n_rounds, strategy=self._strategy_name(),
+                ids, y.tolist(), round=journal.n_rounds,
+                strategy=strategy_name(self.query_strategy),
                 scores=None if scores is None else scores.tolist(),
             )
         start = time.perf_counter()
         X_all = np.concatenate([self.X_labeled_, X.astype(self.X_labeled_.dtype, copy=False)])
         y_all = np.concatenate([self.y_labeled_, y])
-        estimator = self._fit_estimator(X_all, y_all, self.estimator_)
+        estimator = fit_estimator(
+            base_estimator(self.estimator), X_all, y_all, self.estimator_,
+            warm_start=self.warm_start,
+        )
         self.estimator_ = estimator
         self.X_labeled_, self.y_labeled_ = X_all, y_all
         self.n_labeled_ = len(y_all)

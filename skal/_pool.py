@@ -15,7 +15,16 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from sklearn.utils import check_array
 
-__all__ = ["is_dask_collection", "iter_chunks", "pool_length", "select_top_k", "top_k"]
+__all__ = [
+    "DEFAULT_POOL_BATCH_SIZE",
+    "check_pool_chunk",
+    "chunk_slices",
+    "is_dask_collection",
+    "iter_chunks",
+    "pool_length",
+    "select_top_k",
+    "top_k",
+]
 
 DEFAULT_POOL_BATCH_SIZE = 16384
 
@@ -40,14 +49,24 @@ def is_dask_collection(X) -> bool:
     return module == "dask" or module.startswith("dask.")
 
 
+def chunk_slices(n: int, chunk_size: int) -> Iterator[slice]:
+    """Consecutive slices of at most ``chunk_size`` rows covering ``range(n)``."""
+    for start in range(0, n, chunk_size):
+        yield slice(start, min(start + chunk_size, n))
+
+
 def iter_chunks(X_pool, chunk_size: int) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(offset, chunk)`` pairs covering the pool in order."""
+    """Yield ``(offset, chunk)`` pairs covering the pool in order.
+
+    The one way a pool is cut into chunks: a sliceable pool by :func:`chunk_slices`, an
+    iterable of chunks as it comes.
+    """
     n = pool_length(X_pool)
     if n is not None:
         if isinstance(X_pool, list | tuple):
             X_pool = np.asarray(X_pool)
-        for start in range(0, n, chunk_size):
-            yield start, np.asarray(X_pool[start : start + chunk_size])
+        for rows in chunk_slices(n, chunk_size):
+            yield rows.start, np.asarray(X_pool[rows])
         return
     offset = 0
     for chunk in X_pool:
@@ -100,13 +119,12 @@ def top_k(
     Returns
     -------
     indices : ndarray of shape (min(k, n_pool),)
-        Pool indices, best first.
+        Pool indices, best first (empty for an empty pool).
     scores : ndarray of shape (min(k, n_pool),)
         Their scores.
     """
     best_idx = np.empty(0, dtype=np.intp)
     best_scores = np.empty(0, dtype=np.float64)
-    n_seen = 0
     for offset, chunk in iter_chunks(X_pool, chunk_size):
         if check_chunk is not None:
             chunk = check_chunk(chunk)
@@ -123,9 +141,6 @@ def top_k(
         best_idx, best_scores = select_top_k(
             np.concatenate([best_scores, scores]), np.concatenate([best_idx, idx]), k
         )
-        n_seen += len(chunk)
-    if n_seen == 0:
-        raise ValueError("X_pool is empty: there is nothing to query.")
     return best_idx, best_scores
 
 

@@ -9,6 +9,8 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, indexable
 
+from skal.campaign import Campaign
+
 __all__ = ["active_learning_curve", "campaign_scores"]
 
 
@@ -35,16 +37,15 @@ def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):
     fitted : ActiveLearningClassifier
         The fitted clone; ``fitted.labeled_indices_`` are exactly those ``fit`` would pick.
     """
-    fitted = clone(learner)
-    scorer = check_scoring(fitted, scoring=scoring)
+    scorer = check_scoring(learner, scoring=scoring)
     n_labeled, scores = [], []
 
-    def on_round(round_, estimator, labeled):
-        n_labeled.append(len(labeled))
-        scores.append(scorer(estimator, X_test, y_test))
+    def score_round(campaign):
+        n_labeled.append(campaign.history_[-1]["n_labeled"])
+        scores.append(scorer(campaign.estimator_, X_test, y_test))
 
-    fitted._validate_params()
-    fitted._fit(X_train, y_train, on_round=on_round)
+    campaign = Campaign(clone(learner), X_train, y_train, callbacks=[score_round]).run()
+    fitted = type(learner).from_campaign(campaign)
     return np.asarray(n_labeled), np.asarray(scores, dtype=float), fitted
 
 

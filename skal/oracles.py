@@ -22,9 +22,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from skal._campaign import StopLabelling
+from skal.exceptions import StopLabeling, StopLabelling
 
-__all__ = ["ArrayOracle", "StopLabelling", "TerminalOracle", "render_image"]
+__all__ = ["ArrayOracle", "StopLabeling", "StopLabelling", "TerminalOracle", "render_image"]
 
 _COLORS = ("auto", "truecolor", "256", "none")
 _ASCII_RAMP = " .:-=+*#%@"

@@ -1,9 +1,19 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
 
-from skal._campaign import initial_indices, run_campaign
+from skal import ActiveLearningClassifier, Campaign, LabelJournal
+from skal._sampling import initial_indices
 
 
 @settings(max_examples=100, deadline=None)
@@ -25,26 +35,232 @@ def test_initial_set_is_stratified(counts, size, seed):
     np.testing.assert_array_equal(idx, initial_indices(y, size, seed))
 
 
-def test_skipped_labels_are_not_trained_on_nor_asked_again():
-    y = np.arange(20) % 2
-    fitted_on = []
+@pytest.fixture(scope="module")
+def data(digits_xy):
+    X, y = digits_xy
+    return X[:300], y[:300]
 
-    def reveal(idx):
-        return np.array([-1 if i % 5 == 0 else y[i] for i in idx], dtype=object)
 
-    def fit(idx, labels, prev):
-        fitted_on.append(np.array(idx))
-        return "model"
+def learner(**kw):
+    params = dict(n_instances=10, initial_size=20, random_state=0, query_strategy="margin")
+    params.update(kw)
+    return ActiveLearningClassifier(LogisticRegression(max_iter=300), **params)
 
-    def query(est, candidates, labeled, n, round_):
-        return np.arange(min(n, len(candidates))), np.zeros(min(n, len(candidates)))
 
-    result = run_campaign(
-        n_samples=20, initial=np.array([1, 2, 5]), n_queries=10, n_instances=4,
-        reveal=reveal, fit=fit, query=query,
+def test_run_is_what_fit_does(data):
+    X, y = data
+    campaign = Campaign(learner(), X, y).run(n_queries=4)
+    fitted = learner(n_queries=4).fit(X, y)
+    np.testing.assert_array_equal(campaign.labeled_indices_, fitted.labeled_indices_)
+    np.testing.assert_array_equal(campaign.labels_, y[campaign.labeled_indices_])
+    assert [r["n_labeled"] for r in campaign.history_] == [20, 30, 40, 50, 60]
+    assert campaign.stop_reason_ == "n_queries"
+    assert len(campaign.queried_indices_) == 4 and len(campaign.query_scores_) == 4
+    # the history is plain data
+    keys = {"round", "n_labeled", "query_time", "fit_time"}
+    assert all(set(row) == keys for row in campaign.history_)
+
+
+def test_skipped_samples_are_not_trained_on_nor_asked_again(data):
+    X, y = data
+    asked = []
+
+    def oracle(X_batch, indices):
+        asked.extend(int(i) for i in indices)
+        return [-1 if i % 5 == 0 else y[i] for i in indices]
+
+    campaign = Campaign(learner(n_instances=40), X, oracle=oracle).run(n_queries=20)
+    assert campaign.stop_reason_ == "pool exhausted"
+    assert len(asked) == len(set(asked)) == len(X)  # nobody asked twice; pool exhausted
+    assert not any(i % 5 == 0 for i in campaign.labeled_indices_)
+    assert set(campaign.skipped_indices_.tolist()) == set(range(0, len(X), 5))
+    np.testing.assert_array_equal(campaign.labels_, y[campaign.labeled_indices_])
+
+
+def test_oracle_stop_ends_the_run_after_one_last_fit(data):
+    X, y = data
+    from skal.exceptions import StopLabeling
+
+    calls = []
+
+    def oracle(X_batch, indices):
+        calls.append(list(indices))
+        if len(calls) == 3:
+            raise StopLabeling([y[indices[0]]])
+        return y[np.asarray(indices)]
+
+    campaign = Campaign(learner(), X, oracle=oracle).run(n_queries=10)
+    assert campaign.stop_reason_ == "oracle stopped"
+    assert len(campaign.labeled_indices_) == 20 + 10 + 1
+    assert campaign.history_[-1]["n_labeled"] == 31
+
+
+def test_next_batch_never_hands_out_a_sample_twice(data):
+    X, y = data
+    campaign = Campaign(learner(), X)
+    first = campaign.next_batch(20)  # before any model: random
+    second = campaign.next_batch(20)
+    assert len(set(first) | set(second)) == 40
+    campaign.answer(first, y[first])
+    campaign.refit()
+    batches = [campaign.next_batch(15) for _ in range(3)]  # the model's choices now
+    handed = np.concatenate([first, second, *batches])
+    assert len(np.unique(handed)) == len(handed)
+    campaign.release(int(second[0]))  # handed back unanswered: may come again
+    again = np.concatenate([campaign.next_batch(200) for _ in range(3)])
+    assert int(second[0]) in again.tolist()
+    assert not set(again.tolist()) & set(first.tolist())  # answered: never again
+    assert len(campaign.next_batch(5)) == 0  # nothing left
+
+
+def test_step_wise_answers_train_the_model_and_undo_takes_them_back(data, tmp_path):
+    X, y = data
+    path = tmp_path / "j.sqlite"
+    campaign = Campaign(learner(), X, journal=str(path))
+    batch = campaign.next_batch(30)
+    for i in batch:
+        campaign.answer(int(i), y[i])
+    campaign.answer(int(batch[0]), None)  # relabel as a skip
+    model = campaign.refit()
+    assert campaign.estimator_ is model
+    assert campaign.history_[-1]["n_labeled"] == 29
+    campaign.undo(int(batch[1]))
+    campaign.undo(int(batch[0]))  # a skip can be taken back too
+    assert int(batch[1]) not in campaign.labeled_indices_.tolist()
+    assert int(batch[0]) not in campaign.skipped_indices_.tolist()
+    with pytest.raises(ValueError, match="no answer to undo"):
+        campaign.undo(int(batch[1]))
+    with LabelJournal(path) as journal:
+        assert set(journal.labels()) == set(batch[2:].tolist())
+        assert [r["label"] for r in journal.records()][-2:] == [None, None]
+    # a new campaign on the journal resumes with exactly these answers
+    resumed = Campaign(learner(), X, journal=str(path))
+    assert sorted(resumed.labeled_indices_.tolist()) == sorted(batch[2:].tolist())
+    assert int(batch[1]) in np.concatenate([resumed.next_batch(150), resumed.next_batch(150)])
+
+
+class GatedLogisticRegression(LogisticRegression):
+    """A real logistic regression whose fit waits until the test opens the gate."""
+
+    gate = threading.Event()
+    started = threading.Event()
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).started.set()
+        assert type(self).gate.wait(30), "the test never opened the gate"
+        return super().fit(X, y, sample_weight)
+
+
+def test_answers_during_a_background_refit_are_kept_and_used(data):
+    X, y = data
+    gated = ActiveLearningClassifier(
+        GatedLogisticRegression(max_iter=300), query_strategy="margin", random_state=0
     )
-    assert 5 not in result.labeled_indices and 0 not in result.labeled_indices
-    assert all(i % 5 != 0 for i in np.concatenate(fitted_on))
-    asked = np.concatenate([np.array([1, 2, 5]), *result.queried_indices])
-    assert len(np.unique(asked)) == len(asked) == 20  # nobody asked twice; pool exhausted
-    np.testing.assert_array_equal(result.labels, y[result.labeled_indices])
+    campaign = Campaign(gated, X)
+    first = campaign.next_batch(20)
+    campaign.answer(first, y[first])
+    GatedLogisticRegression.gate.clear()
+    GatedLogisticRegression.started.clear()
+    future = campaign.refit(background=True)
+    assert GatedLogisticRegression.started.wait(10)
+    more = campaign.next_batch(10)  # no model yet: random, still never a handed-out one
+    assert not set(more) & set(first)
+    campaign.answer(more, y[more])  # answers arrive while the refit runs
+    assert campaign.refit(background=True) is future  # queued behind the running one
+    GatedLogisticRegression.gate.set()
+    campaign.wait(30)
+    assert future.done() and future.exception() is None
+    assert len(campaign.labeled_indices_) == 30
+    assert campaign.history_[-1]["n_labeled"] == 30  # the follow-up refit saw every answer
+    assert campaign.estimator_ is not None
+    # the next batch is the newest model's choice: what that model's query picks
+    batch = campaign.next_batch(10)
+    rest = np.setdiff1d(np.arange(len(X)), campaign.labeled_indices_)
+    fitted = ActiveLearningClassifier.from_campaign(campaign)
+    np.testing.assert_array_equal(batch, rest[fitted.query(X[rest], 10)])
+
+
+_KILLED_WRITER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from skal import ActiveLearningClassifier, Campaign
+
+    X, y = load_digits(return_X_y=True)
+    campaign = Campaign(ActiveLearningClassifier(LogisticRegression(), random_state=0),
+                        X[:300], journal=sys.argv[1])
+    while True:
+        for i in campaign.next_batch(5):
+            campaign.answer(int(i), int(y[i]))
+            print(int(i), flush=True)  # reported only once the journal has it
+    """
+)
+
+
+def test_kill_and_resume_through_the_journal_loses_nothing(tmp_path):
+    path = tmp_path / "killed.sqlite"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    reported = [int(proc.stdout.readline()) for _ in range(23)]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    X_all = load_digits().data[:300]  # the writer's pool
+    resumed = Campaign(learner(), X_all, journal=str(path))
+    assert set(reported) <= set(resumed.labeled_indices_.tolist())
+    assert not set(resumed.next_batch(300).tolist()) & set(reported)  # none asked again
+
+
+BAD_STEPS = [
+    # (what to call, error type, message)
+    (lambda c: c.next_batch(0), ValueError, "n must be an int >= 1"),
+    (lambda c: c.next_batch("5"), ValueError, "n must be an int"),
+    (lambda c: c.answer(-1, 0), ValueError, "outside the pool"),
+    (lambda c: c.answer(10**9, 0), ValueError, "outside the pool"),
+    (lambda c: c.answer(1.5, 0), TypeError, "pool index"),
+    (lambda c: c.answer("3", 0), TypeError, "pool index"),
+    (lambda c: c.answer([1, 2], [0]), ValueError, "1 entries for 2 indices"),
+    (lambda c: c.answer([[1, 2]], [0, 1]), TypeError, "1-D"),
+    (lambda c: c.undo(3), ValueError, "no answer to undo"),
+    (lambda c: c.run(n_queries=-1), ValueError, "n_queries"),
+    (lambda c: c.run(n_queries=1.5), ValueError, "n_queries"),
+    (lambda c: c.run(), ValueError, "needs y .* or an oracle"),
+    (lambda c: c.refit(), ValueError, "no labels"),
+    (lambda c: ActiveLearningClassifier.from_campaign(c), ValueError, "no fitted model"),
+    (lambda c: ActiveLearningClassifier.from_campaign("c"), TypeError, "skal.Campaign"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", BAD_STEPS)
+def test_bad_step_wise_use_is_a_clear_error(data, call, error, match):
+    X, _ = data
+    with pytest.raises(error, match=match):
+        call(Campaign(learner(), X))
+
+
+BAD_CAMPAIGNS = [
+    # (Campaign arguments besides the learner, error type, message)
+    (lambda X, y: (X, y[:-1]), ValueError, "y has 299 labels but X has 300"),
+    (lambda X, y: (X[:0], None), ValueError, "0 sample"),
+    (lambda X, y: (np.where(X == 0, np.nan, X), None), ValueError, "NaN"),
+    (lambda X, y: (X, np.r_[y[:-1], -1]), ValueError, "every sample needs its label"),
+    (lambda X, y: (X, np.zeros(len(y))), ValueError, "two classes"),
+]
+
+
+@pytest.mark.parametrize("args, error, match", BAD_CAMPAIGNS)
+def test_bad_campaign_inputs_are_clear_errors(data, args, error, match):
+    X, y = data
+    with pytest.raises(error, match=match):
+        Campaign(learner(), *args(X, y)).run(1)
+
+
+def test_a_bad_strategy_option_fails_when_the_campaign_is_made(data):
+    from skal.strategies import UncertaintySampling
+
+    X, y = data
+    with pytest.raises(ValueError, match="measure"):
+        Campaign(learner(query_strategy=UncertaintySampling("entropyy")), X, y)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from skal import LabelJournal
-from skal.label_cli import load_labels, load_pool
+from skal.cli._data import load_labels, load_pool
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT)}

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import SVC
 
-from skal import ActiveLearningClassifier
+from skal import ActiveLearningClassifier, Campaign
 from skal.strategies import UncertaintySampling, entropy, margin
 
 
@@ -256,7 +256,10 @@ def test_cnn_campaign_reuses_the_network_without_changing_results(make_cnn, digi
         make_cnn(), n_queries=3, n_instances=15, initial_size=40, random_state=0
     )
     models = []
-    learner._fit(X_tr, y_tr, on_round=lambda r, est, idx: models.append(est.model_))
+    campaign = Campaign(
+        learner, X_tr, y_tr, callbacks=[lambda c: models.append(c.estimator_.model_)]
+    )
+    learner = ActiveLearningClassifier.from_campaign(campaign.run())
     assert len(models) == 4 and all(m is models[0] for m in models)  # traced once
     labeled = learner.labeled_indices_
     fresh = clone(make_cnn()).fit(X_tr[labeled], y_tr[labeled])

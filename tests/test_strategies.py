@@ -1,5 +1,12 @@
 """Query strategies without Keras: the scoring functions on hand-computed values, stub
-models that make each strategy's defining property visible, and bad options."""
+models that make each strategy's defining property visible, bad options (all caught by
+resolve_strategy), select_batch with user callables, and the package's structure."""
+
+import ast
+import dataclasses
+import doctest
+import importlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,8 +14,12 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
+import skal.strategies
 from skal import ActiveLearningClassifier
 from skal.strategies import (
     BADGE,
@@ -18,6 +29,9 @@ from skal.strategies import (
     DiverseMiniBatch,
     InformationDensity,
     MCDropoutSampling,
+    QueryContext,
+    QueryStrategy,
+    RandomSampling,
     UncertaintySampling,
     bald,
     entropy,
@@ -26,12 +40,20 @@ from skal.strategies import (
     least_confident,
     margin,
     mc_entropy,
+    resolve_strategy,
+    select_batch,
     variation_ratios,
     vote_entropy,
 )
 from skal.strategies._features import embed
 
 LN2 = np.log(2)
+
+
+def ask(strategy, model, pool, n, seed=None, **context):
+    """(indices, scores) of a strategy (name or object), as the learner asks for them."""
+    context = QueryContext(random_state=seed, **context)
+    return select_batch(resolve_strategy(strategy), model, pool, n, context)
 
 
 # ---------------------------------------------------------------- scoring functions
@@ -123,8 +145,8 @@ def test_mc_dropout_uses_one_seed_per_query_whatever_the_chunking():
     model = StubMC(stack)
     pool = np.arange(40, dtype=float)[:, None]
     strategy = MCDropoutSampling("variation_ratios", n_samples=5)
-    whole = strategy(model, pool, 10, 7, pool_batch_size=100)
-    chunked = strategy(model, pool, 10, 7, pool_batch_size=6)
+    whole = strategy(model, pool, 10, context=QueryContext(random_state=7, pool_batch_size=100))
+    chunked = strategy(model, pool, 10, context=QueryContext(random_state=7, pool_batch_size=6))
     np.testing.assert_array_equal(whole, chunked)
     assert len(set(model.seeds_)) == 1  # every chunk of both queries got the same seed
     strategy(model, pool, 10, 8)
@@ -145,9 +167,9 @@ def test_coreset_covers_separated_clusters_that_entropy_ignores():
     which = np.repeat(np.arange(5), 30)
     top = UncertaintySampling("entropy")(model, pool, 5)
     assert set(which[top]) == {0}  # all five from the boundary cluster
-    core = CoreSet()(model, pool, 5, X_labeled=labelled)
+    core = CoreSet()(model, pool, 5, context=QueryContext(X_labeled=labelled))
     assert set(which[core]) == {0, 1, 2, 3, 4}  # one per cluster
-    idx, scores = CoreSet()(model, pool, 5, X_labeled=labelled, return_scores=True)
+    idx, scores = ask(CoreSet(), model, pool, 5, X_labeled=labelled, pool_batch_size=7)
     np.testing.assert_array_equal(idx, core)
     assert np.all(np.diff(scores) <= 0)  # max-min distances only shrink
     # without a labelled set the first centre is the pool's mean
@@ -165,7 +187,7 @@ def test_badge_and_coreset_avoid_duplicates_that_top_k_takes():
 
     k = 10
     assert n_duplicates(UncertaintySampling("entropy")(model, pool, k)) >= 5
-    assert n_duplicates(CoreSet()(model, pool, k, X_labeled=np.zeros((1, 2)))) == 0
+    assert n_duplicates(ask(CoreSet(), model, pool, k, X_labeled=np.zeros((1, 2)))[0]) == 0
     for seed in range(3):
         assert n_duplicates(BADGE()(model, pool, k, seed)) == 0
 
@@ -181,7 +203,7 @@ def test_diverse_mini_batch_spreads_the_uncertain_over_clusters_where_margin_doe
         for g, y in enumerate(ys)])
     group = np.repeat(np.arange(5), 30)
     assert set(group[UncertaintySampling("margin")(model, pool, 5)]) == {0}
-    idx, scores = DiverseMiniBatch()(model, pool, 5, 0, return_scores=True)
+    idx, scores = ask(DiverseMiniBatch(), model, pool, 5, 0)
     assert set(group[idx]) == {0, 1, 2, 3, 4}  # one per group
     assert np.all(np.diff(scores) <= 0)  # most uncertain first
     np.testing.assert_allclose(scores, margin(model.predict_proba(pool[idx])), atol=1e-9)
@@ -200,7 +222,7 @@ def test_badge_matches_explicit_gradient_embeddings():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((60, 3))
     model = EmbeddingLogReg().fit(X, (X[:, 0] > 0).astype(int) + (X[:, 1] > 0))
-    idx, scores = BADGE()(model, X, 6, 0, return_scores=True)
+    idx, scores = ask(BADGE(), model, X, 6, 0)
     p = model.predict_proba(X)
     g = (p - np.eye(3)[p.argmax(1)])[:, :, None] * X[:, None, :]
     g = g.reshape(len(X), -1)
@@ -219,9 +241,8 @@ def test_information_density_equals_brute_force_and_prefers_dense_regions():
     model = LogisticRegression().fit(np.array([[0.0, 1], [1, 0]]), [0, 1])
     X = np.abs(rng.standard_normal((50, 2)))
     for beta in (0.0, 1.0, 2.5):
-        idx, scores = InformationDensity("margin", beta=beta)(
-            model, X, 50, pool_batch_size=7, return_scores=True
-        )
+        idx, scores = ask(InformationDensity("margin", beta=beta), model, X, 50,
+                          pool_batch_size=7)
         unit = X / np.linalg.norm(X, axis=1, keepdims=True)
         expected = margin(model.predict_proba(X)) * (unit @ unit.T).mean(1) ** beta
         np.testing.assert_allclose(scores, expected[idx], atol=1e-9)
@@ -256,8 +277,8 @@ def test_explicit_committees_with_sklearn_models(digits_xy):
     assert len(np.unique(idx)) == 8 and np.all(np.diff(scores) <= 0)
     # members agreeing everywhere: zero disagreement
     same = Committee(estimators=[LogisticRegression(max_iter=200)] * 2, bootstrap=False)
-    _, scores = same(learner.estimator_, X[300:], 5, 0, X_labeled=learner.X_labeled_,
-                     y_labeled=learner.y_labeled_, return_scores=True)
+    _, scores = ask(same, learner.estimator_, X[300:], 5, 0, X_labeled=learner.X_labeled_,
+                    y_labeled=learner.y_labeled_)
     np.testing.assert_array_equal(scores, 0)
 
 
@@ -288,43 +309,129 @@ def test_embedding_strategies_reject_models_without_embeddings(digits_xy, strate
         embed(learner.estimator_, X[:5])
 
 
-@pytest.mark.parametrize(
-    "strategy, match",
-    [
-        (MCDropoutSampling("nope"), "measure"),
-        (MCDropoutSampling(n_samples=1), "n_samples"),
-        (MCDropoutSampling(n_samples="20"), "n_samples"),
-        (Committee("bald"), "measure"),
-        (Committee(n_members=1), "n_members"),
-        (Committee(n_members=2.5), "n_members"),
-        (Committee(bootstrap="yes"), "bootstrap"),
-        (Committee(n_samples=0), "n_samples"),
-        (Committee(estimators=GaussianNB()), "estimators"),
-        (Committee(estimators=[GaussianNB()]), "estimators"),
-        (Committee(estimators=[GaussianNB(), "svm"]), "estimators"),
-        (InformationDensity("bald"), "measure"),
-        (InformationDensity(beta=-1), "beta"),
-        (InformationDensity(beta="high"), "beta"),
-        (DiverseMiniBatch("bald"), "measure"),
-        (DiverseMiniBatch(prefilter=0), "prefilter"),
-        (DiverseMiniBatch(prefilter=2.5), "prefilter"),
-    ],
-)
-def test_bad_strategy_options_name_themselves(digits_xy, strategy, match):
+# Every option of every built-in strategy, each wrong in every way it can be: wrong type,
+# out of range, bad string. (class, option, bad value)
+BAD_OPTIONS = [
+    (UncertaintySampling, "measure", "entropyy"),
+    (UncertaintySampling, "measure", "bald"),
+    (UncertaintySampling, "measure", 3),
+    (UncertaintySampling, "measure", None),
+    (MCDropoutSampling, "measure", "nope"),
+    (MCDropoutSampling, "measure", "entropy"),
+    (MCDropoutSampling, "measure", ["bald"]),
+    (MCDropoutSampling, "n_samples", 1),
+    (MCDropoutSampling, "n_samples", -5),
+    (MCDropoutSampling, "n_samples", "20"),
+    (MCDropoutSampling, "n_samples", 2.5),
+    (MCDropoutSampling, "n_samples", 20.0),
+    (MCDropoutSampling, "n_samples", True),
+    (MCDropoutSampling, "n_samples", None),
+    (Committee, "measure", "bald"),
+    (Committee, "measure", "vote-entropy"),
+    (Committee, "measure", 0),
+    (Committee, "estimators", GaussianNB()),
+    (Committee, "estimators", []),
+    (Committee, "estimators", [GaussianNB()]),
+    (Committee, "estimators", [GaussianNB(), "svm"]),
+    (Committee, "estimators", [GaussianNB(), SVC()]),  # no predict_proba
+    (Committee, "estimators", (GaussianNB(), GaussianNB())),
+    (Committee, "estimators", "svm"),
+    (Committee, "n_members", 1),
+    (Committee, "n_members", 0),
+    (Committee, "n_members", 2.5),
+    (Committee, "n_members", "3"),
+    (Committee, "bootstrap", "yes"),
+    (Committee, "bootstrap", None),
+    (Committee, "bootstrap", 1.0),
+    (Committee, "n_samples", 0),
+    (Committee, "n_samples", 1),
+    (Committee, "n_samples", "20"),
+    (Committee, "n_samples", 3.5),
+    (InformationDensity, "measure", "bald"),
+    (InformationDensity, "measure", 1),
+    (InformationDensity, "beta", -1),
+    (InformationDensity, "beta", -1e-9),
+    (InformationDensity, "beta", np.inf),
+    (InformationDensity, "beta", np.nan),
+    (InformationDensity, "beta", "high"),
+    (InformationDensity, "beta", None),
+    (DiverseMiniBatch, "measure", "bald"),
+    (DiverseMiniBatch, "measure", "Margin"),
+    (DiverseMiniBatch, "measure", None),
+    (DiverseMiniBatch, "prefilter", 0),
+    (DiverseMiniBatch, "prefilter", -1),
+    (DiverseMiniBatch, "prefilter", 2.5),
+    (DiverseMiniBatch, "prefilter", "10"),
+]
+STRATEGY_CLASSES = [UncertaintySampling, RandomSampling, MCDropoutSampling, Committee,
+                    InformationDensity, CoreSet, BADGE, DiverseMiniBatch]
+
+
+def test_the_bad_options_table_covers_every_option_of_every_strategy():
+    assert {type(make()) for make in STRATEGIES.values()} == set(STRATEGY_CLASSES)
+    for cls in STRATEGY_CLASSES:
+        options = set(cls().get_params())
+        assert options == set(cls._parameter_constraints)  # every option is constrained
+        assert options == {opt for c, opt, _ in BAD_OPTIONS if c is cls}, cls
+
+
+@pytest.mark.parametrize("cls, option, value", BAD_OPTIONS,
+                         ids=[f"{c.__name__}-{o}-{v!r}" for c, o, v in BAD_OPTIONS])
+def test_every_bad_strategy_option_fails_at_resolve_strategy(digits_xy, cls, option, value):
+    X, y = digits_xy
+    strategy = cls(**{option: value})
+    with pytest.raises((ValueError, TypeError), match=f"'{option}' parameter of {cls.__name__}"):
+        resolve_strategy(strategy)
+    # a direct call validates the same way, before asking the model anything
+    with pytest.raises((ValueError, TypeError), match=f"'{option}' parameter"):
+        strategy(EmbeddingLogReg().fit(X[:100], y[:100]), X[100:], 5, 0)
+
+
+@pytest.mark.parametrize("strategy", [UncertaintySampling("entropyy"), Committee(n_members=1),
+                                      MCDropoutSampling(n_samples=1), DiverseMiniBatch("x")],
+                         ids=repr)
+def test_a_bad_strategy_option_fails_at_fit(digits_xy, strategy):
     X, y = digits_xy
     learner = ActiveLearningClassifier(LogisticRegression(max_iter=100), query_strategy=strategy)
-    with pytest.raises((ValueError, TypeError), match=match):
+    with pytest.raises((ValueError, TypeError), match="parameter of"):
         learner.fit(X[:100], y[:100])  # at fit, before any model is trained
-    with pytest.raises((ValueError, TypeError), match=match):
-        strategy(EmbeddingLogReg().fit(X[:100], y[:100]), X[100:], 5, 0,
-                 X_labeled=X[:100], y_labeled=y[:100])
+
+
+@pytest.mark.parametrize("strategy", [
+    UncertaintySampling("least_confident"), RandomSampling(), CoreSet(), BADGE(),
+    MCDropoutSampling("mc_entropy", n_samples=np.int64(2)),
+    Committee("kl_divergence", estimators=[GaussianNB(), LogisticRegression()],
+              bootstrap=np.bool_(False), n_samples=2),
+    Committee(n_members=np.int32(3)), InformationDensity("margin", beta=0),
+    InformationDensity(beta=np.float32(2.5)), DiverseMiniBatch("entropy", prefilter=1),
+], ids=repr)
+def test_good_strategy_options_resolve_to_the_object_itself(strategy):
+    assert resolve_strategy(strategy) is strategy
 
 
 def test_explicit_committee_needs_the_labelled_set(digits_xy):
     X, y = digits_xy
     model = LogisticRegression(max_iter=100).fit(X[:100], y[:100])
     with pytest.raises(ValueError, match="y_labeled"):
-        Committee(n_members=2)(model, X[100:], 5, 0, X_labeled=X[:100])
+        ask(Committee(n_members=2), model, X[100:], 5, 0, X_labeled=X[:100])
+    with pytest.raises(ValueError, match="y_labeled"):
+        Committee(n_members=2)(model, X[100:], 5, 0)  # no context: no labelled set
+
+
+def test_resolve_strategy_names_callables_and_other_values():
+    assert get_strategy is resolve_strategy  # the former public name
+    a, b = resolve_strategy("margin"), resolve_strategy("margin")
+    assert a is not b and a.get_params() == {"measure": "margin"}
+
+    def fn(estimator, X_pool, n_instances, random_state):
+        return [0]
+
+    assert resolve_strategy(fn) is fn
+    with pytest.raises(ValueError, match="Unknown query_strategy='entropyy'.*'margin'"):
+        resolve_strategy("entropyy")
+    for bad in (3, None, ["entropy"]):
+        with pytest.raises(TypeError, match="query_strategy must be"):
+            resolve_strategy(bad)
 
 
 def test_strategy_objects_clone_and_grid_search_cleanly():
@@ -363,3 +470,224 @@ def test_registry_names_resolve_to_fresh_documented_strategies():
         assert "References" in type(a).__doc__
     for fn in (bald, variation_ratios, mc_entropy, vote_entropy, kl_divergence):
         assert "References" in fn.__doc__ or "Gal et al." in fn.__doc__
+
+
+# ---------------------------------------------------------------- select_batch and callables
+@pytest.fixture(scope="module")
+def logreg(digits_xy):
+    X, y = digits_xy
+    return LogisticRegression(max_iter=200).fit(X[:100], y[:100])
+
+
+def test_a_callable_with_context_gets_what_built_in_strategies_get(digits_xy, logreg):
+    X, y = digits_xy
+    seen = {}
+
+    def keyword_only(estimator, X_pool, n_instances, random_state, *, context):
+        seen["keyword_only"] = (X_pool, random_state, context)
+        return np.arange(n_instances)[::-1]
+
+    def with_kwargs(estimator, X_pool, n_instances, random_state, **kwargs):
+        seen["with_kwargs"] = kwargs["context"]
+        return [1, 0]
+
+    def plain(estimator, X_pool, n_instances, random_state):
+        seen["plain"] = random_state
+        return (3,)
+
+    context = QueryContext(random_state=11, X_labeled=X[:100], y_labeled=y[:100],
+                           pool_batch_size=7, check_chunk=lambda c: c.astype(np.float64))
+    idx, scores = select_batch(keyword_only, logreg, X[100:], 3, context)
+    np.testing.assert_array_equal(idx, [2, 1, 0])
+    assert idx.dtype == np.intp and scores.dtype == float and np.isnan(scores).all()
+    pool_seen, seed_seen, context_seen = seen["keyword_only"]
+    assert seed_seen == 11 and context_seen is context
+    assert context_seen.X_labeled is context.X_labeled and context_seen.pool_batch_size == 7
+    assert pool_seen.dtype == np.float64  # the pool went through check_chunk
+    np.testing.assert_array_equal(select_batch(with_kwargs, logreg, X[100:], 2, context)[0],
+                                  [1, 0])
+    assert seen["with_kwargs"] is context
+    np.testing.assert_array_equal(select_batch(plain, logreg, X[100:], 2, context)[0], [3])
+    assert seen["plain"] == 11
+
+
+def test_a_callable_sees_the_checked_pool_as_one_array(digits_xy, logreg):
+    X, _ = digits_xy
+
+    def first_rows(estimator, X_pool, n_instances, random_state):
+        assert isinstance(X_pool, np.ndarray) and X_pool.shape == (30, 64)
+        return np.arange(n_instances)
+
+    chunks = (X[100:130][i : i + 7] for i in range(0, 30, 7))
+    idx, _ = select_batch(first_rows, logreg, chunks, 2, QueryContext())
+    np.testing.assert_array_equal(idx, [0, 1])
+
+    def wrong_width(chunk):
+        raise ValueError("X_pool has 64 features, but the learner was fitted with 10")
+
+    with pytest.raises(ValueError, match="features"):
+        select_batch(first_rows, logreg, X[100:130], 2, QueryContext(check_chunk=wrong_width))
+
+
+def test_a_modal_style_answer_is_accepted_and_other_tuples_are_explained(digits_xy, logreg):
+    X, _ = digits_xy
+
+    def modal_like(estimator, X_pool, n_instances, random_state):
+        idx = np.argsort(-entropy(estimator.predict_proba(X_pool)), kind="stable")[:n_instances]
+        return idx, X_pool[idx]
+
+    idx, _ = select_batch(modal_like, logreg, X[100:], 4, QueryContext())
+    np.testing.assert_array_equal(idx, ask("entropy", logreg, X[100:], 4)[0])
+
+    def scores_and_samples(estimator, X_pool, n_instances, random_state):
+        return np.ones(n_instances), X_pool[:n_instances]
+
+    with pytest.raises(TypeError, match="modAL.*lambda"):
+        select_batch(scores_and_samples, logreg, X[100:], 4, QueryContext())
+
+
+@pytest.mark.parametrize("answer, error, match", [
+    ([], ValueError, "returned no index"),
+    (np.array([], dtype=int), ValueError, "returned no index"),
+    (None, TypeError, "returned None"),
+    ([0.0, 1.0], TypeError, "float64 indices"),
+    ([True, False], TypeError, "bool indices"),
+    (["0"], TypeError, "indices; expected integers"),
+    ([1, 1], ValueError, "distinct"),
+    ([0, 1, 2, 3, 4, 5], ValueError, "at most 5"),
+    ([0, 50], ValueError, "outside X_pool.*50"),
+    ([-1], ValueError, "outside X_pool"),
+], ids=repr)
+def test_a_callables_bad_answer_is_an_error(digits_xy, logreg, answer, error, match):
+    X, _ = digits_xy
+
+    def answer_with(estimator, X_pool, n_instances, random_state):
+        return answer
+
+    with pytest.raises(error, match=f"query_strategy=answer_with.*{match}|{match}"):
+        select_batch(answer_with, logreg, X[100:150], 5, QueryContext())
+    with pytest.raises(error, match=f"query_strategy='mine'.*{match}|{match}"):
+        select_batch(answer_with, logreg, X[100:150], 5, QueryContext(), name="mine")
+
+
+def test_select_batch_checks_the_methods_a_strategy_requires(digits_xy, logreg):
+    X, y = digits_xy
+    for name, method in [("coreset", "embed"), ("bald", "predict_proba_samples"),
+                         ("vote_entropy", "predict_proba_samples")]:
+        with pytest.raises(TypeError, match=f"query_strategy='{name}' needs the estimator's "
+                                            f"{method}\\(\\), which LogisticRegression"):
+            select_batch(resolve_strategy(name), logreg, X[100:], 5, QueryContext(), name=name)
+    no_proba = SVC().fit(X[:100], y[:100])
+    with pytest.raises(TypeError, match="query_strategy=UncertaintySampling.*predict_proba"):
+        select_batch(UncertaintySampling(), no_proba, X[100:], 5, QueryContext())
+    # a Pipeline: its last step is asked
+    piped = make_pipeline(StandardScaler(), EmbeddingLogReg()).fit(X[:100], y[:100])
+    idx, _ = select_batch(CoreSet(), piped, X[100:], 5, QueryContext(X_labeled=X[:100]))
+    assert len(np.unique(idx)) == 5
+    # a callable requires nothing; an explicit committee needs no method of the estimator
+    assert len(select_batch(lambda e, X, n, r: [0], no_proba, X[100:], 5, QueryContext())[0])
+    committee = Committee(estimators=[GaussianNB(), GaussianNB()])
+    assert len(ask(committee, no_proba, X[100:], 5, X_labeled=X[:100], y_labeled=y[:100])[0])
+
+
+def test_select_batch_rejects_bad_n_instances(digits_xy, logreg):
+    X, _ = digits_xy
+    for bad in (0, -1, 2.0, True, None):
+        with pytest.raises(ValueError, match="n_instances"):
+            select_batch(UncertaintySampling(), logreg, X[100:], bad, QueryContext())
+
+
+def test_query_context_is_frozen_and_checked():
+    context = QueryContext(random_state=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        context.random_state = 4
+    for bad in (0, -2, 1.5, True, "10"):
+        with pytest.raises(ValueError, match="pool_batch_size"):
+            QueryContext(pool_batch_size=bad)
+    with pytest.raises(TypeError, match="check_chunk"):
+        QueryContext(check_chunk="no")
+
+
+def test_calling_a_strategy_object_returns_indices_only(digits_xy, logreg):
+    X, _ = digits_xy
+    idx = UncertaintySampling("margin")(logreg, X[100:], 5, 0)
+    np.testing.assert_array_equal(idx, ask("margin", logreg, X[100:], 5, 0)[0])
+    context = QueryContext(random_state=0, pool_batch_size=9)
+    np.testing.assert_array_equal(RandomSampling()(logreg, X[100:], 5, context=context),
+                                  RandomSampling()(logreg, X[100:], 5, 0))
+    with pytest.raises(TypeError, match="context.random_state"):
+        RandomSampling()(logreg, X[100:], 5, 1, context=context)
+
+
+def test_a_user_subclass_gets_the_protocol(digits_xy, logreg):
+    from numbers import Integral
+
+    from sklearn.utils._param_validation import Interval
+
+    X, y = digits_xy
+
+    class EveryKth(QueryStrategy):
+        _parameter_constraints = {"k": [Interval(Integral, 1, None, closed="left")]}
+        requires = ("predict_proba",)
+
+        def __init__(self, k=2):
+            self.k = k
+
+        def select(self, estimator, X_pool, n_instances, context):
+            idx = np.arange(0, len(X_pool), self.k)[:n_instances]
+            return idx, np.full(len(idx), len(context.X_labeled), dtype=float)
+
+    idx, scores = ask(EveryKth(3), logreg, X[100:], 4, X_labeled=X[:100])
+    np.testing.assert_array_equal(idx, [0, 3, 6, 9])
+    np.testing.assert_array_equal(scores, 100)
+    with pytest.raises(ValueError, match="'k' parameter of EveryKth"):
+        resolve_strategy(EveryKth(0))
+    learner = ActiveLearningClassifier(LogisticRegression(max_iter=100),
+                                       query_strategy=EveryKth(5)).fit(X[:100], y[:100])
+    np.testing.assert_array_equal(learner.query(X[100:], 3), [0, 5, 10])
+    with pytest.raises(NotImplementedError, match="select"):
+        ask(QueryStrategy(), logreg, X[100:], 3)
+
+
+# ---------------------------------------------------------------- the package's structure
+STRATEGIES_DIR = Path(skal.strategies.__file__).parent
+SHARED = {"_base", "_features", "_measures"}  # what strategy modules may import from
+
+
+def test_strategy_modules_are_private_short_and_import_only_shared_helpers():
+    modules = sorted(STRATEGIES_DIR.glob("*.py"))
+    assert {p.stem for p in modules} >= {"__init__", *SHARED, "_registry", "_uncertainty",
+                                         "_bayesian", "_committee", "_diversity", "_density",
+                                         "_random"}
+    for path in modules:
+        assert path.stem == "__init__" or path.stem.startswith("_"), path
+        text = path.read_text()
+        assert len(text.splitlines()) <= 450, path
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):  # code lines, docstring excluded
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                assert node.end_lineno - body[0].lineno + 1 <= 60, (path, node.name)
+            if path.stem in ("__init__", "_registry") or not isinstance(node, ast.ImportFrom):
+                continue
+            if (node.module or "").startswith("skal.strategies."):
+                assert node.module.rsplit(".", 1)[1] in SHARED, (path, node.module)
+
+
+def test_the_package_is_the_public_surface():
+    for name in skal.strategies.__all__:
+        obj = getattr(skal.strategies, name)
+        if name != "STRATEGIES":
+            assert obj.__module__.startswith("skal.strategies._"), name
+            assert obj.__doc__, name
+    for name in ("QueryContext", "QueryStrategy", "resolve_strategy", "select_batch"):
+        assert "Examples\n    --------" in getattr(skal.strategies, name).__doc__
+
+
+@pytest.mark.parametrize("module", ["_base", "_registry", "_uncertainty", "_committee",
+                                    "_density"])
+def test_docstring_examples_run(module):
+    mod = importlib.import_module(f"skal.strategies.{module}")
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(mod, optionflags=flags, verbose=False)
+    assert result.failed == 0 and result.attempted > 0

@@ -14,7 +14,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skal import ActiveLearningClassifier, KerasClassifier
-from skal.strategies import STRATEGIES, Committee, MCDropoutSampling, get_strategy
+from skal.strategies import (
+    STRATEGIES,
+    Committee,
+    MCDropoutSampling,
+    QueryContext,
+    get_strategy,
+    resolve_strategy,
+    select_batch,
+)
 
 DEEP = ["bald", "variation_ratios", "mc_entropy", "vote_entropy", "kl_divergence", "coreset",
         "badge", "density", "diverse_margin"]
@@ -43,17 +51,18 @@ def test_every_strategy_returns_distinct_in_range_deterministic_batches(
 ):
     learner, X_te = fitted
     pool = X_te[rows]
-    context = dict(X_labeled=learner.X_labeled_, y_labeled=learner.y_labeled_,
-                   return_scores=True)
-    idx, scores = get_strategy(name)(learner.estimator_, pool, n_instances, seed, **context)
-    assert idx.dtype.kind in "iu"
+    context = QueryContext(random_state=seed, X_labeled=learner.X_labeled_,
+                           y_labeled=learner.y_labeled_)
+    idx, scores = select_batch(resolve_strategy(name), learner.estimator_, pool, n_instances,
+                               context)
+    assert idx.dtype == np.intp and scores.dtype == float
     assert len(idx) == min(n_instances, len(pool)) == len(scores)
     assert len(np.unique(idx)) == len(idx)
     assert idx.min() >= 0 and idx.max() < len(pool)
     assert not np.isnan(scores).any()
     if name not in BATCH:
         assert np.all(np.diff(scores) <= 0)  # most informative first
-    again, _ = get_strategy(name)(learner.estimator_, pool, n_instances, seed, **context)
+    again = get_strategy(name)(learner.estimator_, pool, n_instances, context=context)
     np.testing.assert_array_equal(again, idx)
 
 

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from types import TracebackType
@@ -209,17 +210,27 @@ class LabelJournal:
     def __init__(self, path: str | os.PathLike[str], *, pool_fingerprint: str | None = None):
         self.path = os.fspath(path)
         self._conn: sqlite3.Connection | None = None
+        # One connection shared by the threads of a labeling server; calls are serialised.
+        self._lock = threading.RLock()
         _check_sqlite_header(self.path)
         try:
-            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path, timeout=60.0, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise ValueError(f"cannot open label journal {self.path!r}: {exc}") from exc
         try:
             self._init_schema(conn, pool_fingerprint)
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous=FULL")
-        except sqlite3.OperationalError:  # e.g. locked or read-only: not a format problem
+        except sqlite3.OperationalError as exc:  # e.g. locked or read-only: not a format problem
             conn.close()
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise PermissionError(
+                    f"label journal {self.path!r} cannot be written ({exc}); answers could "
+                    "not be recorded. Make the file and its folder writable, or pass another "
+                    "journal path."
+                ) from exc
             raise
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -248,6 +259,8 @@ class LabelJournal:
                 _create_schema(conn)
             else:
                 self._check_schema(conn, tables)
+                # Probe that the file takes writes now, not at the first answer (lost then).
+                conn.execute("UPDATE meta SET value = value WHERE key = 'format'")
             stored = _get_meta(conn, "pool_fingerprint")
             if fingerprint is not None:
                 if stored is None:
@@ -345,20 +358,52 @@ class LabelJournal:
             raise TypeError(f"strategy must be a str or None, got {strategy!r}.")
         if not ids:
             return
+        self._insert(conn, ids, labs, round, strategy, scs)
+
+    def retract(self, sample_ids: Iterable[SampleId] | SampleId, *, round: int | None = None):
+        """Take labels back, durably: the samples count as never answered (an undo).
+
+        The journal stays append-only: a retraction is a record whose label is ``None``.
+        :meth:`labels` leaves such samples out until they are labeled again.
+
+        Parameters
+        ----------
+        sample_ids : sequence of int or str
+            The samples whose label (or skip) is taken back. A single id is accepted.
+        round : int, optional
+            The round in which the answer was taken back.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "labels.sqlite")
+        >>> with LabelJournal(path) as journal:
+        ...     journal.append([3, 7], ["cat", "dog"])
+        ...     journal.retract(3)
+        ...     journal.labels()
+        {7: 'dog'}
+        """
+        conn = self._connection()
+        ids = [_encode_id(s) for s in _as_list(sample_ids)]
+        if ids:
+            self._insert(conn, ids, ["null"] * len(ids), round, "undo", [None] * len(ids))
+
+    def _insert(self, conn, ids, labs, round, strategy, scs) -> None:  # noqa: A002
         now = time.time()
         rows = [(i, lab, now, round, strategy, s) for i, lab, s in zip(ids, labs, scs, strict=True)]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(
-                "INSERT INTO labels (sample_id, label, timestamp, round, strategy, score) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "INSERT INTO labels (sample_id, label, timestamp, round, strategy, score) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     # ------------------------------------------------------------------ reading
 
@@ -369,12 +414,14 @@ class LabelJournal:
         -------
         list of dict
             Keys ``seq``, ``sample_id``, ``label``, ``timestamp``, ``round``, ``strategy``
-            and ``score``; ids and labels have their original Python types.
+            and ``score``; ids and labels have their original Python types (``label`` is
+            ``None`` for a retraction, see :meth:`retract`).
         """
-        cur = self._connection().execute(
-            "SELECT seq, sample_id, label, timestamp, round, strategy, score "
-            "FROM labels ORDER BY seq"
-        )
+        with self._lock:
+            cur = self._connection().execute(
+                "SELECT seq, sample_id, label, timestamp, round, strategy, score "
+                "FROM labels ORDER BY seq"
+            ).fetchall()
         return [
             {
                 "seq": seq,
@@ -398,9 +445,16 @@ class LabelJournal:
             its last label wins.
         """
         out: dict[SampleId, Label] = {}
-        cur = self._connection().execute("SELECT sample_id, label FROM labels ORDER BY seq")
-        for sid, lab in cur:
-            out[json.loads(sid)] = json.loads(lab)
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT sample_id, label FROM labels ORDER BY seq"
+            ).fetchall()
+        for sid, lab in rows:
+            key, value = json.loads(sid), json.loads(lab)
+            if value is None:  # retracted: answered again later, it comes back at the end
+                out.pop(key, None)
+            else:
+                out[key] = value
         return out
 
     def labeled_ids(self) -> list[SampleId]:
@@ -482,6 +536,7 @@ class LabelJournal:
         # Unpickling reopens the journal at its path (the connection itself cannot travel).
         if state["closed"]:
             self.path, self._conn, self.journal_mode = state["path"], None, ""
+            self._lock = threading.RLock()
         else:
             self.__init__(state["path"])
 

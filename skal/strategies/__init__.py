@@ -1,25 +1,40 @@
-"""Query strategies: pure scoring functions and the strategy objects built on them.
+"""Query strategies: which pool samples are most worth labelling next.
 
-Every strategy is callable as ``strategy(estimator, X_pool, n_instances, random_state)`` and
-returns indices into ``X_pool``, most informative first. Use a name (``"entropy"``) or an
-object (``UncertaintySampling("margin")``) as ``ActiveLearningClassifier(query_strategy=...)``.
+A strategy is a :class:`QueryStrategy` (or a plain callable) asked through
+:func:`select_batch` with a :class:`QueryContext` -- the round's seed, the labelled set and
+how to chunk the pool -- for pool indices, most informative first, and their scores. Use a
+name (``"entropy"``) or an object (``UncertaintySampling("margin")``) as
+``ActiveLearningClassifier(query_strategy=...)``; :func:`resolve_strategy` turns either into
+a checked strategy object. Calling a strategy object,
+``strategy(estimator, X_pool, n_instances, random_state)``, returns the indices.
 
 Per-sample scores (chunked, memory independent of the pool size): ``"entropy"``,
 ``"margin"``, ``"least_confident"``, ``"random"``, ``"density"`` (Settles & Craven 2008);
 from MC-dropout passes (Gal et al. 2017): ``"bald"``, ``"variation_ratios"``,
 ``"mc_entropy"``, and the committee measures ``"vote_entropy"``, ``"kl_divergence"``.
 Batch-aware, on embeddings: ``"coreset"`` (Sener & Savarese 2018), ``"badge"`` (Ash et al.
-2020), ``"diverse_margin"`` (Zhdanov 2019).
+2020), ``"diverse_margin"`` (Zhdanov 2019). The measures are public functions
+(:func:`entropy`, :func:`bald`, ...).
 """
 
-from skal.strategies._base import QueryStrategy, ScoreStrategy
-from skal.strategies._registry import STRATEGIES, get_strategy
-from skal.strategies.bayesian import MCDropoutSampling, bald, mc_entropy, variation_ratios
-from skal.strategies.committee import Committee, kl_divergence, vote_entropy
-from skal.strategies.density import InformationDensity
-from skal.strategies.diversity import BADGE, CoreSet, DiverseMiniBatch
-from skal.strategies.random import RandomSampling
-from skal.strategies.uncertainty import UncertaintySampling, entropy, least_confident, margin
+from skal.strategies._base import QueryContext, QueryStrategy, ScoreStrategy, select_batch
+from skal.strategies._bayesian import MCDropoutSampling
+from skal.strategies._committee import Committee
+from skal.strategies._density import InformationDensity
+from skal.strategies._diversity import BADGE, CoreSet, DiverseMiniBatch
+from skal.strategies._measures import (
+    bald,
+    entropy,
+    kl_divergence,
+    least_confident,
+    margin,
+    mc_entropy,
+    variation_ratios,
+    vote_entropy,
+)
+from skal.strategies._random import RandomSampling
+from skal.strategies._registry import STRATEGIES, get_strategy, resolve_strategy
+from skal.strategies._uncertainty import UncertaintySampling
 
 __all__ = [
     "BADGE",
@@ -29,6 +44,7 @@ __all__ = [
     "DiverseMiniBatch",
     "InformationDensity",
     "MCDropoutSampling",
+    "QueryContext",
     "QueryStrategy",
     "RandomSampling",
     "ScoreStrategy",
@@ -40,6 +56,8 @@ __all__ = [
     "least_confident",
     "margin",
     "mc_entropy",
+    "resolve_strategy",
+    "select_batch",
     "variation_ratios",
     "vote_entropy",
 ]

@@ -15,6 +15,7 @@ __all__ = [
     "final_step",
     "has_method",
     "last_step",
+    "mc_scores",
     "predict_proba_2d",
     "proba_samples",
     "query_seed",
@@ -113,12 +114,22 @@ def proba_samples(estimator, X, n_samples: int, random_state, *, strategy: str |
     return samples.reshape(samples.shape[0], len(Xt), -1)
 
 
+def mc_scores(estimator, X, *, measure, n_samples: int, seed: int, strategy=None):
+    """``measure`` of ``n_samples`` MC-dropout passes over ``X`` with dropout seed ``seed``.
+
+    One seed for a whole query: every chunk (in memory or a dask block on a worker) gets the
+    same dropout masks for the same sample.
+    """
+    return measure(proba_samples(estimator, X, n_samples, seed, strategy=strategy))
+
+
 def predict_proba_2d(estimator, X) -> np.ndarray:
     """``estimator.predict_proba(X)`` as (n, n_classes), also for one sample."""
     return np.asarray(estimator.predict_proba(X), dtype=np.float64).reshape(len(X), -1)
 
 
 def stochastic_error(model, strategy: str | None) -> str:
+    """The message of the TypeError for a model without stochastic forward passes."""
     who = f"query_strategy={strategy!r}" if strategy else "This query strategy"
     return (
         f"{who} needs stochastic (MC-dropout) forward passes, but {type(model).__name__} "

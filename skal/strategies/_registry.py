@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from skal.strategies._base import QueryStrategy
-from skal.strategies.bayesian import MCDropoutSampling
-from skal.strategies.committee import Committee
-from skal.strategies.density import InformationDensity
-from skal.strategies.diversity import BADGE, CoreSet, DiverseMiniBatch
-from skal.strategies.random import RandomSampling
-from skal.strategies.uncertainty import UncertaintySampling
+from skal.strategies._bayesian import MCDropoutSampling
+from skal.strategies._committee import Committee
+from skal.strategies._density import InformationDensity
+from skal.strategies._diversity import BADGE, CoreSet, DiverseMiniBatch
+from skal.strategies._random import RandomSampling
+from skal.strategies._uncertainty import UncertaintySampling
 
-__all__ = ["STRATEGIES", "get_strategy"]
+__all__ = ["STRATEGIES", "get_strategy", "resolve_strategy"]
 
 # name -> factory of a strategy with default options.
 STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
@@ -32,19 +32,43 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
 }
 
 
-def get_strategy(query_strategy) -> Callable:
-    """Resolve a strategy name to a strategy object; callables pass through.
+def resolve_strategy(query_strategy) -> QueryStrategy | Callable:
+    """The strategy that ``query_strategy`` stands for, with its options checked.
 
-    Built-in strategy objects have their options validated here, so that a learner's
-    ``fit`` fails at once, not at the first query.
+    A name gives a fresh strategy object with default options; a :class:`QueryStrategy`
+    object is validated against its ``_parameter_constraints`` (the one validation path
+    of every strategy option, so a learner's ``fit`` fails at once, not at the first
+    query) and returned; any other callable is returned as it is.
+
+    Parameters
+    ----------
+    query_strategy : str, QueryStrategy or callable
+        A name of :data:`STRATEGIES`, a strategy object, or a callable
+        ``fn(estimator, X_pool, n_instances, random_state)`` returning indices.
+
+    Returns
+    -------
+    strategy : QueryStrategy or callable
 
     Raises
     ------
     ValueError
-        If ``query_strategy`` is an unknown name, or a strategy object has a bad option.
+        If ``query_strategy`` is an unknown name (the message lists the names), or a
+        strategy object has a bad option (an ``InvalidParameterError``, which is both a
+        ValueError and a TypeError, naming the option).
     TypeError
         If it is neither a name nor a callable.
-    """
+
+    Examples
+    --------
+    >>> from skal.strategies import UncertaintySampling, resolve_strategy
+    >>> resolve_strategy("margin")
+    UncertaintySampling(measure='margin')
+    >>> resolve_strategy(UncertaintySampling("entropyy"))
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: The 'measure' parameter of UncertaintySampling must be a str among {...}. Got 'entropyy' instead.
+    """  # noqa: E501
     if isinstance(query_strategy, str):
         try:
             return STRATEGIES[query_strategy]()
@@ -54,19 +78,15 @@ def get_strategy(query_strategy) -> Callable:
                 f"{sorted(STRATEGIES)} or pass a callable."
             ) from None
     if isinstance(query_strategy, QueryStrategy):
-        _validate(query_strategy)
+        query_strategy._validate_params()
+        return query_strategy
     if callable(query_strategy):
         return query_strategy
     raise TypeError(
-        f"query_strategy must be a strategy name or a callable, got "
+        f"query_strategy must be a strategy name, a strategy object or a callable, got "
         f"{type(query_strategy).__name__}."
     )
 
 
-def _validate(strategy: QueryStrategy) -> None:
-    """Check a built-in strategy's options: its ``_validate`` or its parameter constraints."""
-    check = getattr(strategy, "_validate", None)
-    if check is not None:
-        check()
-    elif hasattr(strategy, "_parameter_constraints"):
-        strategy._validate_params()
+#: The former name of :func:`resolve_strategy`, kept for existing code.
+get_strategy = resolve_strategy

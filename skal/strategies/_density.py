@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skal._pool import DEFAULT_POOL_BATCH_SIZE, iter_chunks, pool_length
-from skal.strategies._base import QueryStrategy, ScoreStrategy
+from skal._pool import iter_chunks, pool_length
+from skal.strategies._base import ChunkScorer, QueryStrategy
 from skal.strategies._features import predict_proba_2d
-from skal.strategies.uncertainty import _MEASURES as _UNCERTAINTY
+from skal.strategies._measures import UNCERTAINTY_MEASURES
 
 __all__ = ["InformationDensity"]
 
@@ -22,21 +23,11 @@ def _unit_rows(chunk) -> np.ndarray:
     return X / np.where(norms > 0, norms, 1.0)[:, None]
 
 
-class _DensityScorer(ScoreStrategy):
-    """Scores chunks once the pool's sum of unit vectors is known (not public)."""
-
-    requires = ()
-
-    def __init__(self, measure, beta, unit_sum=None, n_pool=None):
-        self.measure = measure
-        self.beta = beta
-        self.unit_sum = unit_sum
-        self.n_pool = n_pool
-
-    def score(self, estimator, X, rng) -> np.ndarray:
-        uncertainty = _UNCERTAINTY[self.measure](predict_proba_2d(estimator, X))
-        similarity = np.maximum(_unit_rows(X) @ self.unit_sum / self.n_pool, 0.0)
-        return uncertainty * similarity ** float(self.beta)
+def _density_scores(estimator, X, *, measure, beta, unit_sum, n_pool) -> np.ndarray:
+    """Uncertainty times the mean cosine similarity to the pool, to the power ``beta``."""
+    uncertainty = UNCERTAINTY_MEASURES[measure](predict_proba_2d(estimator, X))
+    similarity = np.maximum(_unit_rows(X) @ unit_sum / n_pool, 0.0)
+    return uncertainty * similarity ** float(beta)
 
 
 class InformationDensity(QueryStrategy):
@@ -62,16 +53,24 @@ class InformationDensity(QueryStrategy):
     measure : {"entropy", "margin", "least_confident"}, default="entropy"
         Uncertainty measure of the predicted probabilities.
     beta : float, default=1.0
-        Weight of the density term; 0 gives plain uncertainty sampling.
+        Weight of the density term (finite, >= 0); 0 gives plain uncertainty sampling.
 
     References
     ----------
     Settles, B. & Craven, M. (2008). An Analysis of Active Learning Strategies for Sequence
     Labeling Tasks. EMNLP.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import ActiveLearningClassifier
+    >>> from skal.strategies import InformationDensity
+    >>> learner = ActiveLearningClassifier(
+    ...     LogisticRegression(), query_strategy=InformationDensity("margin", beta=2))
     """
 
     _parameter_constraints: dict = {
-        "measure": [StrOptions(set(_UNCERTAINTY))],
+        "measure": [StrOptions(set(UNCERTAINTY_MEASURES))],
         "beta": [Interval(Real, 0, None, closed="left")],
     }
     requires = ("predict_proba",)
@@ -80,33 +79,23 @@ class InformationDensity(QueryStrategy):
         self.measure = measure
         self.beta = beta
 
-    def __call__(
-        self,
-        estimator,
-        X_pool,
-        n_instances,
-        random_state=None,
-        *,
-        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
-        check_chunk=None,
-        **context,
-    ):
-        self._validate_params()
+    def select(self, estimator, X_pool, n_instances, context):
+        """The best samples by uncertainty times density, best first."""
         if pool_length(X_pool) is None:  # one-shot iterable: keep the chunks
-            X_pool = [np.asarray(chunk) for _, chunk in iter_chunks(X_pool, pool_batch_size)]
+            X_pool = [
+                np.asarray(chunk) for _, chunk in iter_chunks(X_pool, context.pool_batch_size)
+            ]
         unit_sum, n_pool = None, 0
-        for _, chunk in iter_chunks(X_pool, pool_batch_size):
-            if check_chunk is not None:
-                chunk = check_chunk(chunk)
+        for _, chunk in iter_chunks(X_pool, context.pool_batch_size):
+            if context.check_chunk is not None:
+                chunk = context.check_chunk(chunk)
             if len(chunk) == 0:
                 continue
             part = _unit_rows(chunk).sum(axis=0)
             unit_sum = part if unit_sum is None else unit_sum + part
             n_pool += len(chunk)
-        if n_pool == 0:
-            raise ValueError("X_pool is empty: there is nothing to query.")
-        scorer = _DensityScorer(self.measure, self.beta, unit_sum, n_pool)
-        return scorer(
-            estimator, X_pool, n_instances, random_state, pool_batch_size=pool_batch_size,
-            check_chunk=check_chunk, **context,
-        )
+        scorer = ChunkScorer(partial(
+            _density_scores, measure=self.measure, beta=self.beta, unit_sum=unit_sum,
+            n_pool=n_pool,
+        ))
+        return scorer.select(estimator, X_pool, n_instances, context)

@@ -1,4 +1,4 @@
-"""The ``skal`` command line: ``skal demo``, ``skal label``."""
+"""``skal demo``: simulated campaigns on the bundled digits data, a table and a plot."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["add_parser", "run"]
+
 DEMO_STRATEGIES = ("random", "entropy", "margin", "least_confident")
 
 
-def _demo(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Run the demo; the exit status."""
     from skal import ActiveLearningClassifier
     from skal.datasets import load_digits_split
     from skal.evaluation import campaign_scores
@@ -101,11 +104,8 @@ def _plot(results: dict[str, dict], path: Path) -> None:
     display.figure_.savefig(path, dpi=120, bbox_inches="tight")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="skal", description="Active learning for deep classifiers, scikit-learn style."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_parser(sub) -> argparse.ArgumentParser:
+    """Register ``skal demo`` on the ``skal`` sub-command parser ``sub``."""
     demo = sub.add_parser(
         "demo",
         help="simulated campaigns on the bundled digits data",
@@ -129,18 +129,5 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default="skal-demo-output",
                       help="output folder (default: %(default)s)")
     demo.add_argument("--quiet", action="store_true", help="no per-campaign progress lines")
-    demo.set_defaults(func=_demo)
-    from skal.label_cli import add_parser as add_label_parser  # `skal label`
-
-    add_label_parser(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``skal`` command."""
-    args = build_parser().parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    demo.set_defaults(func=run)
+    return demo

@@ -1,7 +1,8 @@
-"""Query by committee: vote entropy and KL divergence to the consensus.
+"""Query by committee: ask where the members disagree.
 
 A committee is a stack of class-probability predictions, one per member, of shape
-(n_members, n_samples, n_classes). By default the members are MC-dropout passes of the
+(n_members, n_samples, n_classes), scored by vote entropy or KL divergence to the consensus
+(:mod:`skal.strategies._measures`). By default the members are MC-dropout passes of the
 model itself (Gal et al. 2017); :class:`Committee` can instead fit an explicit committee of
 estimators (bootstrap clones of the learner's estimator, or estimators you give) on the
 labelled set at every query.
@@ -9,79 +10,40 @@ labelled set at every query.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from skal.strategies._base import QueryStrategy, ScoreStrategy
-from skal.strategies._features import (
-    last_step,
-    predict_proba_2d,
-    query_seed,
-    stochastic_error,
-)
-from skal.strategies.bayesian import _check_samples, _SeededMCScorer, _vote_counts
-from skal.strategies.uncertainty import entropy_last_axis
+from skal.strategies._base import ChunkScorer, QueryStrategy
+from skal.strategies._features import last_step, mc_scores, predict_proba_2d, query_seed
+from skal.strategies._measures import COMMITTEE_MEASURES
 
-__all__ = ["Committee", "kl_divergence", "vote_entropy"]
+__all__ = ["Committee"]
 
 
-def vote_entropy(proba_samples) -> np.ndarray:
-    """Vote entropy: the entropy of the committee's hard votes (Dagan & Engelson 1995).
+class _EstimatorList(HasMethods):
+    """A list of at least two estimators with ``fit`` and ``predict_proba``.
 
-    ``-sum_c (V(c)/M) log(V(c)/M)``, with ``V(c)`` the number of the ``M`` members whose most
-    probable class is ``c``.
-
-    Parameters
-    ----------
-    proba_samples : array-like of shape (n_members, n_samples, n_classes)
-        Class probabilities predicted by each member.
-
-    Returns
-    -------
-    scores : ndarray of shape (n_samples,)
-        In [0, log(min(n_members, n_classes))], in nats; 0 when all members agree.
-
-    References
-    ----------
-    Dagan, I. & Engelson, S. P. (1995). Committee-Based Sampling for Training Probabilistic
-    Classifiers. ICML.
+    A ``HasMethods`` (checked on each item), as scikit-learn accepts only its own
+    constraint classes.
     """
-    proba_samples = _check_samples(proba_samples)
-    return entropy_last_axis(_vote_counts(proba_samples) / proba_samples.shape[0])
 
+    def __init__(self) -> None:
+        super().__init__(["fit", "predict_proba"])
 
-def kl_divergence(proba_samples) -> np.ndarray:
-    """Mean KL divergence of each member from the consensus (McCallum & Nigam 1998).
+    def is_satisfied_by(self, val) -> bool:
+        return (
+            isinstance(val, list)
+            and len(val) >= 2
+            and all(super(_EstimatorList, self).is_satisfied_by(est) for est in val)
+        )
 
-    ``(1/M) sum_m KL(p_m || pbar)``, with ``pbar`` the members' mean. For an MC-dropout
-    committee this equals :func:`skal.strategies.bald` (both are the mutual information);
-    the two differ for explicit committees only in name.
-
-    Parameters
-    ----------
-    proba_samples : array-like of shape (n_members, n_samples, n_classes)
-        Class probabilities predicted by each member.
-
-    Returns
-    -------
-    scores : ndarray of shape (n_samples,)
-        Non-negative, in nats; 0 when all members predict the same distribution.
-
-    References
-    ----------
-    McCallum, A. & Nigam, K. (1998). Employing EM and Pool-Based Active Learning for Text
-    Classification. ICML.
-    """
-    proba_samples = _check_samples(proba_samples)
-    mean = proba_samples.mean(axis=0)
-    ratio = np.where(proba_samples > 0, proba_samples / np.where(mean > 0, mean, 1.0), 1.0)
-    return np.maximum((proba_samples * np.log(ratio)).sum(axis=2).mean(axis=0), 0.0)
-
-
-_MEASURES = {"vote_entropy": vote_entropy, "kl_divergence": kl_divergence}
+    def __str__(self) -> str:
+        return "a list of at least 2 estimators with fit and predict_proba"
 
 
 def _set_random_states(estimator, seed: int) -> None:
@@ -101,22 +63,13 @@ def _stratified_bootstrap(y: np.ndarray, rng: np.random.Generator) -> np.ndarray
     return rng.permutation(np.concatenate(parts))
 
 
-class _CommitteeScorer(ScoreStrategy):
-    """Scores chunks with the members fitted for one query (not a public strategy)."""
-
-    requires = ()
-
-    def __init__(self, measure=None, members=None, classes=None):
-        self.measure = measure
-        self.members = members
-        self.classes = classes
-
-    def score(self, estimator, X, rng) -> np.ndarray:
-        stack = np.zeros((len(self.members), len(X), len(self.classes)))
-        for m, member in enumerate(self.members):
-            cols = np.searchsorted(self.classes, last_step(member).classes_)
-            stack[m][:, cols] = predict_proba_2d(member, X)
-        return _MEASURES[self.measure](stack)
+def _member_scores(estimator, X, *, measure, members, classes) -> np.ndarray:
+    """``measure`` of the fitted members' predictions of ``X``, aligned on ``classes``."""
+    stack = np.zeros((len(members), len(X), len(classes)))
+    for m, member in enumerate(members):
+        cols = np.searchsorted(classes, last_step(member).classes_)
+        stack[m][:, cols] = predict_proba_2d(member, X)
+    return measure(stack)
 
 
 class Committee(QueryStrategy):
@@ -135,15 +88,17 @@ class Committee(QueryStrategy):
 
     Bootstrap resamples are drawn within each class, so every member knows every class.
     An explicit committee needs the labelled set, which :class:`skal.ActiveLearningClassifier`
-    passes (``X_labeled``, ``y_labeled``). The pool is scored in chunks with a running top-k;
-    memory is O(pool_batch_size x n_members x n_classes) plus the members.
+    passes in the :class:`~skal.strategies.QueryContext` (``X_labeled``, ``y_labeled``). The
+    pool is scored in chunks with a running top-k; memory is
+    O(pool_batch_size x n_members x n_classes) plus the members.
 
     Parameters
     ----------
     measure : {"vote_entropy", "kl_divergence"}, default="vote_entropy"
         Disagreement measure.
     estimators : list of estimators or None, default=None
-        An explicit committee (unfitted templates; each needs ``predict_proba``).
+        An explicit committee (unfitted templates, at least 2; each needs ``fit`` and
+        ``predict_proba``).
     n_members : int or None, default=None
         Size of a committee of clones of the learner's estimator (at least 2).
     bootstrap : bool, default=True
@@ -170,8 +125,8 @@ class Committee(QueryStrategy):
     """
 
     _parameter_constraints: dict = {
-        "measure": [StrOptions(set(_MEASURES))],
-        "estimators": [list, None],
+        "measure": [StrOptions(set(COMMITTEE_MEASURES))],
+        "estimators": [_EstimatorList(), None],
         "n_members": [Interval(Integral, 2, None, closed="left"), None],
         "bootstrap": ["boolean"],
         "n_samples": [Interval(Integral, 2, None, closed="left")],
@@ -197,49 +152,26 @@ class Committee(QueryStrategy):
             return ("predict_proba_samples",)
         return () if self.estimators is not None else ("predict_proba",)
 
-    def _validate(self) -> None:
-        self._validate_params()
-        if self.estimators is not None:
-            if len(self.estimators) < 2:
-                raise ValueError(
-                    f"estimators must list at least 2 estimators, got {len(self.estimators)}."
-                )
-            check = HasMethods(["fit", "predict_proba"])
-            for est in self.estimators:
-                if not check.is_satisfied_by(est):
-                    raise TypeError(
-                        "estimators must be estimators with fit and predict_proba, got "
-                        f"{type(est).__name__}."
-                    )
-
-    def __call__(
-        self,
-        estimator,
-        X_pool,
-        n_instances,
-        random_state=None,
-        *,
-        X_labeled=None,
-        y_labeled=None,
-        **context,
-    ):
-        self._validate()
-        seed = query_seed(random_state)
-        name = repr(self)
+    def select(self, estimator, X_pool, n_instances, context):
+        """The samples the committee disagrees on most, most disagreed-on first."""
+        seed = query_seed(context.random_state)
+        measure = COMMITTEE_MEASURES[self.measure]
         if self.estimators is None and self.n_members is None:
-            if not hasattr(last_step(estimator), "predict_proba_samples"):
-                raise TypeError(stochastic_error(last_step(estimator), name))
-            scorer = _SeededMCScorer(_MEASURES[self.measure], int(self.n_samples), seed, name)
+            score_fn = partial(mc_scores, measure=measure, n_samples=int(self.n_samples),
+                               seed=seed, strategy=repr(self))
         else:
-            members, classes = self._fit_members(estimator, X_labeled, y_labeled, seed)
-            scorer = _CommitteeScorer(self.measure, members=members, classes=classes)
-        return scorer(estimator, X_pool, n_instances, seed, **context)
+            members, classes = self._fit_members(estimator, context, seed)
+            score_fn = partial(_member_scores, measure=measure, members=members,
+                               classes=classes)
+        context = replace(context, random_state=seed)
+        return ChunkScorer(score_fn).select(estimator, X_pool, n_instances, context)
 
-    def _fit_members(self, estimator, X_labeled, y_labeled, seed):
+    def _fit_members(self, estimator, context, seed):
+        X_labeled, y_labeled = context.X_labeled, context.y_labeled
         if X_labeled is None or y_labeled is None or len(X_labeled) == 0:
             raise ValueError(
-                f"{self!r} fits its members on the labelled set, but no X_labeled/y_labeled "
-                "was given (ActiveLearningClassifier passes them)."
+                f"{self!r} fits its members on the labelled set, but the query context has "
+                "no X_labeled/y_labeled (ActiveLearningClassifier passes them)."
             )
         X_labeled, y_labeled = np.asarray(X_labeled), np.asarray(y_labeled)
         if len(X_labeled) != len(y_labeled):

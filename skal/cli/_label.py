@@ -1,24 +1,18 @@
 """``skal label``: an interactive labelling session at the terminal.
 
-The session is :meth:`ActiveLearningClassifier.fit` with a :class:`~skal.oracles.TerminalOracle`
-(the person) and a :class:`~skal.LabelJournal` (the durable record): each answer is committed
-to the journal before the next sample is shown, and re-running the same command resumes from
-the journal. Registered in :mod:`skal.cli`.
+The session is a :class:`skal.Campaign` whose oracle is a :class:`~skal.oracles.TerminalOracle`
+(the person) and whose journal is the durable record: each answer is committed to the journal
+before the next sample is shown, and re-running the same command resumes from the journal.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
-from pathlib import Path
 
-import numpy as np
-
+from skal.cli._data import load_holdout, load_labels, load_pool, parse_label
 from skal.io.journal import LabelJournal, pool_fingerprint
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 DESCRIPTION = """\
 Label a pool of samples, the ones the model asks for first. Each round, the model queries a
@@ -112,147 +106,6 @@ def _shape(text: str | None, name: str) -> tuple[int, ...] | None:
     return shape
 
 
-def _parse_label(text: str):
-    text = text.strip()
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-# --------------------------------------------------------------------------- data
-
-
-def load_pool(path: str | Path, image_size: tuple[int, ...] | None = None):
-    """Read a pool: ``(X as flat float rows, sample shape to display or None, names)``.
-
-    Parameters
-    ----------
-    path : str or Path
-        A ``.npy``/``.npz`` file or a folder of PNG/JPEG images.
-    image_size : (width, height) or None
-        Resize folder images to this size.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features)
-    shape : tuple of int or None
-        The shape of one sample as an image, when it is one.
-    names : list of str or None
-        File names, for a folder pool.
-    """
-    path = Path(path)
-    if path.is_dir():
-        return _load_image_folder(path, image_size)
-    if not path.exists():
-        raise ValueError(f"no pool at {str(path)!r}")
-    if path.suffix.lower() == ".npy":
-        X = _np_load(path)
-    elif path.suffix.lower() == ".npz":
-        with _np_load(path) as npz:
-            if "X" in npz.files:
-                X = npz["X"]
-            elif len(npz.files) == 1:
-                X = npz[npz.files[0]]
-            else:
-                raise ValueError(f"{path} has arrays {npz.files}; name the pool array 'X'")
-    else:
-        raise ValueError(f"{path}: the pool must be a .npy or .npz file or a folder of images")
-    X = np.asarray(X)
-    if X.ndim < 2 or len(X) == 0 or X.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{path}: the pool must be a non-empty numeric array of samples, got shape "
-            f"{X.shape} and dtype {X.dtype}"
-        )
-    shape = X.shape[1:] if X.ndim > 2 else None
-    X = X.reshape(len(X), -1)
-    if X.dtype.kind != "f":
-        X = X.astype(np.float32)
-    return X, shape, None
-
-
-def _np_load(path: Path):
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from exc
-
-
-def _load_image_folder(folder: Path, image_size):
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover
-        raise ValueError("a folder of images needs Pillow: pip install pillow") from None
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ValueError(f"{folder} holds no .png/.jpg/.jpeg image")
-    rows, size = [], None
-    for f in files:
-        with Image.open(f) as im:
-            im = im.convert("L")
-            if image_size is not None:
-                im = im.resize(tuple(image_size[:2]))
-            if size is None:
-                size = im.size
-            elif im.size != size:
-                raise ValueError(
-                    f"{f.name} is {im.size[0]}x{im.size[1]} but {files[0].name} is "
-                    f"{size[0]}x{size[1]}; use --image-size WxH to resize them all"
-                )
-            rows.append(np.asarray(im, dtype=np.float32).reshape(-1) / 255.0)
-    return np.stack(rows), (size[1], size[0]), [f.name for f in files]
-
-
-def load_labels(path: str | Path, n: int, names: list[str] | None):
-    """Initial labels: ``(pool indices, labels)`` from a CSV (id,label) or a .npy (-1 = none)."""
-    path = Path(path)
-    if path.suffix.lower() == ".npy":
-        y = np.asarray(_np_load(path))
-        if y.shape != (n,):
-            raise ValueError(f"{path} has shape {y.shape}; expected ({n},), -1 for unlabelled")
-        keep = ~((y == -1) if y.dtype.kind in "iuf" else np.zeros(n, dtype=bool))
-        return np.flatnonzero(keep).tolist(), y[keep].tolist()
-    rows_of = {name: i for i, name in enumerate(names)} if names else {}
-    ids, labels = [], []
-    with open(path, newline="") as fh:
-        for lineno, row in enumerate(csv.reader(fh), start=1):
-            if not row or not "".join(row).strip():
-                continue
-            if len(row) < 2:
-                raise ValueError(f"{path}:{lineno}: expected 'id,label', got {row!r}")
-            key, label = row[0].strip(), row[1].strip()
-            if key in rows_of:
-                i = rows_of[key]
-            else:
-                try:
-                    i = int(key)
-                except ValueError:
-                    if lineno == 1:
-                        continue  # a header
-                    raise ValueError(f"{path}:{lineno}: unknown sample id {key!r}") from None
-            if not 0 <= i < n:
-                raise ValueError(f"{path}:{lineno}: sample id {i} is outside the pool (0..{n - 1})")
-            if label in ("", "-1"):
-                continue
-            ids.append(i)
-            labels.append(_parse_label(label))
-    return ids, labels
-
-
-def _load_holdout(path: str, n_features: int):
-    with _np_load(Path(path)) as npz:
-        if "X" not in npz.files or "y" not in npz.files:
-            raise ValueError(f"{path}: the holdout needs arrays 'X' and 'y', has {npz.files}")
-        X, y = np.asarray(npz["X"]), np.asarray(npz["y"])
-    X = X.reshape(len(X), -1).astype(np.float32)
-    if X.shape[1] != n_features or len(y) != len(X):
-        raise ValueError(
-            f"{path}: holdout X has shape {X.shape} and y {y.shape}; samples must have "
-            f"{n_features} features, one label each"
-        )
-    return X, y
-
-
 # --------------------------------------------------------------------------- session
 
 
@@ -287,7 +140,7 @@ def _model(args, shape):
 
 def run(args: argparse.Namespace) -> int:
     """Run a labelling session; the exit status."""
-    from skal._learner import ActiveLearningClassifier
+    from skal import ActiveLearningClassifier, Campaign
     from skal.oracles import TerminalOracle
 
     def fail(message: str) -> int:
@@ -306,11 +159,11 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"{exc} (use --journal to start a new journal for this pool)")
     classes = None
     if args.classes:
-        classes = [_parse_label(c) for c in args.classes.split(",") if c.strip()]
+        classes = [parse_label(c) for c in args.classes.split(",") if c.strip()]
         if len({type(c) for c in classes}) > 1:
             classes = [str(c) for c in classes]
     try:
-        holdout = _load_holdout(args.holdout, X.shape[1]) if args.holdout else None
+        holdout = load_holdout(args.holdout, X.shape[1]) if args.holdout else None
         if args.labels:
             ids, labels = load_labels(args.labels, len(X), names)
             known = journal.labels()
@@ -333,27 +186,24 @@ def run(args: argparse.Namespace) -> int:
         _model(args, display_shape if display_shape and len(display_shape) in (2, 3) else None),
         query_strategy=args.strategy,
         n_instances=args.batch_size,
-        n_queries=args.rounds or len(X),
         initial_size=args.initial_size,
         random_state=args.seed,
-        oracle=oracle,
-        journal=journal,
     )
     holdout_note = f", holdout {len(holdout[1])}" if holdout else ""
     print(f"pool: {len(X)} samples of {X.shape[1]} features{holdout_note}; "
           f"journal: {journal_path} ({n_before} samples answered so far)", flush=True)
     started = time.perf_counter()
 
-    def progress(round_, estimator, labeled):
-        n_skipped = sum(1 for lab in journal.labels().values() if lab == -1)
-        line = f"round {round_}: {len(labeled)} labels, {n_skipped} skipped"
+    def progress(campaign):
+        line = (f"round {len(campaign.history_) - 1}: {len(campaign.labeled_indices_)} labels, "
+                f"{len(campaign.skipped_indices_)} skipped")
         if holdout is not None:
-            line += f", validation accuracy {estimator.score(*holdout):.3f}"
+            line += f", validation accuracy {campaign.estimator_.score(*holdout):.3f}"
         print(line + f" ({time.perf_counter() - started:.0f}s)", flush=True)
 
     try:
-        learner._validate_params()
-        learner._fit(X, np.full(len(X), -1), on_round=progress)
+        campaign = Campaign(learner, X, oracle=oracle, journal=journal, callbacks=[progress])
+        campaign.run(args.rounds or len(X))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {_summary(journal, len(X))}", flush=True)
         return 130
@@ -368,7 +218,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{state}: {_summary(journal, len(X))}", flush=True)
     if args.save:
         try:
-            print(f"saved the learner to {learner.save(args.save)}", flush=True)
+            saved = ActiveLearningClassifier.from_campaign(campaign).save(args.save)
+            print(f"saved the learner to {saved}", flush=True)
         except TypeError as exc:
             return fail(str(exc))
     return 0

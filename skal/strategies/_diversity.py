@@ -14,10 +14,10 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skal._pool import DEFAULT_POOL_BATCH_SIZE, iter_chunks
+from skal._pool import chunk_slices, iter_chunks
 from skal.strategies._base import SCORE_DECIMALS, QueryStrategy
 from skal.strategies._features import embed, query_seed
-from skal.strategies.uncertainty import _MEASURES as _UNCERTAINTY
+from skal.strategies._measures import UNCERTAINTY_MEASURES
 
 __all__ = ["BADGE", "CoreSet", "DiverseMiniBatch"]
 
@@ -25,12 +25,12 @@ __all__ = ["BADGE", "CoreSet", "DiverseMiniBatch"]
 _BLOCK_ELEMENTS = 1 << 20
 
 
-def _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, *, proba, strategy):
+def _embed_pool(estimator, X_pool, context, *, proba, strategy):
     """Embeddings (and probabilities) of a pool, chunk by chunk, concatenated."""
     embs, probas = [], []
-    for _, chunk in iter_chunks(X_pool, pool_batch_size):
-        if check_chunk is not None:
-            chunk = check_chunk(chunk)
+    for _, chunk in iter_chunks(X_pool, context.pool_batch_size):
+        if context.check_chunk is not None:
+            chunk = context.check_chunk(chunk)
         if len(chunk) == 0:
             continue
         if proba:
@@ -39,16 +39,13 @@ def _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, *, proba, strat
         else:
             emb = embed(estimator, chunk, strategy=strategy)
         embs.append(emb)
-    if not embs:
-        raise ValueError("X_pool is empty: there is nothing to query.")
     emb = np.concatenate(embs)
     return (emb, np.concatenate(probas)) if proba else emb
 
 
 def _blocks(n: int, width: int):
-    step = max(1, _BLOCK_ELEMENTS // max(width, 1))
-    for start in range(0, n, step):
-        yield slice(start, min(start + step, n))
+    """Row slices of ``n`` rows, each block about ``_BLOCK_ELEMENTS / width`` rows."""
+    return chunk_slices(n, max(1, _BLOCK_ELEMENTS // max(width, 1)))
 
 
 def _min_sq_dist(E: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -85,7 +82,7 @@ class CoreSet(QueryStrategy):
     the pool: separated clusters and regions far from the labelled set are each visited,
     and an exact duplicate of a picked sample is never next (its distance is 0).
 
-    Without a labelled set (``X_labeled`` not given, e.g. a direct call), the first center
+    Without a labelled set (no ``X_labeled`` in the query context), the first center
     is the pool's mean embedding. Ties are broken by pool index; the strategy draws no
     random numbers, so ``random_state`` does not change the batch.
 
@@ -107,28 +104,17 @@ class CoreSet(QueryStrategy):
     >>> learner = ActiveLearningClassifier(CNNClassifier(), query_strategy="coreset")
     """
 
+    _parameter_constraints: dict = {}
     requires = ("embed",)
 
-    def __call__(
-        self,
-        estimator,
-        X_pool,
-        n_instances,
-        random_state=None,
-        *,
-        X_labeled=None,
-        return_scores: bool = False,
-        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
-        check_chunk=None,
-        **context,
-    ):
-        name = repr(self)
-        E = _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, proba=False,
-                        strategy=name)
+    def select(self, estimator, X_pool, n_instances, context):
+        """The k-center greedy batch, in selection order, with its max-min distances."""
+        name, X_labeled = repr(self), context.X_labeled
+        E = _embed_pool(estimator, X_pool, context, proba=False, strategy=name)
         if X_labeled is not None and len(X_labeled):
             min_d2 = np.full(len(E), np.inf)
-            for start in range(0, len(X_labeled), pool_batch_size):
-                L = embed(estimator, X_labeled[start : start + pool_batch_size], strategy=name)
+            for _, chunk in iter_chunks(X_labeled, context.pool_batch_size):
+                L = embed(estimator, chunk, strategy=name)
                 min_d2 = np.minimum(min_d2, _min_sq_dist(E, L))
         else:
             min_d2 = _sq_dist_to(E, E.mean(axis=0))
@@ -143,7 +129,7 @@ class CoreSet(QueryStrategy):
             idx[j], scores[j] = i, dist[i]
             chosen[i] = True
             min_d2 = np.minimum(min_d2, _sq_dist_to(E, E[i]))
-        return (idx, scores) if return_scores else idx
+        return idx, scores
 
 
 class BADGE(QueryStrategy):
@@ -183,23 +169,13 @@ class BADGE(QueryStrategy):
     >>> learner = ActiveLearningClassifier(CNNClassifier(), query_strategy="badge")
     """
 
+    _parameter_constraints: dict = {}
     requires = ("embed",)
 
-    def __call__(
-        self,
-        estimator,
-        X_pool,
-        n_instances,
-        random_state=None,
-        *,
-        return_scores: bool = False,
-        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
-        check_chunk=None,
-        **context,
-    ):
-        rng = np.random.default_rng(random_state)
-        H, P = _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, proba=True,
-                           strategy=repr(self))
+    def select(self, estimator, X_pool, n_instances, context):
+        """The k-means++ seeding of the gradient embeddings, in seeding order."""
+        rng = np.random.default_rng(context.random_state)
+        H, P = _embed_pool(estimator, X_pool, context, proba=True, strategy=repr(self))
         A = P.copy()
         A[np.arange(len(A)), P.argmax(axis=1)] -= 1.0  # p - onehot(argmax p)
         h2 = np.einsum("ij,ij->i", np.asarray(H, dtype=np.float64), H)
@@ -223,7 +199,7 @@ class BADGE(QueryStrategy):
             to_i = self._sq_dist_to_one(A, H, g2, i)
             d2 = to_i if j == 0 else np.minimum(d2, to_i)  # D^2 to the nearest chosen
             d2[chosen] = 0.0
-        return (idx, scores) if return_scores else idx
+        return idx, scores
 
     @staticmethod
     def _sq_dist_to_one(A, H, g2, i) -> np.ndarray:
@@ -279,7 +255,7 @@ class DiverseMiniBatch(QueryStrategy):
     """
 
     _parameter_constraints: dict = {
-        "measure": [StrOptions(set(_UNCERTAINTY))],
+        "measure": [StrOptions(set(UNCERTAINTY_MEASURES))],
         "prefilter": [Interval(Integral, 1, None, closed="left")],
     }
     requires = ("embed",)
@@ -288,31 +264,19 @@ class DiverseMiniBatch(QueryStrategy):
         self.measure = measure
         self.prefilter = prefilter
 
-    def __call__(
-        self,
-        estimator,
-        X_pool,
-        n_instances,
-        random_state=None,
-        *,
-        return_scores: bool = False,
-        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
-        check_chunk=None,
-        **context,
-    ):
+    def select(self, estimator, X_pool, n_instances, context):
+        """One sample per k-means cluster of the most uncertain, most uncertain first."""
         from sklearn.cluster import KMeans
         from sklearn.exceptions import ConvergenceWarning
 
-        self._validate_params()
-        H, P = _embed_pool(estimator, X_pool, pool_batch_size, check_chunk, proba=True,
-                           strategy=repr(self))
-        u = np.round(_UNCERTAINTY[self.measure](P), SCORE_DECIMALS)
+        H, P = _embed_pool(estimator, X_pool, context, proba=True, strategy=repr(self))
+        u = np.round(UNCERTAINTY_MEASURES[self.measure](P), SCORE_DECIMALS)
         k = min(int(n_instances), len(u))
         by_uncertainty = np.lexsort((np.arange(len(u)), -u))  # ties: lowest index first
         cand = by_uncertainty[: min(len(u), self.prefilter * k)]
         if len(cand) > k:
             E = np.asarray(H[cand], dtype=np.float64)
-            km = KMeans(n_clusters=k, n_init=1, random_state=query_seed(random_state))
+            km = KMeans(n_clusters=k, n_init=1, random_state=query_seed(context.random_state))
             with warnings.catch_warnings():
                 # fewer distinct embeddings than clusters: handled by the fill-up below
                 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -330,7 +294,7 @@ class DiverseMiniBatch(QueryStrategy):
             chosen[fill] = True
             cand = cand[chosen]  # a subset, still in uncertainty order
         idx = cand[np.lexsort((cand, -u[cand]))]
-        return (idx, u[idx]) if return_scores else idx
+        return idx, u[idx]
 
 
 def _sq_dist_to_own_centre(E: np.ndarray, centres: np.ndarray, labels: np.ndarray):

@@ -16,6 +16,7 @@ class RandomSampling(ScoreStrategy):
     selection as scoring the pool at once, and the same ``random_state`` the same batch.
     """
 
+    _parameter_constraints: dict = {}
     requires = ()
 
     def score(self, estimator, X, rng) -> np.ndarray:

@@ -1,0 +1,143 @@
+"""A campaign's answers: who was labeled (or skipped) when, written to the journal first."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from skal._labels import UNLABELED, clean_label, plain_labels
+from skal.io.journal import LabelJournal, pool_fingerprint
+
+__all__ = ["Answers", "ask_oracle", "open_journal"]
+
+
+def open_journal(journal, X) -> LabelJournal | None:
+    """The journal as an open :class:`LabelJournal`, checked against the pool ``X``."""
+    if journal is None:
+        return None
+    fingerprint = pool_fingerprint(X)
+    if not isinstance(journal, LabelJournal):
+        return LabelJournal(os.fspath(journal), pool_fingerprint=fingerprint)
+    stored = journal.fingerprint
+    if stored is None:  # record the pool, through a second short-lived connection
+        LabelJournal(journal.path, pool_fingerprint=fingerprint).close()
+    elif stored != fingerprint:
+        raise ValueError(
+            f"label journal {journal.path!r} belongs to another pool: it was recorded "
+            f"on pool {stored!r}, but this pool's fingerprint is {fingerprint!r}."
+        )
+    return journal
+
+
+def ask_oracle(oracle, X_batch, indices) -> list:
+    """One label per sample from an oracle (a callable or an object with ``label``)."""
+    labels = (oracle.label if hasattr(oracle, "label") else oracle)(X_batch, indices)
+    labels = list(np.asarray(labels, dtype=object).reshape(-1)) if labels is not None else []
+    if len(labels) != len(indices):
+        raise ValueError(
+            f"the oracle returned {len(labels)} labels for a batch of {len(indices)} samples; "
+            "it must return one label (or -1/None to skip) per sample."
+        )
+    return labels
+
+
+class Answers:
+    """Labels and skips of a pool's samples, in answer order, backed by a journal.
+
+    ``write`` makes answers durable (journal), ``remember`` makes them count (memory);
+    ``record`` does both, journal first, so an answer that counts is never lost.
+    """
+
+    def __init__(self, n: int, journal: LabelJournal | None = None, keys=None) -> None:
+        self.n = n
+        self.journal = journal
+        self.keys = None
+        if keys is not None:
+            self.keys = list(np.asarray(keys).tolist())
+            if len(self.keys) != n:
+                raise ValueError(f"keys has {len(self.keys)} entries but the pool has {n} rows.")
+        self._labels: dict[int, object] = {}
+        self._skipped: dict[int, None] = {}  # an ordered set
+        self.round_of = np.full(n, -1, dtype=np.intp)
+        self.round0 = journal.n_rounds if journal is not None else 0
+        if journal is not None:
+            self._load()
+
+    def _load(self) -> None:
+        rows = None if self.keys is None else {k: i for i, k in enumerate(self.keys)}
+        for sid, label in self.journal.labels().items():
+            i = self._row_of(sid, rows)
+            self.remember([i], [clean_label(label)], 0)
+
+    def _row_of(self, sid, rows) -> int:
+        where = f"label journal {self.journal.path!r} holds sample id {sid!r}"
+        if isinstance(sid, str):
+            if rows is None or sid not in rows:
+                raise ValueError(
+                    where + (", a user key that is not among keys." if rows is not None else
+                             ", a user key; pass keys= (one per pool sample) to map keys to "
+                             "pool rows.")
+                )
+            return rows[sid]
+        if not 0 <= sid < self.n:
+            raise ValueError(f"{where}, outside this pool of {self.n} samples.")
+        return sid
+
+    def _id(self, i: int):
+        return int(i) if self.keys is None else self.keys[int(i)]
+
+    # ------------------------------------------------------------------ writing
+    def write(self, ids, labels, *, round_: int, strategy: str, scores=None) -> None:
+        """Append answers to the journal (``None`` = skip), durably; memory unchanged."""
+        if self.journal is None or not len(ids):
+            return
+        self.journal.append(
+            [self._id(i) for i in ids],
+            [UNLABELED if lab is None else lab for lab in labels],
+            round=self.round0 + round_, strategy=strategy, scores=scores,
+        )
+
+    def remember(self, ids, labels, round_: int) -> None:
+        """Count answers in memory (``None`` = skip), in the given order."""
+        for i, label in zip(np.asarray(ids, dtype=np.intp).tolist(), labels):
+            if label is None:
+                self._labels.pop(i, None)
+                self._skipped[i] = None
+                self.round_of[i] = -1
+            else:
+                self._skipped.pop(i, None)
+                self._labels[i] = label
+                self.round_of[i] = round_
+
+    def record(self, ids, labels, *, round_: int, strategy: str, scores=None) -> None:
+        """``write`` then ``remember``."""
+        labels = [clean_label(v) for v in labels]
+        self.write(ids, labels, round_=round_, strategy=strategy, scores=scores)
+        self.remember(ids, labels, round_)
+
+    def retract(self, i: int, *, round_: int) -> None:
+        """Take back sample ``i``'s answer, journal first."""
+        if i not in self._labels and i not in self._skipped:
+            raise ValueError(f"sample {i} has no answer to undo.")
+        if self.journal is not None:
+            self.journal.retract([self._id(i)], round=self.round0 + round_)
+        self._labels.pop(i, None)
+        self._skipped.pop(i, None)
+        self.round_of[i] = -1
+
+    # ------------------------------------------------------------------ reading
+    def labeled_indices(self) -> np.ndarray:
+        return np.fromiter(self._labels, dtype=np.intp, count=len(self._labels))
+
+    def labels(self) -> np.ndarray:
+        return plain_labels(list(self._labels.values()))
+
+    def skipped_indices(self) -> np.ndarray:
+        return np.fromiter(self._skipped, dtype=np.intp, count=len(self._skipped))
+
+    def asked_mask(self) -> np.ndarray:
+        mask = np.zeros(self.n, dtype=bool)
+        mask[self.labeled_indices()] = True
+        mask[self.skipped_indices()] = True
+        return mask

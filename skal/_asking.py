@@ -1,0 +1,126 @@
+"""Who answers a batch: ``y`` where it knows the label, else the oracle, journal first."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skal._answers import Answers, ask_oracle
+from skal._labels import clean_label, plain_labels, unlabeled_mask
+from skal._sampling import EXTRA_SALT, INITIAL_SALT, initial_indices, n_initial
+from skal.exceptions import StopLabeling
+
+__all__ = ["ask", "ask_initial", "known_mask"]
+
+
+def known_mask(y, n: int) -> np.ndarray:
+    """Where ``y`` (or None) knows a sample's label."""
+    return np.zeros(n, dtype=bool) if y is None else ~unlabeled_mask(y)
+
+
+def ask(answers: Answers, indices: np.ndarray, *, X, y, oracle, round_: int, strategy: str,
+        scores=None) -> bool:
+    """Get and record the answers for ``indices``; True when the oracle stopped.
+
+    Each answer is written to the journal as soon as it is given (one at a time for an
+    oracle with ``label_one``); they count, in batch order, once the batch is done or
+    stopped, so a stopped batch keeps what was answered.
+    """
+    known = known_mask(y, len(X))
+    given = [k for k, i in enumerate(indices.tolist()) if known[i]]
+    asked = [k for k, i in enumerate(indices.tolist()) if not known[i]]
+    got: dict[int, object] = {k: y[indices[k]] for k in given}
+
+    def write(ks):
+        answers.write(indices[ks], [got[k] for k in ks], round_=round_, strategy=strategy,
+                      scores=None if scores is None else [scores[k] for k in ks])
+
+    write(given)
+    stopped = False
+    if asked:
+        stopped = _ask_oracle(oracle, X, indices, asked, got, write)
+    done = [k for k in range(len(indices)) if k in got]
+    answers.remember(indices[done], [clean_label(got[k]) for k in done], round_)
+    return stopped
+
+
+def _ask_oracle(oracle, X, indices, asked, got, write) -> bool:
+    if hasattr(oracle, "label_one"):  # one at a time: each answer recorded at once
+        for k in asked:
+            i = int(indices[k])
+            try:
+                got[k] = clean_label(oracle.label_one(X[i], i))
+            except StopLabeling:
+                return True
+            write([k])
+        return False
+    stopped = False
+    try:
+        labels = ask_oracle(oracle, X[indices[asked]], indices[asked])
+    except StopLabeling as exc:
+        stopped = True
+        labels = list(exc.labels) if exc.labels is not None else []
+        labels = (labels + [None] * len(asked))[: len(asked)]
+    done = []
+    for k, value in zip(asked, labels):
+        label = clean_label(value)
+        if stopped and label is None:
+            continue  # not answered before the stop
+        got[k] = label
+        done.append(k)
+    write(done)
+    return stopped
+
+
+def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: int,
+                seed: int) -> bool:
+    """Answer a campaign's initial set; True when the oracle stopped.
+
+    Samples answered already (a resumed journal) count towards ``initial_size``; the rest
+    is drawn, stratified, among the samples ``y`` knows or, when they are too few, they
+    all come in and the oracle labels random others -- more until two classes are seen.
+    """
+    n = len(X)
+    answered = answers.labeled_indices()
+    from_y = np.flatnonzero(known_mask(y, n) & ~answers.asked_mask())
+    size = n_initial(initial_size, n)
+    need = size - len(answered)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, EXTRA_SALT]))
+    if need <= 0:
+        initial = np.empty(0, dtype=np.intp)
+    elif len(from_y) >= need:
+        seeds = np.random.SeedSequence([seed, INITIAL_SALT])
+        initial = from_y[initial_indices(plain_labels(y[from_y]), need, seeds)]
+    elif oracle is None:
+        raise ValueError(
+            f"initial_size={initial_size!r} asks for {size} initial labels but there are "
+            f"only {len(answered) + len(from_y)} labeled samples."
+        )
+    else:
+        pool = np.flatnonzero(~known_mask(y, n) & ~answers.asked_mask())
+        extra = rng.choice(pool, size=min(need - len(from_y), len(pool)), replace=False)
+        initial = np.concatenate([from_y, extra])
+
+    def ask_initial_batch(indices) -> bool:
+        return ask(answers, indices.astype(np.intp), X=X, y=y, oracle=oracle, round_=0,
+                   strategy="initial")
+
+    def n_classes() -> int:
+        return len(set(answers.labels().tolist()))
+
+    stopped = ask_initial_batch(initial)
+    if oracle is None:
+        return stopped
+    while not stopped and n_classes() < 2:  # ask more until two classes
+        pool = np.flatnonzero(~known_mask(y, n) & ~answers.asked_mask())
+        if not len(pool):
+            break
+        stopped = ask_initial_batch(rng.choice(pool, size=min(n_instances, len(pool)),
+                                               replace=False))
+    if n_classes() < 2:
+        raise ValueError(
+            f"the initial set has labels of {n_classes()} class(es) only "
+            f"({int(answers.asked_mask().sum())} samples asked"
+            + (", then the oracle stopped" if stopped else "")
+            + "); a classifier needs at least two classes: label more samples."
+        )
+    return stopped

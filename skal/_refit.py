@@ -1,0 +1,63 @@
+"""Fitting the wrapped estimator on a labeled set: from scratch, warm, or reusing a network."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+__all__ = ["base_estimator", "fit_estimator"]
+
+
+def base_estimator(estimator):
+    """The learner's ``estimator`` parameter, ``None`` meaning the default CNN."""
+    if estimator is not None:
+        return estimator
+    from skal.keras import CNNClassifier  # lazy: imports TensorFlow
+
+    return CNNClassifier()
+
+
+def _warm_start_param(estimator) -> str | None:
+    """Name of the parameter that makes ``fit`` continue from the current weights."""
+    if isinstance(estimator, Pipeline):
+        name, last = estimator.steps[-1]
+        inner = _warm_start_param(last)
+        return f"{name}__{inner}" if inner else None
+    return "warm_start" if "warm_start" in estimator.get_params(deep=False) else None
+
+
+def fit_estimator(
+    template, X, y, previous=None, *, warm_start: bool = False, discard_previous: bool = False
+):
+    """Fit on exactly ``(X, y)``: continue ``previous`` when warm-starting, else a clone.
+
+    Parameters
+    ----------
+    template : estimator
+        Unfitted estimator to clone for a fit from scratch.
+    X, y : array-like
+        The labeled set.
+    previous : estimator or None
+        The last fitted estimator.
+    warm_start : bool
+        Continue ``previous`` (its own ``warm_start``) unless ``y`` has a class it lacks.
+    discard_previous : bool
+        The caller drops ``previous`` after this fit, so a clone may take over its network
+        (an estimator with ``reuse_model_from``): the training step is not traced again and,
+        with fresh initial weights, results are unchanged.
+    """
+    if warm_start and previous is not None:
+        key = _warm_start_param(previous)
+        known = getattr(previous, "classes_", None)
+        if key and known is not None and np.isin(np.unique(y), known).all():
+            previous.set_params(**{key: True})
+            return previous.fit(X, y)
+    estimator = clone(template)
+    if discard_previous and previous is not None:
+        reuse = getattr(estimator, "reuse_model_from", None) or getattr(
+            estimator, "_reuse_model_of", None  # until skal.keras has the public name
+        )
+        if reuse is not None:
+            reuse(previous)
+    return estimator.fit(X, y)

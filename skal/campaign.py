@@ -1,0 +1,471 @@
+"""The active-learning loop as one object: score the pool, hand out a batch, take answers, refit.
+
+:class:`Campaign` is what ``ActiveLearningClassifier.fit`` (with ``n_queries > 0``),
+:func:`skal.evaluation.active_learning_curve`, ``skal demo`` and ``skal label`` all run. It can
+be driven in two ways that share one state:
+
+* :meth:`Campaign.run` -- the whole loop, with ``y`` (a simulation) or an oracle answering;
+* step by step, for interactive front ends -- :meth:`~Campaign.next_batch`,
+  :meth:`~Campaign.answer`, :meth:`~Campaign.undo` and :meth:`~Campaign.refit`, which may run
+  in a background thread while answers keep arriving.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_random_state
+
+from skal._answers import Answers, open_journal
+from skal._asking import ask, ask_initial, known_mask
+from skal._labels import check_two_classes, check_y, clean_label, unlabeled_mask
+from skal._pool import check_pool_chunk
+from skal._refit import base_estimator, fit_estimator
+from skal._sampling import EXTRA_SALT, round_seed
+from skal.strategies import QueryContext, resolve_strategy, select_batch
+
+__all__ = ["Campaign"]
+
+
+class Campaign:
+    """One active-learning campaign of a learner over a pool of samples.
+
+    Parameters
+    ----------
+    learner : ActiveLearningClassifier
+        Its parameters say what to train (``estimator``, ``warm_start``), how to choose
+        (``query_strategy``, ``n_instances``, ``pool_batch_size``, ``random_state``) and how
+        to start (``initial_size``). The learner itself is not changed; see
+        :meth:`ActiveLearningClassifier.from_campaign` for a fitted learner.
+    X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+        The pool. Its row indices are the samples' ids everywhere in the campaign.
+    y : array-like of shape (n_samples,) or None, default=None
+        Labels that answer for the samples without asking anybody; ``-1`` marks unknown
+        ones. Without an oracle, ``y`` is the oracle of a simulation and must be complete.
+    oracle : callable, object with ``label`` or None, default=None
+        Who answers for the samples ``y`` does not know (see :mod:`skal.oracles`); ``None``
+        means the learner's ``oracle``.
+    journal : str, path-like, LabelJournal or None, default=None
+        Where every answer is recorded, durably, before it counts; labels already in it are
+        answers of this campaign (a rerun resumes). ``None`` means the learner's
+        ``journal``.
+    keys : array-like of shape (n_samples,) or None, default=None
+        The journal's id of each sample, for journals that record user keys (strings)
+        rather than pool indices.
+    callbacks : list of callable or None, default=None
+        Each is called as ``callback(campaign)`` after every fit, e.g. to score the model
+        on held-out data or to print progress.
+
+    Attributes
+    ----------
+    estimator_ : estimator or None
+        The newest fitted model (None before the first fit).
+    labeled_indices_ : ndarray of int
+        Pool indices of the answered samples, in the order they were answered.
+    labels_ : ndarray
+        Their labels.
+    labeled_round_ : ndarray of shape (n_samples,)
+        Round in which each sample was answered; ``-1`` for never (or skipped).
+    skipped_indices_ : ndarray of int
+        Samples answered with a skip: never trained on, never handed out again.
+    queried_indices_ : list of ndarray
+        The batch handed out in each round of :meth:`run`.
+    query_scores_ : list of ndarray
+        The strategy's scores of those batches.
+    history_ : list of dict
+        One row per fit: ``round``, ``n_labeled``, ``query_time``, ``fit_time`` (seconds).
+    stop_reason_ : str or None
+        Why :meth:`run` ended: ``"n_queries"``, ``"pool exhausted"`` or ``"oracle
+        stopped"``.
+    seed_ : int
+        The campaign's seed, drawn from the learner's ``random_state``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import ActiveLearningClassifier, Campaign
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearningClassifier(
+    ...     LogisticRegression(max_iter=500), query_strategy="margin", n_instances=10,
+    ...     initial_size=20, random_state=0)
+    >>> campaign = Campaign(learner, X, y).run(n_queries=3)   # y plays the oracle
+    >>> [row["n_labeled"] for row in campaign.history_]
+    [20, 30, 40, 50]
+    >>> campaign.stop_reason_
+    'n_queries'
+
+    Step by step, as an interactive front end drives it:
+
+    >>> live = Campaign(learner, X)           # nobody's labels yet
+    >>> batch = live.next_batch(20)           # before any model: random samples
+    >>> for i in batch:
+    ...     live.answer(i, y[i])              # what a person would type
+    >>> _ = live.refit()                      # or refit(background=True)
+    >>> batch = live.next_batch(5)            # the model's choice, never one handed out
+    >>> live.undo(int(batch[0]))              # nothing to take back yet
+    Traceback (most recent call last):
+    ...
+    ValueError: sample ... has no answer to undo.
+    """
+
+    def __init__(
+        self, learner, X, y=None, *, oracle=None, journal=None, keys=None, callbacks=None
+    ) -> None:
+        learner._validate_params()  # scikit-learn's parameter constraints of the learner
+        self.learner = learner
+        self.strategy = resolve_strategy(learner.query_strategy)
+        self.X = _check_pool(X)
+        n = len(self.X)
+        self.y = None if y is None else check_y(y, n)
+        self.oracle = learner.oracle if oracle is None else oracle
+        self.callbacks = list(callbacks or ())
+        self.seed_ = int(check_random_state(learner.random_state).randint(np.iinfo(np.int32).max))
+        handle = open_journal(learner.journal if journal is None else journal, self.X)
+        self.answers = Answers(n, handle, keys=keys)
+        self._template = base_estimator(learner.estimator)
+        self._handed: dict[int, tuple[int, str, float | None]] = {}
+        self._n_draws = 0
+        self._lock = threading.RLock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._future: Future | None = None
+        self._refit_again = False
+        self.estimator_ = None
+        self.queried_indices_: list[np.ndarray] = []
+        self.query_scores_: list[np.ndarray] = []
+        self.history_: list[dict] = []
+        self.stop_reason_: str | None = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def journal_(self):
+        """The open :class:`skal.LabelJournal`, or None."""
+        return self.answers.journal
+
+    @property
+    def labeled_indices_(self) -> np.ndarray:
+        return self.answers.labeled_indices()
+
+    @property
+    def labels_(self) -> np.ndarray:
+        return self.answers.labels()
+
+    @property
+    def labeled_round_(self) -> np.ndarray:
+        return self.answers.round_of.copy()
+
+    @property
+    def skipped_indices_(self) -> np.ndarray:
+        return self.answers.skipped_indices()
+
+    @property
+    def strategy_name(self) -> str:
+        """The query strategy's name as the journal records it."""
+        return strategy_name(self.learner.query_strategy)
+
+    def _candidates(self) -> np.ndarray:
+        """Samples neither answered, skipped nor handed out."""
+        free = ~self.answers.asked_mask()
+        if self._handed:
+            free[np.fromiter(self._handed, dtype=np.intp)] = False
+        return np.flatnonzero(free)
+
+    # ------------------------------------------------------------------ step by step
+    def next_batch(self, n: int | None = None) -> np.ndarray:
+        """Pool indices to label next, most informative first.
+
+        They come from the newest fitted model's query (random samples before the first
+        fit) and are never samples already answered, skipped, or handed out and not yet
+        answered.
+
+        Parameters
+        ----------
+        n : int or None, default=None
+            Batch size; ``None`` means the learner's ``n_instances``.
+
+        Returns
+        -------
+        indices : ndarray of int of shape (<= n,)
+            Empty when no sample is left.
+        """
+        n = self.learner.n_instances if n is None else n
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+            raise ValueError(f"n must be an int >= 1, got {n!r}.")
+        with self._lock:
+            estimator, round_ = self.estimator_, len(self.history_)
+            candidates = self._candidates()
+            labeled, labels = self.labeled_indices_, self.labels_
+        if not len(candidates):
+            return np.empty(0, dtype=np.intp)
+        if estimator is None:
+            self._n_draws += 1
+            seeds = np.random.SeedSequence([self.seed_, EXTRA_SALT, self._n_draws])
+            rng = np.random.default_rng(seeds)
+            picked = rng.choice(candidates, size=min(int(n), len(candidates)), replace=False)
+            scores = np.full(len(picked), np.nan)
+        else:
+            context = QueryContext(
+                random_state=round_seed(self.seed_, round_),
+                X_labeled=self.X[labeled], y_labeled=labels,
+                pool_batch_size=self.learner.pool_batch_size,
+                check_chunk=lambda chunk: check_pool_chunk(chunk, self.n_features_in_),
+            )
+            positions, scores = select_batch(
+                self.strategy, estimator, self.X[candidates], int(n), context,
+                name=self.learner.query_strategy,
+            )
+            picked = candidates[positions]
+        with self._lock:
+            why = "initial" if estimator is None else self.strategy_name
+            for i, s in zip(picked.tolist(), np.asarray(scores, dtype=float).tolist()):
+                self._handed[i] = (round_, why, None if s != s else s)
+        return picked.astype(np.intp)
+
+    def answer(self, index, label) -> None:
+        """Record the answer for one sample (or arrays of both): in the journal first.
+
+        Parameters
+        ----------
+        index : int or array-like of int
+            Pool index (or indices).
+        label : label or array-like
+            The label; ``None``, ``-1`` or NaN records a skip (the sample is not trained on
+            and not handed out again). Answering a sample again relabels it.
+        """
+        indices, labels = self._as_pairs(index, label)
+        with self._lock:
+            # One journal transaction per (round, reason): a bulk answer is one fsync.
+            groups: dict[tuple, list[int]] = {}
+            for k, i in enumerate(indices):
+                round_, why, _ = self._handed.get(i, (len(self.history_), "given", None))
+                groups.setdefault((round_, why), []).append(k)
+            for (round_, why), ks in groups.items():
+                ids = [indices[k] for k in ks]
+                self.answers.record(
+                    ids, [labels[k] for k in ks], round_=round_, strategy=why,
+                    scores=[self._handed[i][2] if i in self._handed else None for i in ids],
+                )
+                for i in ids:
+                    self._handed.pop(i, None)
+
+    def undo(self, index) -> None:
+        """Take back the answer (label or skip) of one sample: journal first.
+
+        The sample can be handed out again. Raises ``ValueError`` if it has no answer.
+        """
+        (i,), _ = self._as_pairs(index, None)
+        with self._lock:
+            self.answers.retract(i, round_=len(self.history_))
+
+    def release(self, index) -> None:
+        """Hand a sample back unanswered (a person closed the page): it may be handed out
+        again."""
+        (i,), _ = self._as_pairs(index, None)
+        with self._lock:
+            self._handed.pop(i, None)
+
+    def _as_pairs(self, index, label):
+        idx = np.atleast_1d(np.asarray(index))
+        if idx.ndim != 1 or (len(idx) and idx.dtype.kind not in "iu"):
+            raise TypeError(
+                f"index must be a pool index (int) or a 1-D array of them, got {index!r}."
+            )
+        n = len(self.X)
+        if len(idx) and (idx.min() < 0 or idx.max() >= n):
+            raise ValueError(f"index {index!r} is outside the pool of {n} samples (0..{n - 1}).")
+        if label is None or np.ndim(label) == 0:
+            labels = [clean_label(label)] * len(idx)
+        else:
+            labels = [clean_label(v) for v in np.asarray(label, dtype=object).reshape(-1)]
+            if len(labels) != len(idx):
+                raise ValueError(f"label has {len(labels)} entries for {len(idx)} indices.")
+        return idx.astype(np.intp).tolist(), labels
+
+    # ------------------------------------------------------------------ fitting
+    def refit(self, *, background: bool = False):
+        """Retrain on every answer so far; the new model takes over when it is ready.
+
+        Parameters
+        ----------
+        background : bool, default=False
+            Train in a background thread and return at once. Answers may keep arriving
+            meanwhile: none is lost, and a refit asked for while one runs follows it with
+            the newest answers. :meth:`next_batch` uses the newest finished model.
+
+        Returns
+        -------
+        estimator or concurrent.futures.Future
+            The fitted model, or (``background=True``) a future of it.
+        """
+        if not background:
+            return self._fit(discard_previous=False)
+        with self._lock:
+            if self._future is not None and not self._future.done():
+                self._refit_again = True
+                return self._future
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="skal-refit")
+            self._future = self._executor.submit(self._refit_loop)
+            return self._future
+
+    def _refit_loop(self):
+        while True:
+            estimator = self._fit(discard_previous=False, copy_previous=True)
+            with self._lock:
+                if not self._refit_again:
+                    return estimator
+                self._refit_again = False
+
+    def wait(self, timeout: float | None = None):
+        """Wait for a background refit to finish; the newest model (or None)."""
+        future = self._future
+        if future is not None:
+            future.result(timeout)
+        return self.estimator_
+
+    def _fit(
+        self, *, discard_previous: bool, copy_previous: bool = False, start=None,
+        query_time: float = 0.0,
+    ):
+        start = time.perf_counter() if start is None else start
+        with self._lock:
+            labeled, labels = self.labeled_indices_, self.labels_
+            previous = self.estimator_
+        check_two_classes(labels)
+        if copy_previous and previous is not None and self.learner.warm_start:
+            previous = copy.deepcopy(previous)  # the current model keeps serving queries
+        estimator = fit_estimator(
+            self._template, self.X[labeled], labels, previous,
+            warm_start=self.learner.warm_start, discard_previous=discard_previous,
+        )
+        with self._lock:
+            self.estimator_ = estimator
+            row = {"round": len(self.history_), "n_labeled": len(labeled),
+                   "query_time": query_time, "fit_time": time.perf_counter() - start}
+            self.history_.append(row)
+        for callback in self.callbacks:
+            callback(self)
+        return estimator
+
+    @property
+    def n_features_in_(self) -> int:
+        return self.X.shape[1]
+
+    # ------------------------------------------------------------------ the loop
+    def run(self, n_queries: int | None = None) -> Campaign:
+        """Run the campaign: an initial set, then ``n_queries`` rounds of query, answer, refit.
+
+        ``y`` answers where it knows the label, the oracle otherwise; every answer goes to
+        the journal as it is given. The loop ends after ``n_queries`` rounds, when no sample
+        is left, or when the oracle raises :class:`skal.exceptions.StopLabeling` (after one
+        last fit on what was answered).
+
+        Parameters
+        ----------
+        n_queries : int or None, default=None
+            Rounds after the initial set; ``None`` means the learner's ``n_queries``.
+
+        Returns
+        -------
+        self : Campaign
+        """
+        n_queries = self.learner.n_queries if n_queries is None else n_queries
+        if isinstance(n_queries, bool) or not isinstance(n_queries, Integral) or n_queries < 0:
+            raise ValueError(f"n_queries must be an int >= 0, got {n_queries!r}.")
+        self._check_answerable()
+        stopped = False
+        if self.estimator_ is None:
+            start = time.perf_counter()
+            stopped = ask_initial(
+                self.answers, X=self.X, y=self.y, oracle=self.oracle,
+                initial_size=self.learner.initial_size, n_instances=self.learner.n_instances,
+                seed=self.seed_,
+            )
+            self._fit(discard_previous=True, start=start)
+            self._report(n_queries)
+        self.stop_reason_ = "n_queries"
+        for _ in range(n_queries):
+            if stopped:
+                self.stop_reason_ = "oracle stopped"
+                break
+            t0 = time.perf_counter()
+            picked = self.next_batch(self.learner.n_instances)
+            if not len(picked):
+                self.stop_reason_ = "pool exhausted"
+                break
+            scores = np.array([self._handed[i][2] for i in picked.tolist()], dtype=float)
+            t1 = time.perf_counter()
+            self.queried_indices_.append(picked)
+            self.query_scores_.append(scores)
+            stopped = self._ask(picked, len(self.history_), scores)
+            self._fit(discard_previous=True, start=t1, query_time=t1 - t0)
+            self._report(n_queries)
+        else:
+            if stopped:
+                self.stop_reason_ = "oracle stopped"
+        return self
+
+    def _check_answerable(self) -> None:
+        if self.oracle is not None:
+            return
+        if self.y is None:
+            raise ValueError(
+                "Campaign.run needs y (a simulation) or an oracle to answer; without them, "
+                "drive it with next_batch/answer/refit."
+            )
+        missing = unlabeled_mask(self.y) & ~self.answers.asked_mask()
+        if missing.any():
+            raise ValueError(
+                "y contains -1 (unlabeled) but a campaign without an oracle is a simulation "
+                "in which y is the oracle: every sample needs its label (or pass an oracle= "
+                "to label them)."
+            )
+        check_two_classes(self.y[~unlabeled_mask(self.y)])
+
+    def _known_mask(self) -> np.ndarray:
+        return known_mask(self.y, len(self.X))
+
+    def _ask(self, indices: np.ndarray, round_: int, scores) -> bool:
+        stopped = ask(
+            self.answers, indices.astype(np.intp), X=self.X, y=self.y, oracle=self.oracle,
+            round_=round_, strategy="initial" if round_ == 0 else self.strategy_name,
+            scores=scores,
+        )
+        for i in indices.tolist():
+            self._handed.pop(i, None)
+        return stopped
+
+    def _report(self, n_queries: int) -> None:
+        if self.learner.verbose > 0:
+            row = self.history_[-1]
+            print(
+                f"[skal] round {row['round']}/{n_queries}: {row['n_labeled']} labels, "
+                f"query {row['query_time']:.2f}s, fit {row['fit_time']:.2f}s",
+                file=sys.stderr, flush=True,
+            )
+
+    def __repr__(self) -> str:
+        return (f"Campaign({len(self.X)} samples, {len(self.labeled_indices_)} labeled, "
+                f"{len(self.history_)} fits)")
+
+
+def strategy_name(query_strategy) -> str:
+    """A query strategy's name as journals record it: the name, or the object's name."""
+    if isinstance(query_strategy, str):
+        return query_strategy
+    name = getattr(query_strategy, "name", None) or getattr(query_strategy, "__name__", None)
+    return name if isinstance(name, str) else type(query_strategy).__name__
+
+
+def _check_pool(X) -> np.ndarray:
+    X = check_array(X, allow_nd=True, dtype=None, ensure_all_finite=True, input_name="X")
+    if X.dtype.kind not in "iufb":
+        X = X.astype(np.float64)
+    return X

@@ -1,0 +1,150 @@
+"""Pools, label files and holdout sets for the labeling front ends (``skal label``)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["IMAGE_SUFFIXES", "load_holdout", "load_labels", "load_pool", "parse_label"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def parse_label(text: str):
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def load_pool(path: str | Path, image_size: tuple[int, ...] | None = None):
+    """Read a pool: ``(X as flat float rows, sample shape to display or None, names)``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy``/``.npz`` file or a folder of PNG/JPEG images.
+    image_size : (width, height) or None
+        Resize folder images to this size.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    shape : tuple of int or None
+        The shape of one sample as an image, when it is one.
+    names : list of str or None
+        File names, for a folder pool.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _load_image_folder(path, image_size)
+    if not path.exists():
+        raise ValueError(f"no pool at {str(path)!r}")
+    if path.suffix.lower() == ".npy":
+        X = _np_load(path)
+    elif path.suffix.lower() == ".npz":
+        with _np_load(path) as npz:
+            if "X" in npz.files:
+                X = npz["X"]
+            elif len(npz.files) == 1:
+                X = npz[npz.files[0]]
+            else:
+                raise ValueError(f"{path} has arrays {npz.files}; name the pool array 'X'")
+    else:
+        raise ValueError(f"{path}: the pool must be a .npy or .npz file or a folder of images")
+    X = np.asarray(X)
+    if X.ndim < 2 or len(X) == 0 or X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{path}: the pool must be a non-empty numeric array of samples, got shape "
+            f"{X.shape} and dtype {X.dtype}"
+        )
+    shape = X.shape[1:] if X.ndim > 2 else None
+    X = X.reshape(len(X), -1)
+    if X.dtype.kind != "f":
+        X = X.astype(np.float32)
+    return X, shape, None
+
+
+def _np_load(path: Path):
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from exc
+
+
+def _load_image_folder(folder: Path, image_size):
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover
+        raise ValueError("a folder of images needs Pillow: pip install pillow") from None
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"{folder} holds no .png/.jpg/.jpeg image")
+    rows, size = [], None
+    for f in files:
+        with Image.open(f) as im:
+            im = im.convert("L")
+            if image_size is not None:
+                im = im.resize(tuple(image_size[:2]))
+            if size is None:
+                size = im.size
+            elif im.size != size:
+                raise ValueError(
+                    f"{f.name} is {im.size[0]}x{im.size[1]} but {files[0].name} is "
+                    f"{size[0]}x{size[1]}; use --image-size WxH to resize them all"
+                )
+            rows.append(np.asarray(im, dtype=np.float32).reshape(-1) / 255.0)
+    return np.stack(rows), (size[1], size[0]), [f.name for f in files]
+
+
+def load_labels(path: str | Path, n: int, names: list[str] | None):
+    """Initial labels: ``(pool indices, labels)`` from a CSV (id,label) or a .npy (-1 = none)."""
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        y = np.asarray(_np_load(path))
+        if y.shape != (n,):
+            raise ValueError(f"{path} has shape {y.shape}; expected ({n},), -1 for unlabelled")
+        keep = ~((y == -1) if y.dtype.kind in "iuf" else np.zeros(n, dtype=bool))
+        return np.flatnonzero(keep).tolist(), y[keep].tolist()
+    rows_of = {name: i for i, name in enumerate(names)} if names else {}
+    ids, labels = [], []
+    with open(path, newline="") as fh:
+        for lineno, row in enumerate(csv.reader(fh), start=1):
+            if not row or not "".join(row).strip():
+                continue
+            if len(row) < 2:
+                raise ValueError(f"{path}:{lineno}: expected 'id,label', got {row!r}")
+            key, label = row[0].strip(), row[1].strip()
+            if key in rows_of:
+                i = rows_of[key]
+            else:
+                try:
+                    i = int(key)
+                except ValueError:
+                    if lineno == 1:
+                        continue  # a header
+                    raise ValueError(f"{path}:{lineno}: unknown sample id {key!r}") from None
+            if not 0 <= i < n:
+                raise ValueError(f"{path}:{lineno}: sample id {i} is outside the pool (0..{n - 1})")
+            if label in ("", "-1"):
+                continue
+            ids.append(i)
+            labels.append(parse_label(label))
+    return ids, labels
+
+
+def load_holdout(path: str, n_features: int):
+    with _np_load(Path(path)) as npz:
+        if "X" not in npz.files or "y" not in npz.files:
+            raise ValueError(f"{path}: the holdout needs arrays 'X' and 'y', has {npz.files}")
+        X, y = np.asarray(npz["X"]), np.asarray(npz["y"])
+    X = X.reshape(len(X), -1).astype(np.float32)
+    if X.shape[1] != n_features or len(y) != len(X):
+        raise ValueError(
+            f"{path}: holdout X has shape {X.shape} and y {y.shape}; samples must have "
+            f"{n_features} features, one label each"
+        )
+    return X, y

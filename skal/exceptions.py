@@ -1,0 +1,37 @@
+"""Exceptions and warnings that skal raises or that its users raise to talk to it."""
+
+from __future__ import annotations
+
+__all__ = ["StopLabeling", "StopLabelling"]
+
+
+class StopLabeling(Exception):  # noqa: N818 -- a signal, not an error
+    """Raised by an oracle to end the labeling session (the person typed ``q``).
+
+    Parameters
+    ----------
+    labels : sequence or None, default=None
+        Labels of the batch being labeled when the session stopped, one per queried sample,
+        ``None`` for the samples not answered. The answered ones are kept (and trained on);
+        the campaign then ends after one last fit.
+
+    Examples
+    --------
+    >>> from skal.exceptions import StopLabeling
+    >>> def oracle(X_batch, indices):
+    ...     raise StopLabeling([0] + [None] * (len(indices) - 1))  # one answer, then stop
+    >>> try:
+    ...     oracle(None, [4, 7])
+    ... except StopLabeling as stop:
+    ...     stop.labels
+    [0, None]
+    """
+
+    def __init__(self, labels=None) -> None:
+        super().__init__("labeling stopped by the oracle")
+        self.labels = labels
+
+
+# The British spelling was the public name in skal 0.1; it stays an alias of the same class,
+# so ``except StopLabelling`` catches what skal raises and raising it still stops a campaign.
+StopLabelling = StopLabeling
