@@ -1,7 +1,7 @@
 """Label efficiency: how many labels does each strategy need, against random and the peers?
 
 Protocol (paired seeds): for each seed, every strategy and every peer starts from the same
-initial labelled set and the same model initialisation (``CNNClassifier(random_state=seed)``),
+initial labeled set and the same model initialisation (``CNNClassifier(random_state=seed)``),
 and is scored on one fixed held-out test set after every round.
 
 * digits (8x8, 2-D CNN): 20 initial labels, +10 per round, budget 300, 10 seeds.

@@ -1,7 +1,7 @@
 """MNIST-1D: does a deep-ensemble committee beat margin's 0.65x of random's labels?
 
 ``Committee("vote_entropy", n_members=5, bootstrap=False)``: five clones of the CNN, each
-with its own initialisation, trained on the whole labelled set at every query (Beluch et
+with its own initialisation, trained on the whole labeled set at every query (Beluch et
 al. 2018). The same protocol, seeds and initial sets as ``label_efficiency.py``; random's
 curves are read from its runs file (run it first). Prints one JSON line and writes
 ``benchmarks/results/mnist1d_ensemble.json``.

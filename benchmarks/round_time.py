@@ -1,6 +1,6 @@
 """Time of one active-learning round (query + label + refit): skal against modAL.
 
-A round is what a user waits for between two labelling batches. Same CNN everywhere (the
+A round is what a user waits for between two labeling batches. Same CNN everywhere (the
 architecture of ``CNNClassifier``), trained 25 epochs from scratch every round with no step
 floor (``min_train_steps=None``), so every library does the same training work; margin
 sampling; digits, 100 initial labels (skal's stratified draw, shared), +10 per round, 10

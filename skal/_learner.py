@@ -40,10 +40,10 @@ def _estimator_has(attr: str):
 class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Pool-based active learning around any classifier with ``predict_proba``.
 
-    The learner keeps a labelled set and a fitted model. :meth:`query` asks which pool
-    samples are most worth labelling, :meth:`teach` adds labels and refits. :meth:`fit` with
+    The learner keeps a labeled set and a fitted model. :meth:`query` asks which pool
+    samples are most worth labeling, :meth:`teach` adds labels and refits. :meth:`fit` with
     ``n_queries > 0`` runs a whole simulated campaign in which ``y`` plays the oracle, so
-    ``cross_val_score`` and ``GridSearchCV`` measure model quality at a labelling budget.
+    ``cross_val_score`` and ``GridSearchCV`` measure model quality at a labeling budget.
 
     Parameters
     ----------
@@ -58,8 +58,8 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     n_instances : int, default=10
         Samples queried per round (and the default of :meth:`query`).
     n_queries : int, default=0
-        Rounds of the simulated campaign run by :meth:`fit`. ``0`` fits on the labelled
-        samples of ``y`` (``-1`` marks unlabelled ones) without querying.
+        Rounds of the simulated campaign run by :meth:`fit`. ``0`` fits on the labeled
+        samples of ``y`` (``-1`` marks unlabeled ones) without querying.
     initial_size : int or float, default=10
         Labels drawn (stratified, at least one per class where possible) before the first
         round of a campaign: a count, or a fraction of the samples in (0, 1).
@@ -78,7 +78,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         ``oracle(X_batch, indices) -> labels`` or an object with a ``label(X_batch,
         indices)`` method (see :mod:`skal.oracles`), returning ``-1``/None for a skipped
         sample (not trained on, not asked again); it may raise
-        :class:`skal.oracles.StopLabelling` to end the campaign early. With an oracle and
+        :class:`skal.oracles.StopLabeling` to end the campaign early. With an oracle and
         ``n_queries > 0``, samples whose ``y`` is known are revealed from ``y``; the initial
         set is drawn among them when there are enough, else the oracle labels random samples
         (more, until two classes are seen). ``None``: ``y`` must be complete for a campaign.
@@ -95,21 +95,21 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     Attributes
     ----------
     estimator_ : estimator object
-        The fitted classifier, trained on exactly the labelled set.
+        The fitted classifier, trained on exactly the labeled set.
     classes_ : ndarray of shape (n_classes,)
         Classes known to the fitted classifier.
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
     X_labeled_ : ndarray of shape (n_labeled, n_features)
-        The labelled samples, in the order they were labelled.
+        The labeled samples, in the order they were labeled.
     y_labeled_ : ndarray of shape (n_labeled,)
         Their labels.
     n_labeled_ : int
-        Size of the labelled set.
+        Size of the labeled set.
     labeled_indices_ : ndarray of shape (n_labeled_in_fit,)
-        Indices into the ``X`` given to :meth:`fit` of the samples labelled there, in order.
+        Indices into the ``X`` given to :meth:`fit` of the samples labeled there, in order.
     labeled_round_ : ndarray of shape (n_samples,)
-        Round in which each sample of ``fit``'s ``X`` was labelled: 0 for the initial set,
+        Round in which each sample of ``fit``'s ``X`` was labeled: 0 for the initial set,
         ``-1`` for never.
     queried_indices_ : list of ndarray
         The batch queried in each round of :meth:`fit`, indices into its ``X``.
@@ -294,9 +294,9 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     ) -> ActiveLearningClassifier:
         """Rebuild a learner from a label journal and the pool it was recorded on.
 
-        The learner is fitted on exactly the journal's labelled samples (the last label of
-        each; skipped samples are left out), so it has the same labelled set and classes as
-        the learner or labelling session that wrote the journal. It keeps the journal, so
+        The learner is fitted on exactly the journal's labeled samples (the last label of
+        each; skipped samples are left out), so it has the same labeled set and classes as
+        the learner or labeling session that wrote the journal. It keeps the journal, so
         labels taught next are recorded in it too.
 
         Parameters
@@ -318,7 +318,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         -------
         learner : ActiveLearningClassifier
             Fitted; ``labeled_indices_`` are the journal's samples as pool rows, in
-            first-labelled order, and ``labeled_round_`` their recorded rounds.
+            first-labeled order, and ``labeled_round_`` their recorded rounds.
 
         Raises
         ------
@@ -362,7 +362,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         """Save the fitted learner to one file, without pickle; see :func:`skal.load`.
 
         The file (a zip archive) holds ``params.json`` (the learner's parameters and the
-        estimator's, as JSON), ``state.npz`` (labelled set, history, seed, classes) and the
+        estimator's, as JSON), ``state.npz`` (labeled set, history, seed, classes) and the
         Keras model in Keras' native ``.keras`` format. It is written to a temporary file in
         the same folder, flushed to disk, then renamed over ``path``: a crash during
         ``save`` leaves any previous save at ``path`` intact.
@@ -395,12 +395,12 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
     # ------------------------------------------------------------------ querying
     def query(self, X_pool, n_instances: int | None = None, *, return_scores: bool = False):
-        """Indices of the pool samples most worth labelling next.
+        """Indices of the pool samples most worth labeling next.
 
         Parameters
         ----------
         X_pool : array-like of shape (n_pool, n_features), iterable of chunks or dask array
-            Unlabelled candidates. Sliceable arrays (numpy, ``np.memmap``, h5py) and
+            Unlabeled candidates. Sliceable arrays (numpy, ``np.memmap``, h5py) and
             iterables of chunks are scored ``pool_batch_size`` rows at a time. A dask
             array is scored block by block where its blocks live (the fitted model is
             shipped once to each worker) and gives the same indices for score-based
@@ -438,12 +438,12 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         return (idx, scores) if return_scores else idx
 
     def teach(self, X, y, *, sample_ids=None, scores=None):
-        """Add labelled samples to the labelled set and refit.
+        """Add labeled samples to the labeled set and refit.
 
         Parameters
         ----------
         X : array-like of shape (n_new, n_features)
-            Newly labelled samples.
+            Newly labeled samples.
         y : array-like of shape (n_new,)
             Their labels (no ``-1``). A class never seen before is learnt.
         sample_ids : array-like of shape (n_new,) or None, default=None
@@ -482,7 +482,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         if len(y) == 0:
             return self
         if unlabeled_mask(y).any():
-            raise ValueError("y contains -1 (unlabelled); teach only labelled samples.")
+            raise ValueError("y contains -1 (unlabeled); teach only labeled samples.")
         check_classification_targets(y)
         if journal is not None:  # durable before refitting: a crash in fit loses no label
             journal.append(

@@ -55,9 +55,7 @@ def fit_estimator(
             return previous.fit(X, y)
     estimator = clone(template)
     if discard_previous and previous is not None:
-        reuse = getattr(estimator, "reuse_model_from", None) or getattr(
-            estimator, "_reuse_model_of", None  # until skal.keras has the public name
-        )
+        reuse = getattr(estimator, "reuse_model_from", None)
         if reuse is not None:
             reuse(previous)
     return estimator.fit(X, y)

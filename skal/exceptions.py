@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["StopLabeling", "StopLabelling"]
+import warnings
+
+__all__ = ["StopLabeling"]
 
 
 class StopLabeling(Exception):  # noqa: N818 -- a signal, not an error
@@ -32,6 +34,12 @@ class StopLabeling(Exception):  # noqa: N818 -- a signal, not an error
         self.labels = labels
 
 
-# The British spelling was the public name in skal 0.1; it stays an alias of the same class,
-# so ``except StopLabelling`` catches what skal raises and raising it still stops a campaign.
-StopLabelling = StopLabeling
+def __getattr__(name: str):
+    # skal 0.1 spelled it StopLabelling: still the same class, with a deprecation warning.
+    if name == "StopLabelling":
+        warnings.warn(
+            "StopLabelling is deprecated and will be removed in skal 0.3; use "
+            "skal.exceptions.StopLabeling (the same class).", FutureWarning, stacklevel=2,
+        )
+        return StopLabeling
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

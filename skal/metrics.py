@@ -1,7 +1,7 @@
 """Summary metrics for active-learning curves.
 
-An active-learning curve is a score (accuracy, F1, ...) measured after each labelling
-round, against the number of labelled samples at that round. The functions here reduce
+An active-learning curve is a score (accuracy, F1, ...) measured after each labeling
+round, against the number of labeled samples at that round. The functions here reduce
 such a curve to a single number so that query strategies can be compared:
 
 - :func:`area_under_learning_curve` -- the normalised area under the curve (AULC);
@@ -60,14 +60,14 @@ def area_under_learning_curve(n_labeled, scores) -> float | np.ndarray:
 
     The area is computed with the trapezoid rule over ``n_labeled`` and divided by the
     width of the label range, ``n_labeled[-1] - n_labeled[0]``. The result is thus the
-    average score over the labelling budget: it lies in ``[0, 1]`` whenever the scores
+    average score over the labeling budget: it lies in ``[0, 1]`` whenever the scores
     do, and a constant curve at ``c`` has an AULC of exactly ``c``. Rounds need not be
     evenly spaced; each segment is weighted by the number of labels it spans.
 
     Parameters
     ----------
     n_labeled : array-like of shape (n_rounds,)
-        Number of labelled samples at each round. Must be strictly increasing.
+        Number of labeled samples at each round. Must be strictly increasing.
 
     scores : array-like of shape (n_rounds,) or (n_rounds, n_splits)
         Score at each round. With 2-D input each column is a separate curve (e.g. one
@@ -112,12 +112,12 @@ def area_under_learning_curve(n_labeled, scores) -> float | np.ndarray:
 
 
 def labels_to_reach(n_labeled, scores, target) -> float | np.ndarray:
-    """Number of labelled samples needed to first reach a target score.
+    """Number of labeled samples needed to first reach a target score.
 
     Parameters
     ----------
     n_labeled : array-like of shape (n_rounds,)
-        Number of labelled samples at each round. Must be strictly increasing.
+        Number of labeled samples at each round. Must be strictly increasing.
 
     scores : array-like of shape (n_rounds,) or (n_rounds, n_splits)
         Score at each round. With 2-D input each column is a separate curve.

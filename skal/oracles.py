@@ -3,7 +3,7 @@
 An oracle is either a callable ``oracle(X_batch, indices) -> labels`` or an object with a
 ``label(X_batch, indices)`` method; it returns one label per sample, ``-1`` or ``None`` for a
 sample it skips (skipped samples are neither trained on nor asked again). An oracle may raise
-:class:`StopLabelling` to end the session. An object may also define
+:class:`StopLabeling` to end the session. An object may also define
 ``label_one(x, index)``; the learner then asks one sample at a time and records each answer
 in its journal before asking the next one (a person's answers are never lost).
 
@@ -22,9 +22,10 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from skal.exceptions import StopLabeling, StopLabelling
+from skal import exceptions
+from skal.exceptions import StopLabeling
 
-__all__ = ["ArrayOracle", "StopLabeling", "StopLabelling", "TerminalOracle", "render_image"]
+__all__ = ["ArrayOracle", "StopLabeling", "TerminalOracle", "render_image"]
 
 _COLORS = ("auto", "truecolor", "256", "none")
 _ASCII_RAMP = " .:-=+*#%@"
@@ -90,7 +91,7 @@ class TerminalOracle:
 
     * a label (checked against ``classes`` when given; ints are parsed as ints),
     * an empty line or ``s`` to skip the sample (it is not asked again),
-    * ``q`` (or end of input) to stop: :class:`StopLabelling` is raised.
+    * ``q`` (or end of input) to stop: :class:`StopLabeling` is raised.
 
     Parameters
     ----------
@@ -179,7 +180,7 @@ class TerminalOracle:
 
         Raises
         ------
-        StopLabelling
+        StopLabeling
             When the person types ``q`` or the input ends; its ``labels`` holds the answers
             given for this batch (``None`` for the rest).
         """
@@ -187,8 +188,8 @@ class TerminalOracle:
         for pos, (x, index) in enumerate(zip(X_batch, indices)):
             try:
                 answers.append(self.label_one(x, index, position=(pos + 1, len(indices))))
-            except StopLabelling:
-                raise StopLabelling(answers + [None] * (len(indices) - len(answers))) from None
+            except StopLabeling:
+                raise StopLabeling(answers + [None] * (len(indices) - len(answers))) from None
         return answers
 
     __call__ = label
@@ -212,13 +213,13 @@ class TerminalOracle:
 
         Raises
         ------
-        StopLabelling
+        StopLabeling
             When the person types ``q`` or the input ends.
         """
         out = self.output if self.output is not None else sys.stdout
         inp = self.input if self.input is not None else sys.stdin
         if self.stopped:
-            raise StopLabelling()
+            raise StopLabeling()
         name = ""
         if self.names is not None and 0 <= int(index) < len(self.names):
             name = f" ({self.names[int(index)]})"
@@ -233,13 +234,13 @@ class TerminalOracle:
             if not line:  # end of input
                 out.write("\n")
                 self.stopped = True
-                raise StopLabelling()
+                raise StopLabeling()
             answer = line.strip()
             if not _isatty(inp):  # piped answers are not echoed: keep the transcript readable
                 out.write(answer + "\n")
             if answer.lower() in ("q", "quit", "exit"):
                 self.stopped = True
-                raise StopLabelling()
+                raise StopLabeling()
             if answer.lower() in ("", "s", "skip"):
                 self.n_answered += 1
                 return None
@@ -404,3 +405,9 @@ def _render_row(x: np.ndarray, feature_names: Sequence[str] | None, limit: int =
         parts.append(f"{name}={value}")
     more = f" ... ({len(x) - limit} more)" if len(x) > limit else ""
     return "  ".join(parts) + more
+
+
+def __getattr__(name: str):
+    if name == "StopLabelling":  # the skal 0.1 name, deprecated
+        return getattr(exceptions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -58,7 +58,7 @@ def _infer_score_name(scoring) -> str | None:
 
 
 class ActiveLearningCurveDisplay:
-    """Active-learning curve visualisation: score against number of labelled samples.
+    """Active-learning curve visualisation: score against number of labeled samples.
 
     Draws, for each query strategy, the mean score across splits as a line and the mean
     plus/minus one standard deviation as a band, all on one axes.
@@ -70,7 +70,7 @@ class ActiveLearningCurveDisplay:
     Parameters
     ----------
     n_labeled : array-like of shape (n_rounds,) or dict of str to array-like
-        Number of labelled samples at each round: one array shared by all strategies,
+        Number of labeled samples at each round: one array shared by all strategies,
         or a dict mapping each strategy name to its own array.
 
     scores : array-like of shape (n_rounds, n_splits) or dict of str to array-like
@@ -254,7 +254,7 @@ class ActiveLearningCurveDisplay:
                 kw = {"color": line.get_color(), **fill_between_kw}
                 self.fill_between_[name] = ax.fill_between(x, mean - std, mean + std, **kw)
 
-        ax.set_xlabel("Number of labelled samples")
+        ax.set_xlabel("Number of labeled samples")
         ax.set_ylabel(self.score_name if self.score_name is not None else "Score")
         if show_legend:
             ax.legend()

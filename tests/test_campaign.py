@@ -264,3 +264,16 @@ def test_a_bad_strategy_option_fails_when_the_campaign_is_made(data):
     X, y = data
     with pytest.raises(ValueError, match="measure"):
         Campaign(learner(query_strategy=UncertaintySampling("entropyy")), X, y)
+
+
+def test_the_old_stop_name_still_stops_a_campaign_with_a_deprecation_warning(data):
+    X, y = data
+    with pytest.warns(FutureWarning, match="StopLabeling"):
+        from skal.oracles import StopLabelling
+
+    def oracle(X_batch, indices):
+        raise StopLabelling([y[indices[0]]] + [None] * (len(indices) - 1))
+
+    campaign = Campaign(learner(), X, np.r_[y[:40], np.full(len(y) - 40, -1)], oracle=oracle)
+    campaign.run(n_queries=5)
+    assert campaign.stop_reason_ == "oracle stopped"

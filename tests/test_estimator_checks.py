@@ -15,10 +15,10 @@ LEARNERS = [
 
 def expected_failed_checks(learner):
     return {
-        # The check trains on labels {-1, 1}; -1 marks unlabelled samples (scikit-learn's
+        # The check trains on labels {-1, 1}; -1 marks unlabeled samples (scikit-learn's
         # semi-supervised convention), so only one class is left. scikit-learn exempts its
         # own SelfTrainingClassifier from this check by name.
-        "check_classifiers_classes": "-1 means unlabelled, as in SelfTrainingClassifier",
+        "check_classifiers_classes": "-1 means unlabeled, as in SelfTrainingClassifier",
     }
 
 

@@ -64,7 +64,7 @@ def test_int_id_and_str_id_are_distinct(path):
         assert j.labels() == {1: "int", "1": "str"}
 
 
-def test_relabel_last_label_wins_in_first_labelled_order(path):
+def test_relabel_last_label_wins_in_first_labeled_order(path):
     with LabelJournal(path) as j:
         j.append([4, 2, 7], ["a", "b", "c"], round=0)
         j.append([2], ["B"], round=1)

@@ -260,6 +260,14 @@ def test_single_sample_proba_keeps_two_dimensions(make_cnn, digits):
     cnn = make_cnn().fit(X_tr[:100], y_tr[:100])
     assert cnn.predict_proba(X_te[:1]).shape == (1, 10)
     assert cnn.predict(X_te[:1]).shape == (1,)
+    # SciKeras squeezes one sample's probabilities; every skal output path undoes it
+    emb, proba = cnn.embed(X_te[:1], return_proba=True)
+    assert emb.shape == (1, 16) and proba.shape == (1, 10)
+    np.testing.assert_array_equal(proba, cnn.predict_proba(X_te[:1]))
+    assert cnn.predict_proba_samples(X_te[:1], 3, random_state=0).shape == (3, 1, 10)
+    binary = make_cnn().fit(X_tr[:100], y_tr[:100] % 2)
+    assert binary.predict_proba(X_te[:1]).shape == (1, 2)
+    assert binary.embed(X_te[:1], return_proba=True)[1].shape == (1, 2)
 
 
 def test_bad_dropout_names_itself(make_cnn, digits):
@@ -317,3 +325,112 @@ def test_bad_shift_augment_names_itself(make_cnn, digits, bad):
     X_tr, _, y_tr, _ = digits
     with pytest.raises(ValueError, match="shift_augment"):
         make_cnn(shift_augment=bad).fit(X_tr[:20], y_tr[:20])
+
+
+# ------------------------------------------------------------ what skal asks of an estimator
+
+
+def test_reuse_model_from_same_network_is_identical_to_a_rebuild(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    previous = make_cnn(dropout=0.3).fit(X_tr[:60], y_tr[:60])
+    model = previous.model_
+    est = clone(previous).set_params(epochs=4, random_state=1)  # training-only differences
+    assert est.reuse_model_from(previous) is True
+    est.fit(X_tr[100:250], y_tr[100:250])
+    assert est.model_ is model  # the traced training step was kept
+    fresh = make_cnn(dropout=0.3, epochs=4, random_state=1).fit(X_tr[100:250], y_tr[100:250])
+    np.testing.assert_array_equal(est.predict_proba(X_te), fresh.predict_proba(X_te))
+    np.testing.assert_array_equal(
+        est.predict_proba_samples(X_te, 3, random_state=0),
+        fresh.predict_proba_samples(X_te, 3, random_state=0),
+    )
+    assert "_donor_model" not in est.__dict__  # handed over to that fit only
+    again = clone(est)
+    assert again.reuse_model_from(est) is True  # a clone of the refitted one, again
+    assert again.fit(X_tr[:80], y_tr[:80]).model_ is model
+
+
+def test_reuse_model_from_refuses_what_it_cannot_take_over(make_cnn, digits):
+    from sklearn.linear_model import LogisticRegression
+
+    X_tr, X_te, y_tr, _ = digits
+    previous = make_cnn().fit(X_tr[:60], y_tr[:60])
+    model, weights = previous.model_, [w.copy() for w in previous.model_.get_weights()]
+    other = make_cnn(dense_units=24)  # another architecture
+    assert other.reuse_model_from(previous) is False
+    assert make_cnn(learning_rate=0.01).reuse_model_from(previous) is False  # compiled apart
+    assert other.fit(X_tr[:60], y_tr[:60]).model_ is not model
+    np.testing.assert_array_equal(
+        other.predict_proba(X_te),
+        make_cnn(dense_units=24).fit(X_tr[:60], y_tr[:60]).predict_proba(X_te),
+    )
+    est = make_cnn()
+    assert est.reuse_model_from(LogisticRegression().fit(X_tr[:60], y_tr[:60])) is False
+    assert est.reuse_model_from(None) is False
+    assert est.reuse_model_from(make_cnn()) is False  # not fitted
+    assert est.reuse_model_from(make_cnn().initialize(X_tr[:60], y_tr[:60])) is False  # untrained
+    assert KerasClassifier(_mlp).reuse_model_from(previous) is False  # another class
+    assert "_donor_model" not in est.__dict__
+    for a, b in zip(weights, previous.model_.get_weights()):  # previous left untouched
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reuse_model_from_with_other_data_builds_anew(make_cnn, digits):
+    X_tr, X_te, y_tr, _ = digits
+    previous = make_cnn().fit(X_tr[:60], y_tr[:60] % 3)  # 3 classes
+    est = clone(previous)
+    assert est.reuse_model_from(previous) is True
+    est.fit(X_tr[:60], y_tr[:60])  # 10 classes: another output layer, built anew
+    assert est.model_ is not previous.model_
+    np.testing.assert_array_equal(
+        est.predict_proba(X_te), make_cnn().fit(X_tr[:60], y_tr[:60]).predict_proba(X_te)
+    )
+
+
+def test_save_fitted_and_load_fitted_round_trip(make_cnn, digits, tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    X_tr, X_te, y_tr, _ = digits
+    cnn = make_cnn(shift_augment=1).fit(X_tr[:200], y_tr[:200])
+    path = tmp_path / "cnn.keras"
+    assert cnn.save_fitted(path) is None and path.exists()
+    loaded = clone(cnn).load_fitted(path, X_tr[:200], y_tr[:200])
+    np.testing.assert_array_equal(loaded.predict_proba(X_te), cnn.predict_proba(X_te))
+    np.testing.assert_array_equal(loaded.embed(X_te), cnn.embed(X_te))
+    np.testing.assert_array_equal(
+        loaded.predict_proba_samples(X_te, 3, random_state=0),
+        cnn.predict_proba_samples(X_te, 3, random_state=0),
+    )
+    np.testing.assert_array_equal(loaded.classes_, cnn.classes_)
+    assert loaded.n_features_in_ == 64
+    user = KerasClassifier(_mlp, epochs=1, random_state=0, verbose=0).fit(X_tr, y_tr)
+    user.save_fitted(str(tmp_path / "user.keras"))
+    back = clone(user).load_fitted(str(tmp_path / "user.keras"), X_tr, y_tr)
+    np.testing.assert_array_equal(back.predict_proba(X_te), user.predict_proba(X_te))
+
+    with pytest.raises(NotFittedError):
+        make_cnn().save_fitted(tmp_path / "unfitted.keras")
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="Keras model could not be loaded"):
+        clone(cnn).load_fitted(garbage, X_tr[:200], y_tr[:200])
+    with pytest.raises(ValueError, match="does not match"):  # 10 outputs, 2 classes
+        clone(cnn).load_fitted(path, X_tr[:200], y_tr[:200] % 2)
+    with pytest.raises(ValueError, match="does not match"):  # 64 inputs, 32 features
+        clone(cnn).load_fitted(path, X_tr[:200, :32], y_tr[:200])
+
+
+def test_savable_estimators_is_a_fixed_allow_list():
+    import skal.keras
+
+    assert dict(skal.keras.SAVABLE_ESTIMATORS) == {
+        "CNNClassifier": CNNClassifier, "KerasClassifier": KerasClassifier,
+    }
+    with pytest.raises(TypeError):
+        skal.keras.SAVABLE_ESTIMATORS["Evil"] = object
+    # public names keep their documented home (and pickles name skal.keras.<class>)
+    for name in ("CNNClassifier", "KerasClassifier", "RandomCircularShift"):
+        assert getattr(skal.keras, name).__module__ == "skal.keras"
+    dumped = pickle.dumps(CNNClassifier(filters=(4,)))
+    assert b"skal.keras" in dumped and b"skal.keras._" not in dumped
+    assert pickle.loads(dumped).get_params()["filters"] == (4,)

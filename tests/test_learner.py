@@ -21,7 +21,7 @@ def logreg():
     return LogisticRegression(max_iter=300)
 
 
-def test_fit_without_queries_ignores_unlabelled(digits_xy):
+def test_fit_without_queries_ignores_unlabeled(digits_xy):
     X, y = digits_xy
     y_partial = y.copy()
     y_partial[200:] = -1
@@ -114,7 +114,7 @@ def test_same_random_state_same_queries(digits_xy):
     assert not np.array_equal(other.labeled_indices_, runs[0])
 
 
-def test_teach_grows_labelled_set_and_learns_new_class(digits_xy):
+def test_teach_grows_labeled_set_and_learns_new_class(digits_xy):
     X, y = digits_xy
     mask = y < 5
     learner = ActiveLearningClassifier(logreg()).fit(X[mask][:100], y[mask][:100])

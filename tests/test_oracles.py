@@ -7,7 +7,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from skal import ActiveLearningClassifier
-from skal.oracles import ArrayOracle, StopLabelling, TerminalOracle, render_image
+from skal.oracles import ArrayOracle, StopLabeling, TerminalOracle, render_image
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +79,11 @@ def test_terminal_oracle_stop_keeps_answers(stop):
     lines = ["1", "0"] + ([stop] if stop else [])
     out = io.StringIO()
     oracle = TerminalOracle(input=io.StringIO("".join(f"{x}\n" for x in lines)), output=out)
-    with pytest.raises(StopLabelling) as info:
+    with pytest.raises(StopLabeling) as info:
         oracle.label(np.zeros((4, 3)), [0, 1, 2, 3])
     assert info.value.labels == [1, 0, None, None]
     assert oracle.stopped
-    with pytest.raises(StopLabelling):  # stays stopped
+    with pytest.raises(StopLabeling):  # stays stopped
         oracle.label_one(np.zeros(3), 5)
 
 
@@ -127,7 +127,7 @@ def test_terminal_oracle_bad_parameters(kw, match):
 # --------------------------------------------------------------------------- fit(oracle=)
 
 
-def test_fit_asks_the_oracle_only_for_unlabelled_samples_and_honours_skips(small):
+def test_fit_asks_the_oracle_only_for_unlabeled_samples_and_honours_skips(small):
     X, y = small
     y_partial = np.full(len(y), -1)
     y_partial[:50] = y[:50]
@@ -139,7 +139,7 @@ def test_fit_asks_the_oracle_only_for_unlabelled_samples_and_honours_skips(small
     asked = [i for call in oracle.calls for i in call]
     assert len(asked) == len(set(asked)), "a sample was asked twice"
     assert all(i >= 50 for i in asked), "a sample with a known y was asked"
-    assert oracle.calls and len(oracle.calls) == 3  # initial set drawn among labelled ones
+    assert oracle.calls and len(oracle.calls) == 3  # initial set drawn among labeled ones
     skipped = set(range(50, len(y), 4))
     assert not skipped & set(est.labeled_indices_.tolist())
     assert skipped & set(asked)  # some skips happened
@@ -173,7 +173,7 @@ def test_oracle_stopping_ends_the_campaign_with_its_answers(small):
         def label(self, X_batch, indices):
             self.n += 1
             if self.n == 2:  # second round: answers two samples, then stops
-                raise StopLabelling([y[indices[0]], y[indices[1]]])
+                raise StopLabeling([y[indices[0]], y[indices[1]]])
             return y[np.asarray(indices)]
 
     est = learner(oracle=Stopper(), n_queries=5).fit(X, np.r_[y[:20], np.full(280, -1)])
@@ -193,7 +193,7 @@ def test_oracle_returning_wrong_number_of_labels(small):
         learner(oracle=lambda Xb, idx: [0]).fit(X, np.full(len(y), -1))
 
 
-def test_without_oracle_unlabelled_campaign_is_refused(small):
+def test_without_oracle_unlabeled_campaign_is_refused(small):
     X, y = small
     with pytest.raises(ValueError, match="oracle="):
         learner().fit(X, np.r_[y[:100], np.full(200, -1)])

@@ -10,7 +10,6 @@ from sklearn.linear_model import LogisticRegression
 
 import skal
 from skal import ActiveLearningClassifier, LabelJournal
-from skal.io import persist
 from skal.oracles import ArrayOracle
 
 
@@ -62,7 +61,7 @@ def test_every_label_of_a_campaign_is_journaled_as_answered(small, tmp_path):
     assert all(r["score"] is not None for r in records if r["round"] > 0)
 
 
-def test_teach_journals_before_refitting(small, tmp_path):
+def test_teach_journals_before_refitting(small, tmp_path, monkeypatch):
     X, y = small
     path = tmp_path / "j.sqlite"
     est = logreg_learner(n_queries=0, journal=path).fit(X[:100], np.r_[y[:20], [-1] * 80])
@@ -80,7 +79,7 @@ def test_teach_journals_before_refitting(small, tmp_path):
     def crash(*args, **kwargs):
         raise RuntimeError("power cut during fit")
 
-    est._fit_estimator = crash
+    monkeypatch.setattr(LogisticRegression, "fit", crash)  # whatever path the refit takes
     with pytest.raises(RuntimeError, match="power cut"):
         est.teach(X[[99]], y[[99]], sample_ids=[99])
     with LabelJournal(path) as journal:  # the label made it to disk before the crash
@@ -107,7 +106,7 @@ def test_bad_journal_parameter(small):
         logreg_learner(journal=3).fit(X, y)
 
 
-def test_from_journal_rebuilds_the_labelled_set_and_refuses_another_pool(small, tmp_path):
+def test_from_journal_rebuilds_the_labeled_set_and_refuses_another_pool(small, tmp_path):
     X, y = small
     path = tmp_path / "j.sqlite"
     truth = y.copy()
@@ -230,12 +229,12 @@ def test_save_is_atomic(fitted_cnn, saved, monkeypatch):
     est, X = fitted_cnn
     before = skal.load(saved).predict_proba(X[:20])
 
-    def failing_save(model, path):
+    def failing_save(estimator, path):
         with open(path, "wb") as fh:
             fh.write(b"half a model")
         raise OSError("disk full")
 
-    monkeypatch.setattr(persist, "_save_keras_model", failing_save)
+    monkeypatch.setattr(type(est.estimator_), "save_fitted", failing_save)
     with pytest.raises(OSError, match="disk full"):
         est.save(saved)
     np.testing.assert_array_equal(skal.load(saved).predict_proba(X[:20]), before)
@@ -302,6 +301,32 @@ def test_save_refuses_what_it_cannot_describe(small, fitted_cnn, tmp_path):
     finally:
         cnn.set_params(query_strategy="margin")
     assert not list(tmp_path.iterdir())
+
+
+def test_save_names_only_allow_listed_classes(small, saved, tmp_path):
+    # A subclass can save its network, but load could not rebuild it from a name: refused.
+    X, y = small
+
+    class MyCNN(skal.CNNClassifier):
+        pass
+
+    est = ActiveLearningClassifier(
+        MyCNN(filters=(4,), dense_units=8, epochs=1, min_train_steps=None, random_state=0),
+        n_queries=0, random_state=0,
+    ).fit(X[:60], y[:60])
+    with pytest.raises(TypeError, match="Keras estimators only"):
+        est.save(tmp_path / "sub.skal")
+    assert not (tmp_path / "sub.skal").exists()
+    # Load never looks a class up beyond the allow-list, whatever the file names.
+    header = json.loads(zipfile.ZipFile(saved).read("params.json"))
+    for name in ("LogisticRegression", "os.system", "__init__", ["CNNClassifier"], None):
+        header["estimator"]["class"] = name
+        bad = _rewrite(saved, tmp_path / "bad.skal", **{"params.json": json.dumps(header)})
+        with pytest.raises(ValueError, match="unknown estimator"):
+            skal.load(bad)
+    # An estimator= that cannot load a saved network is refused clearly.
+    with pytest.raises(ValueError, match="cannot load a saved network"):
+        skal.load(saved, estimator=LogisticRegression())
 
 
 def test_learner_with_journal_instance_clones_and_pickles(small, tmp_path):

@@ -68,7 +68,7 @@ def test_plot_draws_one_line_and_band_per_strategy(curves):
 def test_plot_sets_axes_figure_and_labels(curves):
     n_labeled, scores = curves
     disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores).plot()
-    assert disp.ax_.get_xlabel() == "Number of labelled samples"
+    assert disp.ax_.get_xlabel() == "Number of labeled samples"
     assert disp.ax_.get_ylabel() == "Score"
     assert disp.figure_ is disp.ax_.figure
 

@@ -159,20 +159,20 @@ def clusters(centers, n_per, spread, rng):
 
 def test_coreset_covers_separated_clusters_that_entropy_ignores():
     rng = np.random.default_rng(0)
-    labelled = np.array([[-6.0, 0.0], [6.0, 0.0]])
-    model = EmbeddingLogReg().fit(labelled, [0, 1])
+    labeled = np.array([[-6.0, 0.0], [6.0, 0.0]])
+    model = EmbeddingLogReg().fit(labeled, [0, 1])
     # five separated clusters; the one on the decision boundary x=0 is the most uncertain
     centers = np.array([[0.0, 0.0], [-10.0, 10.0], [10.0, 10.0], [-10.0, -10.0], [10.0, -10.0]])
     pool = clusters(centers, 30, 0.3, rng)
     which = np.repeat(np.arange(5), 30)
     top = UncertaintySampling("entropy")(model, pool, 5)
     assert set(which[top]) == {0}  # all five from the boundary cluster
-    core = CoreSet()(model, pool, 5, context=QueryContext(X_labeled=labelled))
+    core = CoreSet()(model, pool, 5, context=QueryContext(X_labeled=labeled))
     assert set(which[core]) == {0, 1, 2, 3, 4}  # one per cluster
-    idx, scores = ask(CoreSet(), model, pool, 5, X_labeled=labelled, pool_batch_size=7)
+    idx, scores = ask(CoreSet(), model, pool, 5, X_labeled=labeled, pool_batch_size=7)
     np.testing.assert_array_equal(idx, core)
     assert np.all(np.diff(scores) <= 0)  # max-min distances only shrink
-    # without a labelled set the first centre is the pool's mean
+    # without a labeled set the first centre is the pool's mean
     assert len(np.unique(CoreSet()(model, pool, 5))) == 5
 
 
@@ -409,13 +409,13 @@ def test_good_strategy_options_resolve_to_the_object_itself(strategy):
     assert resolve_strategy(strategy) is strategy
 
 
-def test_explicit_committee_needs_the_labelled_set(digits_xy):
+def test_explicit_committee_needs_the_labeled_set(digits_xy):
     X, y = digits_xy
     model = LogisticRegression(max_iter=100).fit(X[:100], y[:100])
     with pytest.raises(ValueError, match="y_labeled"):
         ask(Committee(n_members=2), model, X[100:], 5, 0, X_labeled=X[:100])
     with pytest.raises(ValueError, match="y_labeled"):
-        Committee(n_members=2)(model, X[100:], 5, 0)  # no context: no labelled set
+        Committee(n_members=2)(model, X[100:], 5, 0)  # no context: no labeled set
 
 
 def test_resolve_strategy_names_callables_and_other_values():

@@ -106,7 +106,7 @@ def load_labels(path: str | Path, n: int, names: list[str] | None):
     if path.suffix.lower() == ".npy":
         y = np.asarray(_np_load(path))
         if y.shape != (n,):
-            raise ValueError(f"{path} has shape {y.shape}; expected ({n},), -1 for unlabelled")
+            raise ValueError(f"{path} has shape {y.shape}; expected ({n},), -1 for unlabeled")
         keep = ~((y == -1) if y.dtype.kind in "iuf" else np.zeros(n, dtype=bool))
         return np.flatnonzero(keep).tolist(), y[keep].tolist()
     rows_of = {name: i for i, name in enumerate(names)} if names else {}

@@ -1,4 +1,4 @@
-"""``skal label``: an interactive labelling session at the terminal.
+"""``skal label``: an interactive labeling session at the terminal.
 
 The session is a :class:`skal.Campaign` whose oracle is a :class:`~skal.oracles.TerminalOracle`
 (the person) and whose journal is the durable record: each answer is committed to the journal
@@ -49,7 +49,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("pool", help="the samples: .npy, .npz or a folder of PNG/JPEG images")
     p.add_argument("--labels", metavar="FILE",
                    help="initial labels: a CSV of id,label (id = row index, or file name "
-                        "for an image folder) or a .npy with -1 for unlabelled samples")
+                        "for an image folder) or a .npy with -1 for unlabeled samples")
     p.add_argument("--journal", metavar="PATH",
                    help="the label journal (SQLite; default: POOL.journal.sqlite, beside "
                         "the pool)")
@@ -69,7 +69,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive_int, default=15,
                    help="CNN training epochs per retraining (default: %(default)s)")
     p.add_argument("--holdout", metavar="NPZ",
-                   help="labelled validation data (.npz with arrays X and y): accuracy is "
+                   help="labeled validation data (.npz with arrays X and y): accuracy is "
                         "printed after each round")
     p.add_argument("--image-size", metavar="WxH",
                    help="resize the images of a folder pool to this size")
@@ -139,7 +139,7 @@ def _model(args, shape):
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run a labelling session; the exit status."""
+    """Run a labeling session; the exit status."""
     from skal import ActiveLearningClassifier, Campaign
     from skal.oracles import TerminalOracle
 
@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\ninterrupted: {_summary(journal, len(X))}", flush=True)
         return 130
     except ValueError as exc:
-        if oracle.stopped:  # stopped before two classes were labelled
+        if oracle.stopped:  # stopped before two classes were labeled
             print(f"stopped: {exc}\n{_summary(journal, len(X))}", flush=True)
             return 0
         return fail(str(exc))

@@ -168,7 +168,7 @@ class LabelJournal:
     Each :meth:`append` is one transaction, committed in WAL mode with ``synchronous=FULL``:
     once it returns, the labels survive a crash or ``SIGKILL`` of the process. Several
     connections (threads or processes) may open the same journal; writers are serialised by
-    SQLite and readers see every committed append. Relabelling a sample appends a new record;
+    SQLite and readers see every committed append. Relabeling a sample appends a new record;
     the last label wins in :meth:`labels` and :meth:`to_arrays`.
 
     Sample ids are ``int`` (pool indices) or ``str`` (user keys); labels are ``int``, ``float``,
@@ -312,7 +312,7 @@ class LabelJournal:
         Parameters
         ----------
         sample_ids : sequence of int or str
-            Pool indices or user keys of the labelled samples. A single id is accepted.
+            Pool indices or user keys of the labeled samples. A single id is accepted.
         labels : sequence of int, float, str or bool
             One label per sample (numpy scalars are converted to Python scalars).
         round : int, optional
@@ -436,12 +436,12 @@ class LabelJournal:
         ]
 
     def labels(self) -> dict[SampleId, Label]:
-        """The current label of every labelled sample.
+        """The current label of every labeled sample.
 
         Returns
         -------
         dict
-            ``{sample_id: label}`` in first-labelled order; when a sample was relabelled,
+            ``{sample_id: label}`` in first-labeled order; when a sample was relabeled,
             its last label wins.
         """
         out: dict[SampleId, Label] = {}
@@ -458,7 +458,7 @@ class LabelJournal:
         return out
 
     def labeled_ids(self) -> list[SampleId]:
-        """Distinct labelled sample ids, in first-labelled order.
+        """Distinct labeled sample ids, in first-labeled order.
 
         Returns
         -------
@@ -472,7 +472,7 @@ class LabelJournal:
         Returns
         -------
         ids : ndarray
-            Distinct sample ids in first-labelled order (int64 for pool indices, a string
+            Distinct sample ids in first-labeled order (int64 for pool indices, a string
             array for keys, object dtype if types are mixed; empty int64 if no labels).
         labels : ndarray
             The last label of each sample, aligned with ``ids``.

@@ -6,13 +6,17 @@ A save is one zip file holding
   and the estimator's (its class, from a fixed list, and its JSON-describable parameters);
 * ``state.npz`` -- the labelled set, labelled indices and rounds, queried batches, history,
   seed, classes (read back with ``allow_pickle=False``);
-* ``model.keras`` -- the trained network in Keras' native format, loaded with
-  ``safe_mode=True`` (no Python code from the file is executed).
+* ``model.keras`` -- the trained network, written by the estimator's ``save_fitted`` and
+  read back by its ``load_fitted`` (Keras' native format, loaded with ``safe_mode=True``:
+  no Python code from the file is executed).
 
 :meth:`ActiveLearningClassifier.save` writes it atomically: to a temporary file in the same
 folder, flushed to disk, then renamed over the target, so a crash leaves the previous save
-intact. Only Keras estimators (:class:`skal.CNNClassifier`, :class:`skal.KerasClassifier`)
-can be saved this way; other estimators are refused with a ``TypeError``.
+intact. Only estimators that save their network natively and whose class is in the
+allow-list ``skal.keras.SAVABLE_ESTIMATORS`` (:class:`skal.CNNClassifier`,
+:class:`skal.KerasClassifier`) can be saved this way; others are refused with a
+``TypeError``. The estimator is asked through its methods (see :mod:`skal.keras`, "what
+skal asks of an estimator"), never by module name.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ __all__ = ["FORMAT_VERSION", "load", "save_learner"]
 FORMAT = "skal-learner"
 FORMAT_VERSION = 1
 _PARAMS, _STATE, _MODEL = "params.json", "state.npz", "model.keras"
-_ESTIMATORS = ("CNNClassifier", "KerasClassifier")  # classes of skal.keras we can rebuild
+# The estimator a save without an estimator spec was fitted with: the learner's estimator=None.
+_DEFAULT_ESTIMATOR = "CNNClassifier"
 _NOT_SAVED = ("estimator", "oracle", "journal")  # learner params given again to load()
 _STATE_KEYS = (
     "X_labeled", "y_labeled", "labeled_indices", "labeled_round", "queried", "queried_sizes",
@@ -86,15 +91,27 @@ def _from_json(value: Any) -> Any:
 # --------------------------------------------------------------------------- save
 
 
-def _estimator_spec(learner) -> dict | None:
-    estimator = learner.estimator
-    fitted = learner.estimator_
-    if estimator is None:
-        source = None
-    else:
-        source = estimator
+def _savable_estimators():
+    """The allow-list of estimator classes a save may name (importing it imports Keras)."""
+    from skal.keras import SAVABLE_ESTIMATORS
+
+    return SAVABLE_ESTIMATORS
+
+
+def _saved_name(fitted) -> str | None:
+    """The allow-listed name of ``fitted``'s class, None if it cannot be saved natively."""
+    if not callable(getattr(fitted, "save_fitted", None)):
+        return None  # checked first: refusing a LogisticRegression imports no TensorFlow
     cls = type(fitted)
-    if cls.__module__ != "skal.keras" or cls.__name__ not in _ESTIMATORS:
+    return cls.__name__ if _savable_estimators().get(cls.__name__) is cls else None
+
+
+def _estimator_spec(learner) -> dict | None:
+    source = learner.estimator
+    fitted = learner.estimator_
+    cls = type(fitted)
+    saved_name = _saved_name(fitted)
+    if saved_name is None:
         raise TypeError(
             f"save() stores Keras estimators only (skal.CNNClassifier, skal.KerasClassifier), "
             f"in Keras' native format; this learner's estimator is {cls.__module__}."
@@ -109,7 +126,7 @@ def _estimator_spec(learner) -> dict | None:
             params[name] = _to_json(value)
         except _NotJSON:
             dropped.append(name)
-    return {"class": cls.__name__, "params": params, "dropped": dropped}
+    return {"class": saved_name, "params": params, "dropped": dropped}
 
 
 def _learner_params(learner) -> dict:
@@ -173,10 +190,6 @@ def _state_arrays(learner) -> dict[str, np.ndarray]:
     return state
 
 
-def _save_keras_model(model, path: str) -> None:
-    model.save(path)
-
-
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -225,7 +238,7 @@ def save_learner(learner, path: str | os.PathLike) -> Path:
     try:
         with tempfile.TemporaryDirectory(dir=folder, prefix=".skal-save-") as scratch:
             model_file = os.path.join(scratch, _MODEL)
-            _save_keras_model(learner.estimator_.model_, model_file)
+            learner.estimator_.save_fitted(model_file)
             buffer = io.BytesIO()
             np.savez(buffer, **state)
             with open(tmp, "wb") as fh:
@@ -295,13 +308,13 @@ def _read_archive(path: Path) -> tuple[dict, dict[str, np.ndarray], bytes]:
 
 
 def _build_estimator(spec: dict | None, path: Path):
-    from skal import keras as skal_keras
-
     if spec is None:
         return None
-    if not isinstance(spec, dict) or spec.get("class") not in _ESTIMATORS:
+    name = spec.get("class") if isinstance(spec, dict) else None
+    allowed = _savable_estimators()
+    if not isinstance(name, str) or name not in allowed:
         raise _bad(path, f"unknown estimator {spec!r}")
-    cls = getattr(skal_keras, spec["class"])
+    cls = allowed[name]
     try:
         params = {k: _from_json(v) for k, v in dict(spec.get("params", {})).items()}
         estimator = cls(**params)
@@ -385,21 +398,21 @@ def load(path: str | os.PathLike, *, custom_objects: dict | None = None, **param
     learner.set_params(**params)
     learner._validate_params()
 
-    model = _load_keras_model(path, model_bytes, custom_objects)
-    from skal.keras import CNNClassifier, attach_fitted_model
-
-    base = spec_estimator if spec_estimator is not None else CNNClassifier()
+    if spec_estimator is None:
+        spec_estimator = _savable_estimators()[_DEFAULT_ESTIMATOR]()
     X_labeled, y_labeled = state["X_labeled"], state["y_labeled"]
-    try:
-        estimator = attach_fitted_model(clone(base), model, X_labeled, y_labeled)
-    except Exception as exc:
-        raise _bad(
-            path, f"the Keras model does not match the saved estimator ({exc})"
-        ) from exc
-    learner.estimator_ = estimator
-    learner.X_labeled_ = X_labeled
-    learner.y_labeled_ = y_labeled
-    learner.n_labeled_ = len(y_labeled)
+    learner.estimator_ = _load_fitted(
+        clone(spec_estimator), path, model_bytes, X_labeled, y_labeled, custom_objects
+    )
+    _restore_state(learner, state, queried, history, seed, n_features)
+    return learner
+
+
+def _restore_state(learner, state: dict, queried: list, history, seed: int, n_features: int):
+    """Set the loaded learner's fitted attributes (its estimator_ is already set)."""
+    learner.X_labeled_ = state["X_labeled"]
+    learner.y_labeled_ = state["y_labeled"]
+    learner.n_labeled_ = len(state["y_labeled"])
     learner.labeled_indices_ = state["labeled_indices"].astype(np.intp)
     learner.labeled_round_ = state["labeled_round"].astype(np.intp)
     learner.queried_indices_ = list(queried)
@@ -409,23 +422,21 @@ def load(path: str | os.PathLike, *, custom_objects: dict | None = None, **param
     if "feature_names_in" in state:
         learner.feature_names_in_ = state["feature_names_in"].astype(object)
     learner._seed = seed
-    return learner
 
 
-def _load_keras_model(path: Path, model_bytes: bytes, custom_objects: dict | None):
-    import keras
-
+def _load_fitted(estimator, path: Path, model_bytes: bytes, X, y, custom_objects: dict | None):
+    """``estimator`` (unfitted) made the saved one, by its ``load_fitted``."""
+    if not callable(getattr(estimator, "load_fitted", None)):
+        raise _bad(
+            path,
+            f"the estimator {type(estimator).__name__} cannot load a saved network (it has no "
+            "load_fitted method); pass an estimator= that can",
+        )
     with tempfile.TemporaryDirectory(prefix="skal-load-") as scratch:
         model_file = os.path.join(scratch, _MODEL)
         with open(model_file, "wb") as fh:
             fh.write(model_bytes)
         try:
-            return keras.saving.load_model(
-                model_file, custom_objects=custom_objects, safe_mode=True
-            )
-        except Exception as exc:  # Keras raises anything from ValueError to KeyError here
-            raise _bad(
-                path,
-                f"its Keras model could not be loaded ({type(exc).__name__}: {exc}); a model "
-                "with custom layers needs custom_objects=",
-            ) from exc
+            return estimator.load_fitted(model_file, X, y, custom_objects=custom_objects)
+        except ValueError as exc:  # the file's network, or it does not fit the estimator
+            raise _bad(path, str(exc)) from exc

@@ -1,7 +1,7 @@
-"""Query strategies: which pool samples are most worth labelling next.
+"""Query strategies: which pool samples are most worth labeling next.
 
 A strategy is a :class:`QueryStrategy` (or a plain callable) asked through
-:func:`select_batch` with a :class:`QueryContext` -- the round's seed, the labelled set and
+:func:`select_batch` with a :class:`QueryContext` -- the round's seed, the labeled set and
 how to chunk the pool -- for pool indices, most informative first, and their scores. Use a
 name (``"entropy"``) or an object (``UncertaintySampling("margin")``) as
 ``ActiveLearningClassifier(query_strategy=...)``; :func:`resolve_strategy` turns either into

@@ -2,7 +2,7 @@
 
 A strategy answers ``select(estimator, X_pool, n_instances, context)`` with pool indices,
 most informative first, and their scores. :class:`QueryContext` carries everything else a
-strategy may use (the round's seed, the labelled set, how to chunk and check the pool), so a
+strategy may use (the round's seed, the labeled set, how to chunk and check the pool), so a
 user's strategy gets exactly what the built-in ones get. :func:`select_batch` is the single
 entry point of the learner and the campaign: it checks the estimator, the pool and the
 answer, whatever the strategy. Built-ins subclass :class:`sklearn.base.BaseEstimator` for
@@ -56,7 +56,7 @@ class QueryContext:
         The seed of this query. Strategies make their random generator from it, so the same
         seed gives the same batch.
     X_labeled : array-like of shape (n_labeled, n_features) or None, default=None
-        The labelled samples so far, in labelling order.
+        The labeled samples so far, in labeling order.
     y_labeled : array-like of shape (n_labeled,) or None, default=None
         Their labels.
     pool_batch_size : int, default=16384
@@ -105,7 +105,7 @@ class QueryStrategy(BaseEstimator):
 
     Examples
     --------
-    A strategy that picks the pool samples farthest from the labelled set:
+    A strategy that picks the pool samples farthest from the labeled set:
 
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
@@ -151,7 +151,7 @@ class QueryStrategy(BaseEstimator):
         n_instances : int
             Size of the batch (fewer if the pool is smaller).
         context : QueryContext
-            Seed, labelled set and chunking of this query.
+            Seed, labeled set and chunking of this query.
 
         Returns
         -------
@@ -167,7 +167,7 @@ class QueryStrategy(BaseEstimator):
         """Query directly: the indices of :func:`select_batch` with this strategy.
 
         The options are validated first. Without ``context``, the query has only a seed
-        (``QueryContext(random_state=random_state)``: no labelled set, default chunking);
+        (``QueryContext(random_state=random_state)``: no labeled set, default chunking);
         with it, ``random_state`` must be left out (it is ``context.random_state``).
         For the scores too, call :func:`select_batch`.
         """
@@ -262,7 +262,7 @@ def select_batch(strategy, estimator, X_pool, n_instances: int, context: QueryCo
     n_instances : int
         Size of the batch (fewer if the pool is smaller).
     context : QueryContext
-        Seed, labelled set and chunking of this query.
+        Seed, labeled set and chunking of this query.
     name : object, optional
         The user's ``query_strategy`` value, for error messages.
 

@@ -5,7 +5,7 @@ A committee is a stack of class-probability predictions, one per member, of shap
 (:mod:`skal.strategies._measures`). By default the members are MC-dropout passes of the
 model itself (Gal et al. 2017); :class:`Committee` can instead fit an explicit committee of
 estimators (bootstrap clones of the learner's estimator, or estimators you give) on the
-labelled set at every query.
+labeled set at every query.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class Committee(QueryStrategy):
     Disagreement is measured by :func:`vote_entropy` or :func:`kl_divergence` (McCallum &
     Nigam 1998). The committee is, in order of precedence:
 
-    * ``estimators``: these estimators, each cloned and fitted on the labelled set (a
+    * ``estimators``: these estimators, each cloned and fitted on the labeled set (a
       bootstrap resample of it when ``bootstrap``) at every query;
     * ``n_members``: that many clones of the learner's own estimator, fitted likewise,
       each with its own ``random_state`` (nested ``random_state`` parameters included);
@@ -87,7 +87,7 @@ class Committee(QueryStrategy):
       :class:`skal.KerasClassifier` with dropout) and fits nothing.
 
     Bootstrap resamples are drawn within each class, so every member knows every class.
-    An explicit committee needs the labelled set, which :class:`skal.ActiveLearningClassifier`
+    An explicit committee needs the labeled set, which :class:`skal.ActiveLearningClassifier`
     passes in the :class:`~skal.strategies.QueryContext` (``X_labeled``, ``y_labeled``). The
     pool is scored in chunks with a running top-k; memory is
     O(pool_batch_size x n_members x n_classes) plus the members.
@@ -102,7 +102,7 @@ class Committee(QueryStrategy):
     n_members : int or None, default=None
         Size of a committee of clones of the learner's estimator (at least 2).
     bootstrap : bool, default=True
-        Fit each member of an explicit committee on a bootstrap resample of the labelled
+        Fit each member of an explicit committee on a bootstrap resample of the labeled
         set (bagging, Abe & Mamitsuka 1998) instead of on all of it.
     n_samples : int, default=20
         Number of MC-dropout passes of the default committee (at least 2).
@@ -170,7 +170,7 @@ class Committee(QueryStrategy):
         X_labeled, y_labeled = context.X_labeled, context.y_labeled
         if X_labeled is None or y_labeled is None or len(X_labeled) == 0:
             raise ValueError(
-                f"{self!r} fits its members on the labelled set, but the query context has "
+                f"{self!r} fits its members on the labeled set, but the query context has "
                 "no X_labeled/y_labeled (ActiveLearningClassifier passes them)."
             )
         X_labeled, y_labeled = np.asarray(X_labeled), np.asarray(y_labeled)

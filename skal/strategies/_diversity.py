@@ -76,13 +76,13 @@ def _sq_dist_to(E: np.ndarray, e: np.ndarray) -> np.ndarray:
 class CoreSet(QueryStrategy):
     """Core-set selection by k-center greedy (Sener & Savarese 2018).
 
-    Embeds the pool and the labelled set with the model's penultimate layer, then picks, one
-    at a time, the pool sample farthest from its nearest labelled-or-already-picked sample
+    Embeds the pool and the labeled set with the model's penultimate layer, then picks, one
+    at a time, the pool sample farthest from its nearest labeled-or-already-picked sample
     (greedy max-min distance, a 2-approximation of the k-center problem). The batch covers
-    the pool: separated clusters and regions far from the labelled set are each visited,
+    the pool: separated clusters and regions far from the labeled set are each visited,
     and an exact duplicate of a picked sample is never next (its distance is 0).
 
-    Without a labelled set (no ``X_labeled`` in the query context), the first center
+    Without a labeled set (no ``X_labeled`` in the query context), the first center
     is the pool's mean embedding. Ties are broken by pool index; the strategy draws no
     random numbers, so ``random_state`` does not change the batch.
 
@@ -90,7 +90,7 @@ class CoreSet(QueryStrategy):
     :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier` do.
 
     Memory: O(pool x embedding dim) for the pool's embeddings plus O(pool) distances;
-    distances are computed in blocks, never as an O(pool^2) or O(pool x labelled) matrix.
+    distances are computed in blocks, never as an O(pool^2) or O(pool x labeled) matrix.
     Time: O((n_labeled + n_instances) x pool x embedding dim).
 
     References

@@ -1,0 +1,217 @@
+"""CNNClassifier: a small 2-D or 1-D convolutional network, and its augmentation layer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from skal.keras._wrapper import KerasClassifier
+
+__all__ = ["CNNClassifier", "RandomCircularShift", "infer_input_shape"]
+
+
+def infer_input_shape(n_features: int, input_shape: Sequence[int] | None) -> tuple[int, ...]:
+    """Shape one flat sample is reshaped to: given, else square image or 1-D signal."""
+    if input_shape is None:
+        side = math.isqrt(n_features)
+        if side * side == n_features and side > 1:
+            return (side, side, 1)
+        return (n_features, 1)
+    shape = tuple(int(d) for d in input_shape)
+    if len(shape) not in (2, 3) or math.prod(shape) != n_features:
+        raise ValueError(
+            f"input_shape={tuple(input_shape)!r} does not fit samples of {n_features} "
+            "features: it must be (length, channels) or (height, width, channels) "
+            f"with a product of {n_features}."
+        )
+    return shape
+
+
+@keras.saving.register_keras_serializable(package="skal")
+class RandomCircularShift(keras.layers.Layer):
+    """Training-time augmentation: roll each sample by a random number of positions.
+
+    Each sample of a training batch is shifted circularly along ``axis`` by an integer drawn
+    uniformly from ``[-max_shift, max_shift]``; at inference (``training=False``, which
+    includes skal's MC-dropout passes) the layer is the identity.
+
+    Parameters
+    ----------
+    max_shift : int
+        Largest shift, in positions.
+    axis : int, default=1
+        Axis to roll (1: the signal of ``(n, length, channels)`` inputs; 2: the width of
+        ``(n, height, width, channels)`` images).
+    seed : int or None, default=None
+        Seeds the shifts.
+    """
+
+    def __init__(self, max_shift: int, axis: int = 1, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_shift = int(max_shift)
+        self.axis = int(axis)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=False):
+        if not training or self.max_shift == 0:
+            return inputs
+        ops = keras.ops
+        length = inputs.shape[self.axis]
+        shifts = keras.random.randint(
+            (ops.shape(inputs)[0],), -self.max_shift, self.max_shift + 1,
+            seed=self.seed_generator,
+        )
+        index = ops.mod(ops.arange(length)[None, :] - shifts[:, None], length)
+        index = ops.cast(index, "int32")
+        for d in range(1, len(inputs.shape)):
+            if d != self.axis:
+                index = ops.expand_dims(index, d)
+        index = ops.broadcast_to(index, ops.shape(inputs))
+        return ops.take_along_axis(inputs, index, axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "max_shift": self.max_shift, "axis": self.axis,
+                "seed": self.seed}
+
+
+class CNNClassifier(KerasClassifier):
+    """A small convolutional network for images or signals, as a scikit-learn classifier.
+
+    Takes flat samples ``(n_samples, prod(input_shape))`` -- so scikit-learn transformers can
+    precede it in a Pipeline -- or already-shaped ``(n_samples, *input_shape)`` arrays.
+
+    Parameters
+    ----------
+    input_shape : tuple of int or None, default=None
+        ``(height, width, channels)`` for 2-D convolutions or ``(length, channels)`` for 1-D.
+        ``None`` infers it from the number of features: a square image with one channel when
+        that is a perfect square (64 -> (8, 8, 1)), else a one-channel signal.
+    filters : tuple of int, default=(32, 64)
+        Number of filters of each convolution block.
+    kernel_size : int, default=3
+        Convolution kernel size.
+    dense_units : int, default=128
+        Width of the dense layer whose output is the embedding (layer ``"embedding"``).
+    dropout : float, default=0.25
+        Dropout rate after the convolutions and after the embedding layer.
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+    shift_augment : int, default=0
+        Training-time augmentation: each training sample is rolled circularly by a random
+        number of positions in ``[-shift_augment, shift_augment]`` along the signal (1-D) or
+        the image width (2-D); see :class:`RandomCircularShift`. Suits data whose class does
+        not depend on position, such as MNIST-1D (generated with circular translations).
+        Predictions never shift. 0 (default) turns it off.
+    epochs : int, default=25
+        Training epochs per ``fit``.
+    batch_size : int, default=32
+        Training batch size.
+    predict_batch_size : int, default=1024
+        Prediction batch size.
+    random_state : int or None, default=None
+        Seeds weight initialisation, shuffling and dropout: two fits with the same seed on the
+        same data give identical predictions.
+    verbose : int, default=0
+        Keras verbosity.
+    embedding_layer : str, default="embedding"
+        Layer whose output :meth:`embed` returns.
+    finetune_epochs : int or None, default=5
+        Epochs of a warm-started fit (``warm_start=True``), e.g. when an active learner
+        with ``warm_start=True`` refits after ``teach``. ``None`` means ``epochs``.
+    min_train_steps : int or None, default=200
+        A fit from scratch trains for at least this many gradient steps: with 20 labels
+        and ``batch_size=32``, 25 epochs are only 25 steps and leave the CNN undertrained
+        (digits test accuracy 0.59 with 20 labels, 0.77 with this floor; see README).
+    **kwargs
+        SciKeras pass-through parameters (``warm_start``, ``callbacks``, ``fit__*`` ...).
+    """
+
+    def __init__(
+        self,
+        input_shape: Sequence[int] | None = None,
+        *,
+        filters: Sequence[int] = (32, 64),
+        kernel_size: int = 3,
+        dense_units: int = 128,
+        dropout: float = 0.25,
+        learning_rate: float = 1e-3,
+        shift_augment: int = 0,
+        epochs: int = 25,
+        batch_size: int = 32,
+        predict_batch_size: int = 1024,
+        random_state: int | None = None,
+        verbose: int = 0,
+        embedding_layer: str | None = "embedding",
+        finetune_epochs: int | None = 5,
+        min_train_steps: int | None = 200,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            predict_batch_size=predict_batch_size,
+            embedding_layer=embedding_layer,
+            finetune_epochs=finetune_epochs,
+            min_train_steps=min_train_steps,
+            epochs=epochs,
+            batch_size=batch_size,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.input_shape = input_shape
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.shift_augment = shift_augment
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        # Shaped samples (n, h, w, c) are flattened so both forms share n_features_in_.
+        if X is not None:
+            X = np.asarray(X) if not hasattr(X, "ndim") else X
+            if X.ndim > 2:
+                X = np.reshape(X, (X.shape[0], -1))
+        return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
+
+    def _keras_build_fn(self, meta: dict[str, Any]) -> keras.Model:
+        n_features = meta["n_features_in_"]
+        shape = infer_input_shape(n_features, self.input_shape)
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        shift = self.shift_augment
+        if isinstance(shift, bool) or not isinstance(shift, int | np.integer) or shift < 0:
+            raise ValueError(f"shift_augment must be a non-negative int, got {shift!r}.")
+        conv, pool = (
+            (keras.layers.Conv2D, keras.layers.MaxPooling2D)
+            if len(shape) == 3
+            else (keras.layers.Conv1D, keras.layers.MaxPooling1D)
+        )
+        inputs = keras.Input(shape=(n_features,), name="flat_input")
+        x = keras.layers.Reshape(shape)(inputs)
+        if shift:
+            x = RandomCircularShift(int(shift), axis=len(shape) - 1)(x)
+        spatial = min(shape[:-1])
+        for n_filters in self.filters:
+            x = conv(int(n_filters), self.kernel_size, padding="same", activation="relu")(x)
+            if spatial >= 4:
+                x = pool(2)(x)
+                spatial //= 2
+        x = keras.layers.Flatten()(x)
+        x = keras.layers.Dropout(self.dropout)(x)
+        x = keras.layers.Dense(self.dense_units, activation="relu", name="embedding")(x)
+        x = keras.layers.Dropout(self.dropout)(x)
+        outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax", name="proba")(x)
+        model = keras.Model(inputs, outputs)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
+            loss="sparse_categorical_crossentropy",
+        )
+        return model

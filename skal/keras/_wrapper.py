@@ -1,0 +1,310 @@
+"""KerasClassifier: SciKeras' wrapper with its 0.13 quirks fixed, batched prediction, embed.
+
+SciKeras 0.13 (unmaintained since 2025) quirks fixed here, each where it is fixed:
+
+* tags -- ``KerasClassifier`` lists ``BaseEstimator`` before ``ClassifierMixin``, so on
+  scikit-learn >= 1.7 its tags say it is not a classifier (``is_classifier`` is False, and
+  ``cross_val_score`` silently uses ``KFold``): :meth:`KerasClassifier.__sklearn_tags__`;
+* one sample's probabilities squeezed to shape (n_classes,): :meth:`KerasClassifier._decode_proba`,
+  the one place every probability (``predict_proba``, ``embed``, MC-dropout) passes;
+* ``classes_`` forgotten by a warm-started fit, and TensorFlow's op determinism and Python's
+  global seeds (see :mod:`skal.keras._tf_compat`): :meth:`KerasClassifier.fit`;
+* predictions in Keras' default batches of 32, about 5x slower than large batches on big
+  pools: ``predict_batch_size`` and a compiled forward pass, :meth:`KerasClassifier._predict_raw`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+from scikeras.wrappers import KerasClassifier as _SciKerasClassifier
+from sklearn.utils import ClassifierTags
+from sklearn.utils.validation import _num_samples, check_is_fitted
+
+from skal.keras._mc_dropout import MCDropout
+from skal.keras._reuse import TracedModelReuse
+from skal.keras._saving import NativeSave
+from skal.keras._tf_compat import around_scikeras
+
+__all__ = ["KerasClassifier"]
+
+
+class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifier):
+    """SciKeras ``KerasClassifier`` that scikit-learn recognises as a classifier.
+
+    Use it exactly like :class:`scikeras.wrappers.KerasClassifier` (any model-building
+    callable or compiled Keras model as ``model``); it adds correct scikit-learn tags, fast
+    batched prediction, the penultimate-layer embeddings (:meth:`embed`), stochastic
+    MC-dropout passes (:meth:`predict_proba_samples`), reuse of a traced network between
+    fits (:meth:`reuse_model_from`) and a native save (:meth:`save_fitted`,
+    :meth:`load_fitted`): the protocol described in :mod:`skal.keras`.
+
+    Parameters
+    ----------
+    model : callable, keras.Model or None, default=None
+        Builds (and compiles) the Keras model, as in SciKeras. Its parameters are routed with
+        the ``model__`` prefix, as in SciKeras.
+    predict_batch_size : int, default=1024
+        Batch size of ``predict``/``predict_proba``/``embed``; SciKeras' default is 32.
+    embedding_layer : str or None, default=None
+        Name of the layer whose output :meth:`embed` returns. ``None`` means the input of the
+        last layer (the penultimate representation).
+    finetune_epochs : int or None, default=None
+        Epochs of a warm-started ``fit`` (``warm_start=True`` and a model already built):
+        fine-tuning needs fewer epochs than training from scratch. ``None`` means ``epochs``.
+    min_train_steps : int or None, default=None
+        A fit from scratch trains for at least this many gradient steps, raising ``epochs``
+        when the training set is small (20 samples are one batch per epoch). ``None``: off.
+    **kwargs
+        Every other SciKeras parameter (``loss``, ``optimizer``, ``epochs``, ``batch_size``,
+        ``random_state``, ``verbose``, ``warm_start``, routed ``fit__``/``model__`` ...).
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted Keras model.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    """
+
+    def __init__(
+        self,
+        model: Callable[..., Any] | None = None,
+        *,
+        predict_batch_size: int = 1024,
+        embedding_layer: str | None = None,
+        finetune_epochs: int | None = None,
+        min_train_steps: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(model=model, **kwargs)
+        self.predict_batch_size = predict_batch_size
+        self.embedding_layer = embedding_layer
+        self.finetune_epochs = finetune_epochs
+        self.min_train_steps = min_train_steps
+
+    def __sklearn_tags__(self):
+        # SciKeras' bases are in the wrong order for scikit-learn >= 1.7 (see module doc).
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
+        tags.target_tags.required = True
+        return tags
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y, sample_weight=None, **kwargs) -> KerasClassifier:
+        """Fit the Keras model; see :meth:`scikeras.wrappers.KerasClassifier.fit`."""
+        warm = self.warm_start and self.initialized_
+        if warm and self.finetune_epochs is not None:
+            kwargs.setdefault("epochs", _check_positive(self.finetune_epochs, "finetune_epochs"))
+        elif not warm and self.min_train_steps is not None and "epochs" not in kwargs:
+            kwargs["epochs"] = self._plan_min_steps(_num_samples(X))
+        try:
+            with around_scikeras():
+                super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            self.__dict__.pop("_fit_repeats", None)
+        if self.classes_ is None:  # SciKeras forgets classes_ on a warm-started fit
+            self.classes_ = self.target_encoder_.classes_
+        return self
+
+    def _plan_min_steps(self, n_samples: int) -> int:
+        """Epochs (and data repeats, kept for ``_fit_keras_model``) for ``min_train_steps``.
+
+        Small labelled sets give few steps per epoch (20 samples: one). Each Keras epoch
+        costs ~10 ms of data-pipeline set-up, so 200 one-step epochs spend more time there
+        than training. The data are repeated within an epoch instead, up to
+        ``ceil(min_train_steps / epochs)`` batches, and epochs are raised only for the rest.
+        """
+        min_steps = _check_positive(self.min_train_steps, "min_train_steps")
+        epochs = getattr(self, "fit__epochs", self.epochs)
+        batch = getattr(self, "fit__batch_size", self.batch_size) or 32
+        if math.ceil(n_samples / batch) * epochs >= min_steps:
+            return epochs
+        validation = getattr(self, "fit__validation_split", self.validation_split)
+        repeats = 1
+        if not validation:  # repeated rows must not leak into a validation split
+            repeats = max(1, (math.ceil(min_steps / epochs) * batch) // max(1, n_samples))
+        self._fit_repeats = repeats
+        return max(epochs, math.ceil(min_steps / math.ceil(n_samples * repeats / batch)))
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kw):
+        repeats = self.__dict__.get("_fit_repeats", 1)
+        if repeats > 1 and isinstance(X, np.ndarray) and isinstance(y, np.ndarray):
+            X = np.concatenate([X] * repeats)
+            y = np.concatenate([y] * repeats)
+            if sample_weight is not None:
+                sample_weight = np.concatenate([np.asarray(sample_weight)] * repeats)
+        return super()._fit_keras_model(
+            X, y, sample_weight, warm_start, epochs, initial_epoch, **kw
+        )
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> KerasClassifier:
+        """One epoch from the current weights; see SciKeras' ``partial_fit``."""
+        with around_scikeras():
+            return super().partial_fit(
+                X, y, classes=classes, sample_weight=sample_weight, **kwargs
+            )
+
+    def initialize(self, X, y) -> KerasClassifier:
+        """Build the model without fitting; see SciKeras' ``initialize``."""
+        with around_scikeras():
+            return super().initialize(X, y)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        # Derived Keras sub-models are rebuilt on demand, and a model taken over with
+        # reuse_model_from belongs to the next fit only; don't pickle them.
+        state.pop("_embedding_model", None)
+        state.pop("_forward_fn", None)
+        state.pop("_donor_model", None)
+        return state
+
+    # --------------------------------------------------------------- prediction
+    def _check_predict_batch_size(self) -> int:
+        bs = self.predict_batch_size
+        if not isinstance(bs, int | np.integer) or isinstance(bs, bool) or bs < 1:
+            raise ValueError(f"predict_batch_size must be a positive int, got {bs!r}.")
+        return int(bs)
+
+    def _predict_raw(self, X, **kwargs):
+        # SciKeras predicts with Keras' default batch size (32) and a new data pipeline per
+        # call; a compiled forward pass over predict_batch_size batches is much faster.
+        if not self.initialized_:
+            check_is_fitted(self, "model_")
+        callbacks = getattr(self, "_predict_callbacks", None)
+        forward = None if kwargs or callbacks else self._get_forward_fn()
+        if forward is None:  # routed predict kwargs or callbacks: Keras' own predict loop
+            kwargs.setdefault("batch_size", self._check_predict_batch_size())
+            return super()._predict_raw(X, **kwargs)
+        return self._forward(forward, self._encode_X(X))
+
+    def predict_proba(self, X, **kwargs) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), even for one sample."""
+        # SciKeras' predict_proba is _predict_raw then the target encoder; see _decode_proba.
+        return self._decode_proba(self._predict_raw(X, **kwargs))
+
+    def _decode_proba(self, raw: np.ndarray) -> np.ndarray:
+        """Class probabilities of shape (n_samples, n_classes) from the network's output.
+
+        SciKeras' target encoder ends ``inverse_transform(..., return_proba=True)`` with
+        ``np.squeeze``, so one sample's probabilities come back with shape (n_classes,).
+        This is the one place skal undoes it: every probability skal returns comes here.
+        """
+        proba = self.target_encoder_.inverse_transform(raw, return_proba=True)
+        return np.reshape(proba, (len(raw), -1))
+
+    def _get_forward_fn(self):
+        """A compiled inference step, traced once per model (not per call or chunk).
+
+        ``model.predict`` rebuilds a data pipeline on every call; calling one
+        ``tf.function`` per batch is about 25% faster on CPU (benchmarks/speed.py), and
+        pool scoring calls predict once per chunk, every round. None when the model's
+        input is not a single tensor.
+        """
+        cached = getattr(self, "_forward_fn", None)
+        if cached is not None and cached[0] is self.model_:
+            return cached[1]
+        import tensorflow as tf
+
+        model = self.model_
+        inputs = getattr(model, "inputs", None)
+        if not inputs or len(inputs) != 1 or len(model.outputs) != 1:
+            return None
+        spec = tf.TensorSpec((None, *inputs[0].shape[1:]), dtype=inputs[0].dtype)
+        fn = tf.function(
+            lambda x: model(x, training=False), input_signature=[spec], autograph=False
+        )
+        self._forward_fn = (model, fn)
+        return fn
+
+    def _forward(self, fn, X: np.ndarray) -> np.ndarray:
+        bs = self._check_predict_batch_size()
+        dtype = self.model_.inputs[0].dtype
+        parts = [
+            np.asarray(fn(np.asarray(X[i : i + bs], dtype=dtype)))
+            for i in range(0, len(X), bs)
+        ]
+        if not parts:
+            return np.empty((0, *self.model_.outputs[0].shape[1:]), dtype=np.float32)
+        return np.concatenate(parts)
+
+    def _encode_X(self, X) -> np.ndarray:
+        if not self.initialized_:
+            check_is_fitted(self, "model_")
+        X, _ = self._validate_data(X=X, y=None)
+        return self.feature_encoder_.transform(X)
+
+    # --------------------------------------------------------------- embeddings
+    def _embedding_layer_name(self) -> str:
+        if self.embedding_layer is not None:
+            names = [layer.name for layer in self.model_.layers]
+            if self.embedding_layer not in names:
+                raise ValueError(
+                    f"embedding_layer={self.embedding_layer!r} is not a layer of the model; "
+                    f"layers are {names}."
+                )
+            return self.embedding_layer
+        # Penultimate representation: the input of the last layer with weights.
+        dense = [layer for layer in self.model_.layers if layer.weights]
+        if len(dense) < 2:
+            raise ValueError(
+                "Cannot find a penultimate layer for embeddings; set embedding_layer."
+            )
+        return dense[-2].name
+
+    def _get_embedding_model(self) -> keras.Model:
+        cached = getattr(self, "_embedding_model", None)
+        if cached is not None and cached[0] is self.model_:
+            return cached[1]
+        layer = self.model_.get_layer(self._embedding_layer_name())
+        sub = keras.Model(self.model_.inputs, [layer.output, self.model_.outputs[0]])
+        self._embedding_model = (self.model_, sub)
+        return sub
+
+    def embed(self, X, *, return_proba: bool = False):
+        """Penultimate-layer (or ``embedding_layer``) features of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, as accepted by ``predict``.
+        return_proba : bool, default=False
+            Also return the class probabilities from the same forward pass.
+
+        Returns
+        -------
+        embedding : ndarray of shape (n_samples, n_embedding)
+            The layer's output, flattened per sample.
+        proba : ndarray of shape (n_samples, n_classes)
+            Only when ``return_proba`` is True; two-dimensional even for one sample.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skal import CNNClassifier
+        >>> X = np.random.default_rng(0).random((40, 16), dtype=np.float32)
+        >>> cnn = CNNClassifier(filters=(4,), dense_units=8, epochs=1, min_train_steps=None,
+        ...                     random_state=0).fit(X, np.arange(40) % 2)
+        >>> emb, proba = cnn.embed(X[:1], return_proba=True)
+        >>> emb.shape, proba.shape
+        ((1, 8), (1, 2))
+        """
+        X = self._encode_X(X)
+        emb, raw = self._get_embedding_model().predict(
+            X, batch_size=self._check_predict_batch_size(), verbose=0
+        )
+        emb = np.asarray(emb).reshape(len(emb), -1)
+        if not return_proba:
+            return emb
+        return emb, self._decode_proba(raw)
+
+
+def _check_positive(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive int or None, got {value!r}.")
+    return int(value)
