@@ -75,9 +75,10 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
                 seed: int) -> bool:
     """Answer a campaign's initial set; True when the oracle stopped.
 
-    Samples answered already (a resumed journal) count towards ``initial_size``; the rest
-    is drawn, stratified, among the samples ``y`` knows or, when they are too few, they
-    all come in and the oracle labels random others -- more until two classes are seen.
+    Samples answered already (a resumed journal) count towards ``initial_size``. In a
+    simulation (no oracle) the rest is drawn, stratified, among the samples ``y`` knows.
+    With an oracle, every label ``y`` knows is used at once, and the oracle labels random
+    others when they are fewer than ``initial_size`` -- more until two classes are seen.
     """
     n = len(X)
     answered = answers.labeled_indices()
@@ -85,20 +86,22 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
     size = n_initial(initial_size, n)
     need = size - len(answered)
     rng = np.random.default_rng(np.random.SeedSequence([seed, EXTRA_SALT]))
-    if need <= 0:
+    if oracle is not None:  # labels already paid for all count: the rest the oracle labels
+        initial = from_y
+        if need > len(from_y):
+            pool = np.flatnonzero(~known_mask(y, n) & ~answers.asked_mask())
+            extra = rng.choice(pool, size=min(need - len(from_y), len(pool)), replace=False)
+            initial = np.concatenate([from_y, extra])
+    elif need <= 0:
         initial = np.empty(0, dtype=np.intp)
     elif len(from_y) >= need:
         seeds = np.random.SeedSequence([seed, INITIAL_SALT])
         initial = from_y[initial_indices(plain_labels(y[from_y]), need, seeds)]
-    elif oracle is None:
+    else:
         raise ValueError(
             f"initial_size={initial_size!r} asks for {size} initial labels but there are "
             f"only {len(answered) + len(from_y)} labeled samples."
         )
-    else:
-        pool = np.flatnonzero(~known_mask(y, n) & ~answers.asked_mask())
-        extra = rng.choice(pool, size=min(need - len(from_y), len(pool)), replace=False)
-        initial = np.concatenate([from_y, extra])
 
     def ask_initial_batch(indices) -> bool:
         return ask(answers, indices.astype(np.intp), X=X, y=y, oracle=oracle, round_=0,

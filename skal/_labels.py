@@ -1,4 +1,14 @@
-"""Labels: the unlabeled marker, one answer cleaner and one label-array tidier."""
+"""Labels: the unlabeled marker, one answer cleaner and one label-array tidier.
+
+How an unlabeled sample is marked, by the dtype of ``y``:
+
+* integers: ``-1``;
+* floats: ``-1`` or NaN;
+* objects (e.g. string class names in an object array, a pandas Series): ``None``, NaN,
+  ``pd.NA`` or the integer ``-1``;
+* fixed-width strings (``dtype('<U…')``): nothing can be marked -- a ``"-1"`` there is
+  refused as ambiguous; use an object array with ``None``.
+"""
 
 from __future__ import annotations
 
@@ -10,30 +20,40 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
 __all__ = [
-    "UNLABELED", "check_two_classes", "check_y", "clean_label", "plain_labels", "unlabeled_mask",
+    "UNLABELED", "check_label_kind", "check_two_classes", "check_y", "clean_label", "is_missing",
+    "plain_labels", "unlabeled_mask",
 ]
 
 UNLABELED = -1
 
 
+def is_missing(value) -> bool:
+    """Whether one label value marks an unlabeled sample: None, NaN, pd.NA or -1."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return False
+    return value == UNLABELED or (isinstance(value, float) and math.isnan(value))
+
+
 def unlabeled_mask(y: np.ndarray) -> np.ndarray:
-    """Where ``y`` is ``-1`` (unlabeled), whatever its dtype."""
-    if y.dtype.kind in "iuf":
+    """Where ``y`` marks an unlabeled sample (see the module docstring), whatever its dtype."""
+    if y.dtype.kind in "iu":
         return y == UNLABELED
+    if y.dtype.kind == "f":
+        return (y == UNLABELED) | np.isnan(y)
     if y.dtype.kind == "O":
-        return np.array([isinstance(v, Real) and v == UNLABELED for v in y], dtype=bool)
+        return np.fromiter((is_missing(v) for v in y), dtype=bool, count=len(y))
     return np.zeros(len(y), dtype=bool)
 
 
 def clean_label(label):
-    """An oracle's answer as a plain Python label, None for a skip (None, -1 or NaN)."""
+    """An oracle's answer as a plain Python label, None for a skip (None, -1, NaN, pd.NA)."""
     if isinstance(label, np.generic):
         label = label.item()
-    if label is None or (isinstance(label, float) and math.isnan(label)):
-        return None
-    if isinstance(label, Real) and not isinstance(label, bool) and label == UNLABELED:
-        return None
-    return label
+    return None if is_missing(label) else label
 
 
 def plain_labels(labels) -> np.ndarray:
@@ -51,14 +71,53 @@ def plain_labels(labels) -> np.ndarray:
 
 
 def check_y(y, n: int) -> np.ndarray:
-    """``y`` as a 1-D array of ``n`` labels (``-1`` = unknown) of a classification task."""
-    y = column_or_1d(np.asarray(y) if isinstance(y, list) else y, warn=True)
+    """``y`` as a 1-D array of ``n`` labels of a classification task, unknown ones marked.
+
+    A list keeps its items' types (``["cat", -1]`` is a class and a marker, not two
+    strings). Ambiguous markers are errors, never silently a class or a gap.
+    """
+    if isinstance(y, list | tuple):
+        items = list(y)
+        y = np.empty(len(items), dtype=object)
+        y[:] = items
+    y = column_or_1d(y, warn=True)
     if len(y) != n:
         raise ValueError(f"y has {len(y)} labels but X has {n} samples.")
-    known = y[~unlabeled_mask(y)]
+    if y.dtype.kind in "US" and (y == y.dtype.type("-1")).any():
+        raise ValueError(
+            "y is an array of strings that contains '-1': is it a class or an unlabeled "
+            "sample? Mark unlabeled samples with None in an object array (np.array(y, "
+            "dtype=object)) or a pandas Series, and keep '-1' out of string class names."
+        )
+    known = plain_labels(y[~unlabeled_mask(y)])
+    if y.dtype.kind in "iuf" and (y == UNLABELED).any() and set(np.unique(known)) == {1}:
+        raise ValueError(
+            "y holds only -1 and 1: in skal -1 marks an unlabeled sample, so this would be a "
+            "one-class task. If -1 is a class (a +-1 task), encode the classes as 0/1 or as "
+            "strings, and mark unlabeled samples with NaN (float y) or None (object y)."
+        )
+    if known.dtype == object and len(known):
+        kinds = sorted({type(v).__name__ for v in known.tolist()})
+        raise ValueError(
+            f"y mixes label types {kinds}; give every class the same type (all strings or "
+            "all numbers); None, NaN or -1 mark unlabeled samples."
+        )
     if len(known):
         check_classification_targets(known)
     return y
+
+
+def check_label_kind(new, classes, name: str = "y") -> None:
+    """New labels must have the classes' kind (numbers or strings): no silent retyping."""
+    def kind(values):
+        values = plain_labels(values)
+        return "strings" if values.dtype.kind in "USO" else "numbers"
+
+    if len(new) and len(classes) and kind(new) != kind(classes):
+        raise TypeError(
+            f"{name} holds {kind(new)} but the learner's classes are {kind(classes)} "
+            f"({list(np.asarray(classes)[:5])}...); give labels of the same type."
+        )
 
 
 def check_two_classes(labels) -> None:

@@ -8,13 +8,11 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skal._labels import unlabeled_mask
+from skal._labels import check_label_kind, check_y, plain_labels, unlabeled_mask
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, check_pool_chunk
 from skal._refit import base_estimator, fit_estimator
 from skal._sampling import round_seed
@@ -79,9 +77,9 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         indices)`` method (see :mod:`skal.oracles`), returning ``-1``/None for a skipped
         sample (not trained on, not asked again); it may raise
         :class:`skal.oracles.StopLabeling` to end the campaign early. With an oracle and
-        ``n_queries > 0``, samples whose ``y`` is known are revealed from ``y``; the initial
-        set is drawn among them when there are enough, else the oracle labels random samples
-        (more, until two classes are seen). ``None``: ``y`` must be complete for a campaign.
+        ``n_queries > 0``, every label ``y`` already holds is used from the first model on;
+        when they are fewer than ``initial_size``, the oracle labels random samples (more,
+        until two classes are seen). ``None``: ``y`` must be complete for a campaign.
     journal : str, path-like, LabelJournal or None, default=None
         A label journal (:class:`skal.LabelJournal`, SQLite) that records, durably, every
         label the learner is given -- in :meth:`fit`'s campaign (as it is answered) and in
@@ -193,10 +191,10 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self : ActiveLearningClassifier
             The fitted learner.
         """
-        X, y = validate_data(self, X, y, allow_nd=True, dtype=None, ensure_all_finite=True)
+        X = validate_data(self, X, allow_nd=True, dtype=None, ensure_all_finite=True)
         if X.dtype.kind not in "iufb":
             X = X.astype(np.float64)
-        check_classification_targets(y)
+        y = check_y(y, len(X))
         if self.n_queries > 0:
             campaign = Campaign(self, X, y, journal=self._journal_handle())
             campaign.run(self.n_queries)
@@ -465,9 +463,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         X = validate_data(self, X, reset=False, allow_nd=True, dtype=None, ensure_all_finite=True)
         if X.dtype.kind not in "iufb":
             X = X.astype(np.float64)
-        y = column_or_1d(y, warn=True)
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels.")
+        y = check_y(y, len(X))
         ids = self._check_sample_ids(sample_ids, len(y))
         if scores is not None:
             scores = np.asarray(scores, dtype=float).reshape(-1)
@@ -482,8 +478,11 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         if len(y) == 0:
             return self
         if unlabeled_mask(y).any():
-            raise ValueError("y contains -1 (unlabeled); teach only labeled samples.")
-        check_classification_targets(y)
+            raise ValueError(
+                "y contains an unlabeled marker (-1, None or NaN); teach only labeled samples."
+            )
+        check_label_kind(y, self.classes_)
+        y = plain_labels(y)
         if journal is not None:  # durable before refitting: a crash in fit loses no label
             journal.append(
                 ids, y.tolist(), round=journal.n_rounds,

@@ -139,14 +139,15 @@ def test_fit_asks_the_oracle_only_for_unlabeled_samples_and_honours_skips(small)
     asked = [i for call in oracle.calls for i in call]
     assert len(asked) == len(set(asked)), "a sample was asked twice"
     assert all(i >= 50 for i in asked), "a sample with a known y was asked"
-    assert oracle.calls and len(oracle.calls) == 3  # initial set drawn among labeled ones
+    assert oracle.calls and len(oracle.calls) == 3  # the 50 given labels are the initial set
     skipped = set(range(50, len(y), 4))
     assert not skipped & set(est.labeled_indices_.tolist())
     assert skipped & set(asked)  # some skips happened
     np.testing.assert_array_equal(est.y_labeled_, y[est.labeled_indices_])
     queried = np.concatenate(est.queried_indices_)
     assert len(queried) == 30
-    assert est.n_labeled_ == 10 + 30 - len(skipped & set(queried.tolist()))
+    assert est.n_labeled_ == 50 + 30 - len(skipped & set(queried.tolist()))
+    assert (est.labeled_round_[:50] == 0).all()  # every label already paid for, from round 0
 
 
 def test_initial_set_is_asked_when_too_few_labels(small):
@@ -177,7 +178,7 @@ def test_oracle_stopping_ends_the_campaign_with_its_answers(small):
             return y[np.asarray(indices)]
 
     est = learner(oracle=Stopper(), n_queries=5).fit(X, np.r_[y[:20], np.full(280, -1)])
-    assert est.n_labeled_ == 10 + 10 + 2
+    assert est.n_labeled_ == 20 + 10 + 2  # the 20 given, round 1, two answers of round 2
     assert len(est.history_) == 3  # initial, round 1, the stopped round 2
 
 
