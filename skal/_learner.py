@@ -17,7 +17,7 @@ from skal._pool import DEFAULT_POOL_BATCH_SIZE, check_pool_chunk
 from skal._refit import base_estimator, fit_estimator
 from skal._sampling import round_seed
 from skal.campaign import Campaign, strategy_name
-from skal.io.journal import LabelJournal
+from skal.io.journal import LabelJournal, row_digests
 from skal.strategies import QueryContext, resolve_strategy, select_batch
 
 __all__ = ["ActiveLearningClassifier"]
@@ -90,6 +90,13 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         trained on, and are not asked again, so re-running ``fit`` resumes a campaign.
         See also :meth:`from_journal`.
 
+    max_labels : int or None, default=None
+        A labeling budget: a campaign stops once this many samples are answered (labels
+        and skips, counting those already in the ``journal``), whatever ``n_queries`` says;
+        its last batch is cut to fit. A resumed campaign never goes past it, and a grid
+        search over ``n_instances`` with a fixed ``max_labels`` (and a large ``n_queries``)
+        compares strategies at one budget. ``None``: no budget beyond ``n_queries``.
+
     Attributes
     ----------
     estimator_ : estimator object
@@ -143,6 +150,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         "random_state": ["random_state"],
         "oracle": [callable, HasMethods(["label"]), None],
         "journal": [str, os.PathLike, LabelJournal, None],
+        "max_labels": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -159,6 +167,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         random_state=None,
         oracle=None,
         journal=None,
+        max_labels: int | None = None,
     ) -> None:
         self.estimator = estimator
         self.query_strategy = query_strategy
@@ -171,6 +180,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.random_state = random_state
         self.oracle = oracle
         self.journal = journal
+        self.max_labels = max_labels
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=False)
@@ -210,6 +220,11 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         """Take over a campaign's model and labeled set as this learner's fitted state."""
         labeled = campaign.labeled_indices_
         self._seed = campaign.seed_
+        if campaign.journal_ is not None:  # lets teach check sample_ids against the pool
+            self._journal_pool = {
+                "digests": row_digests(campaign.X), "dtype": campaign.X.dtype,
+                "keys": campaign.answers.keys,
+            }
         if campaign.journal_ is not None and not isinstance(self.journal, LabelJournal):
             self._journal = campaign.journal_
         self.estimator_ = campaign.estimator_
@@ -464,7 +479,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         if X.dtype.kind not in "iufb":
             X = X.astype(np.float64)
         y = check_y(y, len(X))
-        ids = self._check_sample_ids(sample_ids, len(y))
+        ids = self._check_sample_ids(sample_ids, X)
         if scores is not None:
             scores = np.asarray(scores, dtype=float).reshape(-1)
             if len(scores) != len(y):
@@ -506,19 +521,41 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         )
         return self
 
-    @staticmethod
-    def _check_sample_ids(sample_ids, n: int) -> list | None:
+    def _check_sample_ids(self, sample_ids, X) -> list | None:
+        """The ids as a list, checked against the journal's pool before anything is written."""
         if sample_ids is None:
             return None
         ids = np.asarray(sample_ids)
-        if ids.ndim != 1 or len(ids) != n:
+        if ids.ndim != 1 or len(ids) != len(X):
             raise ValueError(
-                f"sample_ids must give one id per sample: got shape {ids.shape} for {n} "
+                f"sample_ids must give one id per sample: got shape {ids.shape} for {len(X)} "
                 "samples."
             )
         if len(ids) and ids.dtype.kind not in "iuU":
             raise TypeError(
                 f"sample_ids must be ints (pool indices) or strings (keys), got {ids.dtype}."
+            )
+        pool = getattr(self, "_journal_pool", None)
+        if pool is None or not len(ids):
+            return ids.tolist()
+        if ids.dtype.kind == "U":
+            unknown = sorted(set(ids.tolist()) - set(pool["keys"] or ()))
+            if unknown:
+                raise ValueError(f"sample_ids {unknown[:5]} are not keys of the journal's pool.")
+            rows = np.asarray([pool["keys"].index(k) for k in ids.tolist()], dtype=np.intp)
+        else:
+            rows = ids.astype(np.intp)
+            bad = rows[(rows < 0) | (rows >= len(pool["digests"]))]
+            if len(bad):
+                raise ValueError(
+                    f"sample_ids {bad[:5].tolist()} are outside the journal's pool of "
+                    f"{len(pool['digests'])} samples (0..{len(pool['digests']) - 1})."
+                )
+        mismatch = np.flatnonzero(row_digests(X.astype(pool["dtype"])) != pool["digests"][rows])
+        if len(mismatch):
+            raise ValueError(
+                f"sample_ids do not match the rows taught: row {int(mismatch[0])} of X is not "
+                f"sample {ids[mismatch[0]]!r} of the journal's pool; nothing was recorded."
             )
         return ids.tolist()
 
@@ -593,6 +630,17 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, allow_nd=True, dtype=None, ensure_all_finite=True)
         return self.estimator_.decision_function(X)
+
+    def __sklearn_clone__(self):
+        if self.journal is not None:
+            raise TypeError(
+                "this learner has a journal, which records one person's labeling campaign; "
+                "scikit-learn's clone (used by cross-validation, GridSearchCV and "
+                "skal.evaluation) would make every copy write into that same journal. Use "
+                "journal=None for model selection and keep the journal for the learner you "
+                "label with."
+            )
+        return super().__sklearn_clone__()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -28,7 +28,7 @@ from skal._asking import ask, ask_initial, known_mask
 from skal._labels import check_two_classes, check_y, clean_label, unlabeled_mask
 from skal._pool import check_pool_chunk
 from skal._refit import base_estimator, fit_estimator
-from skal._sampling import EXTRA_SALT, round_seed
+from skal._sampling import EXTRA_SALT, n_initial, round_seed
 from skal.strategies import QueryContext, resolve_strategy, select_batch
 
 __all__ = ["Campaign"]
@@ -82,8 +82,8 @@ class Campaign:
     history_ : list of dict
         One row per fit: ``round``, ``n_labeled``, ``query_time``, ``fit_time`` (seconds).
     stop_reason_ : str or None
-        Why :meth:`run` ended: ``"n_queries"``, ``"pool exhausted"`` or ``"oracle
-        stopped"``.
+        Why :meth:`run` ended: ``"n_queries"``, ``"max_labels"`` (the learner's budget),
+        ``"pool exhausted"`` or ``"oracle stopped"``.
     seed_ : int
         The campaign's seed, drawn from the learner's ``random_state``.
 
@@ -363,8 +363,9 @@ class Campaign:
         """Run the campaign: an initial set, then ``n_queries`` rounds of query, answer, refit.
 
         ``y`` answers where it knows the label, the oracle otherwise; every answer goes to
-        the journal as it is given. The loop ends after ``n_queries`` rounds, when no sample
-        is left, or when the oracle raises :class:`skal.exceptions.StopLabeling` (after one
+        the journal as it is given. The loop ends after ``n_queries`` rounds, when the
+        learner's ``max_labels`` samples are answered (the journal's included), when no
+        sample is left, or when the oracle raises :class:`skal.exceptions.StopLabeling` (after one
         last fit on what was answered).
 
         Parameters
@@ -380,6 +381,12 @@ class Campaign:
         if isinstance(n_queries, bool) or not isinstance(n_queries, Integral) or n_queries < 0:
             raise ValueError(f"n_queries must be an int >= 0, got {n_queries!r}.")
         self._check_answerable()
+        budget = getattr(self.learner, "max_labels", None)
+        if budget is not None and n_initial(self.learner.initial_size, len(self.X)) > budget:
+            raise ValueError(
+                f"initial_size={self.learner.initial_size!r} asks for more labels than "
+                f"max_labels={budget}; lower initial_size or raise max_labels."
+            )
         stopped = False
         if self.estimator_ is None:
             start = time.perf_counter()
@@ -395,8 +402,14 @@ class Campaign:
             if stopped:
                 self.stop_reason_ = "oracle stopped"
                 break
+            n = self.learner.n_instances
+            if budget is not None:
+                n = min(n, budget - int(self.answers.asked_mask().sum()))
+                if n <= 0:
+                    self.stop_reason_ = "max_labels"
+                    break
             t0 = time.perf_counter()
-            picked = self.next_batch(self.learner.n_instances)
+            picked = self.next_batch(n)
             if not len(picked):
                 self.stop_reason_ = "pool exhausted"
                 break

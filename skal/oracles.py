@@ -25,7 +25,7 @@ import numpy as np
 from skal import exceptions
 from skal.exceptions import StopLabeling
 
-__all__ = ["ArrayOracle", "StopLabeling", "TerminalOracle", "render_image"]
+__all__ = ["ArrayOracle", "StopLabeling", "TerminalOracle", "render_image", "safe_text"]
 
 _COLORS = ("auto", "truecolor", "256", "none")
 _ASCII_RAMP = " .:-=+*#%@"
@@ -222,7 +222,7 @@ class TerminalOracle:
             raise StopLabeling()
         name = ""
         if self.names is not None and 0 <= int(index) < len(self.names):
-            name = f" ({self.names[int(index)]})"
+            name = f" ({safe_text(self.names[int(index)])})"
         where = f" [{position[0]}/{position[1]}]" if position else ""
         out.write(f"\nsample {int(index)}{name}{where}\n")
         out.write(self.render(x) + "\n")
@@ -237,7 +237,7 @@ class TerminalOracle:
                 raise StopLabeling()
             answer = line.strip()
             if not _isatty(inp):  # piped answers are not echoed: keep the transcript readable
-                out.write(answer + "\n")
+                out.write(safe_text(answer) + "\n")
             if answer.lower() in ("q", "quit", "exit"):
                 self.stopped = True
                 raise StopLabeling()
@@ -248,13 +248,13 @@ class TerminalOracle:
             if error is None:
                 self.n_answered += 1
                 return label
-            out.write(f"{error}\n")
+            out.write(f"{safe_text(error)}\n")
 
     # ------------------------------------------------------------------ helpers
     def _classes_hint(self) -> str:
         if self.classes is None:
             return ""
-        shown = ", ".join(str(c) for c in self.classes[:12])
+        shown = ", ".join(safe_text(c) for c in self.classes[:12])
         more = ", ..." if len(self.classes) > 12 else ""
         return f" [{shown}{more}]"
 
@@ -396,12 +396,31 @@ def _xterm256(rgb: np.ndarray) -> int:
     return 16 + 36 * round(r / 255 * 5) + 6 * round(g / 255 * 5) + round(b / 255 * 5)
 
 
+def safe_text(value) -> str:
+    """``str(value)`` with every control or format character escaped, for a terminal.
+
+    A file name, feature name or class name can hold escape sequences that would move the
+    cursor, recolour or retitle the annotator's terminal; they are shown as ``\\x1b``-style
+    escapes instead.
+
+    Examples
+    --------
+    >>> print(safe_text("cat\\x1b[2Jdog"))
+    cat\\x1b[2Jdog
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def _render_row(x: np.ndarray, feature_names: Sequence[str] | None, limit: int = 24) -> str:
     names = list(feature_names) if feature_names is not None else None
     parts = []
     for j, v in enumerate(x[:limit]):
-        name = names[j] if names is not None and j < len(names) else f"x{j}"
-        value = f"{v:.4g}" if isinstance(v, float | np.floating) else str(v)
+        name = safe_text(names[j]) if names is not None and j < len(names) else f"x{j}"
+        value = f"{v:.4g}" if isinstance(v, float | np.floating) else safe_text(v)
         parts.append(f"{name}={value}")
     more = f" ... ({len(x) - limit} more)" if len(x) > limit else ""
     return "  ".join(parts) + more

@@ -13,6 +13,7 @@ import time
 
 from skal.cli._data import load_holdout, load_labels, load_pool, parse_label
 from skal.io.journal import LabelJournal, pool_fingerprint
+from skal.oracles import safe_text
 
 DESCRIPTION = """\
 Label a pool of samples, the ones the model asks for first. Each round, the model queries a
@@ -62,6 +63,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "journal and --labels hold fewer (default: %(default)s)")
     p.add_argument("--rounds", type=_positive_int, default=None,
                    help="rounds in this session (default: until every sample was asked)")
+    p.add_argument("--max-labels", type=_positive_int, default=None,
+                   help="a labeling budget: stop once this many samples are answered, "
+                        "counting earlier sessions of the same journal (default: none)")
     p.add_argument("--strategy", default="entropy",
                    help="query strategy name (default: %(default)s)")
     p.add_argument("--model", choices=("cnn", "logreg"), default="cnn",
@@ -144,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     from skal.oracles import TerminalOracle
 
     def fail(message: str) -> int:
-        print(f"skal label: error: {message}", file=sys.stderr)
+        print(f"skal label: error: {safe_text(message)}", file=sys.stderr)
         return 2
 
     try:
@@ -188,10 +192,11 @@ def run(args: argparse.Namespace) -> int:
         n_instances=args.batch_size,
         initial_size=args.initial_size,
         random_state=args.seed,
+        max_labels=args.max_labels,
     )
     holdout_note = f", holdout {len(holdout[1])}" if holdout else ""
     print(f"pool: {len(X)} samples of {X.shape[1]} features{holdout_note}; "
-          f"journal: {journal_path} ({n_before} samples answered so far)", flush=True)
+          f"journal: {safe_text(journal_path)} ({n_before} samples answered so far)", flush=True)
     started = time.perf_counter()
 
     def progress(campaign):
@@ -230,5 +235,5 @@ def _summary(journal: LabelJournal, n: int) -> str:
     skipped = sum(1 for lab in labels.values() if lab == -1)
     left = n - len(labels)
     more = "; run the same command to continue" if left else "; every sample was asked"
-    return (f"{len(labels) - skipped} labels and {skipped} skips in {journal.path}, "
+    return (f"{len(labels) - skipped} labels and {skipped} skips in {safe_text(journal.path)}, "
             f"{left} samples never asked{more}.")

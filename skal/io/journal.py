@@ -22,7 +22,7 @@ from typing import Any, Self
 
 import numpy as np
 
-__all__ = ["LabelJournal", "pool_fingerprint"]
+__all__ = ["LabelJournal", "pool_fingerprint", "row_digests"]
 
 SCHEMA_VERSION = 1
 _FORMAT = "skal-label-journal"
@@ -98,6 +98,39 @@ def pool_fingerprint(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> str:
             block = np.asarray(X[start : start + rows_per_block], dtype=dtype)
             h.update(_as_bytes(block))
     return f"{dtype.name}:{shape_str}:{h.hexdigest()}"
+
+
+def row_digests(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> np.ndarray:
+    """A 64-bit digest of each row of ``X``, to check that a row is the pool's row ``i``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Rows of any numeric dtype; read block by block like :func:`pool_fingerprint`.
+
+    Returns
+    -------
+    ndarray of uint64, shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(6.0).reshape(3, 2)
+    >>> (row_digests(X[1:]) == row_digests(X)[1:]).all()
+    np.True_
+    """
+    X = X if hasattr(X, "shape") and hasattr(X, "dtype") else np.asarray(X)
+    n = X.shape[0]
+    row_bytes = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * X.dtype.itemsize)
+    step = max(1, chunk_bytes // row_bytes)
+    out = np.empty(n, dtype=np.uint64)
+    for start in range(0, n, step):
+        block = np.ascontiguousarray(np.asarray(X[start : start + step]))
+        flat = block.reshape(len(block), -1).view(np.uint8)
+        for k, row in enumerate(flat):
+            digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
+            out[start + k] = int.from_bytes(digest, "little")
+    return out
 
 
 def _as_bytes(block: np.ndarray) -> memoryview:

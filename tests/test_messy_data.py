@@ -1,0 +1,245 @@
+"""The data and habits of existing codebases: label types, budgets, journals, terminals.
+
+Each table is one kind of input; a row is what a user passes and what must happen -- a
+clear error (type and message fragment) or a correct result. Add a row for a new case.
+"""
+
+import io
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+
+from skal import ActiveLearningClassifier, Campaign, LabelJournal
+from skal.oracles import TerminalOracle
+
+
+@pytest.fixture(scope="module")
+def data(digits_xy):
+    X, y = digits_xy
+    return X[:200], y[:200]
+
+
+def learner(**kw):
+    params = dict(n_instances=10, initial_size=10, random_state=0)
+    params.update(kw)
+    return ActiveLearningClassifier(LogisticRegression(max_iter=300), **params)
+
+
+NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                  "nine"])
+
+
+def as_object(values):
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def with_gaps(y, marker, every=3):
+    """``y`` (strings) as an object array with ``marker`` at every ``every``-th sample."""
+    out = as_object(NAMES[y])
+    out[::every] = marker
+    return out
+
+
+# ----------------------------------------------------------------------------- label types
+# (make y from the digit labels, expected: "ok" with the number of labeled samples, or an
+# (error type, message) pair)
+LABELS = [
+    ("object y, None marks unlabeled", lambda y: with_gaps(y, None), "ok"),
+    ("object y, NaN marks unlabeled", lambda y: with_gaps(y, float("nan")), "ok"),
+    ("object y, pd.NA marks unlabeled", lambda y: with_gaps(y, pd.NA), "ok"),
+    ("object y, int -1 marks unlabeled", lambda y: with_gaps(y, -1), "ok"),
+    ("pandas Series of str with None",
+     lambda y: pd.Series(with_gaps(y, None)), "ok"),
+    ("list with -1 markers keeps its types", lambda y: list(with_gaps(y, -1)), "ok"),
+    ("float y, NaN marks unlabeled",
+     lambda y: np.where(np.arange(len(y)) % 3 == 0, np.nan, y.astype(float)), "ok"),
+    ("int y, -1 marks unlabeled", lambda y: np.where(np.arange(len(y)) % 3 == 0, -1, y), "ok"),
+    ("str array with '-1'", lambda y: np.where(np.arange(len(y)) % 3 == 0, "-1", NAMES[y]),
+     (ValueError, "contains '-1'")),
+    ("-1/1 task looks one-class", lambda y: np.where(y % 2 == 0, -1, 1),
+     (ValueError, "only -1 and 1")),
+    ("mixed int and str classes", lambda y: as_object([*NAMES[y[:100]], *y[100:].tolist()]),
+     (ValueError, "mixes label types")),
+    ("2-D y", lambda y: np.c_[y, y], (ValueError, "1d array|column")),
+    ("y of another length", lambda y: y[:-1], (ValueError, "labels but X has")),
+]
+
+
+@pytest.mark.parametrize("name, make_y, expected", LABELS, ids=[row[0] for row in LABELS])
+def test_label_types(data, name, make_y, expected):
+    X, y = data
+    y_user = make_y(y)
+    if expected != "ok":
+        error, match = expected
+        with pytest.raises(error, match=match):
+            learner().fit(X, y_user)
+        return
+    fitted = learner().fit(X, y_user)
+    known = np.arange(len(y)) % 3 != 0
+    assert fitted.n_labeled_ == known.sum()
+    np.testing.assert_array_equal(fitted.labeled_indices_, np.flatnonzero(known))
+    truth = y if np.asarray(fitted.classes_).dtype.kind in "iuf" else NAMES[y]
+    np.testing.assert_array_equal(fitted.y_labeled_, truth[known])
+    assert set(np.asarray(fitted.predict(X[:20])).tolist()) <= set(truth.tolist())
+
+
+def test_string_classes_in_a_simulated_campaign(data):
+    X, y = data
+    fitted = learner(n_queries=3).fit(X, NAMES[y])
+    assert fitted.n_labeled_ == 40
+    assert fitted.classes_.dtype.kind == "U"
+    np.testing.assert_array_equal(fitted.y_labeled_, NAMES[y][fitted.labeled_indices_])
+
+
+TEACH = [
+    ("string labels on a number learner", ["cat", "dog"], (TypeError, "strings")),
+    ("a None label", [None, 3], (ValueError, "unlabeled marker")),
+    ("-1 label", [-1, 3], (ValueError, "unlabeled marker")),
+    ("too many labels", [1, 2, 3], (ValueError, "labels but X has")),
+]
+
+
+@pytest.mark.parametrize("name, labels, expected", TEACH, ids=[row[0] for row in TEACH])
+def test_teach_refuses_labels_that_do_not_fit(data, name, labels, expected):
+    X, y = data
+    fitted = learner().fit(X[:100], y[:100])
+    before = (fitted.n_labeled_, fitted.y_labeled_.dtype)
+    error, match = expected
+    with pytest.raises(error, match=match):
+        fitted.teach(X[100:102], labels)
+    assert (fitted.n_labeled_, fitted.y_labeled_.dtype) == before
+
+
+# ----------------------------------------------------------------------------- oracles, budgets
+def test_with_an_oracle_every_given_label_trains_the_first_model(data):
+    X, y = data
+    y_part = np.full(len(y), -1)
+    y_part[:25] = y[:25]
+    fitted = learner(n_queries=2, oracle=lambda Xb, idx: y[np.asarray(idx)]).fit(X, y_part)
+    assert fitted.history_[0]["n_labeled"] == 25  # not initial_size=10
+    assert set(range(25)) <= set(fitted.labeled_indices_.tolist())
+
+
+def test_max_labels_caps_a_campaign_and_its_resumes(data, tmp_path):
+    X, y = data
+    journal = tmp_path / "budget.sqlite"
+    asked = []
+
+    def oracle(X_batch, indices):
+        asked.extend(indices)
+        return y[np.asarray(indices)]
+
+    unknown = np.full(len(y), -1)
+    first = learner(n_queries=2, max_labels=45, oracle=oracle, journal=str(journal))
+    first.fit(X, unknown)
+    assert first.n_labeled_ == 30  # stopped by n_queries
+    second = learner(n_queries=100, max_labels=45, oracle=oracle, journal=str(journal))
+    second.fit(X, unknown)
+    assert second.n_labeled_ == 45 and len(asked) == 45  # the resume stops at the budget
+    third = learner(n_queries=100, max_labels=45, oracle=oracle, journal=str(journal))
+    third.fit(X, unknown)
+    assert len(asked) == 45  # nothing more asked
+    campaign = Campaign(learner(max_labels=45), X, y).run(n_queries=100)
+    assert campaign.stop_reason_ == "max_labels"
+    assert [row["n_labeled"] for row in campaign.history_][-2:] == [40, 45]  # last batch cut
+
+
+def test_max_labels_below_the_initial_set_is_an_error(data):
+    X, y = data
+    with pytest.raises(ValueError, match="max_labels"):
+        learner(n_queries=3, initial_size=20, max_labels=10).fit(X, y)
+    with pytest.raises(ValueError, match="max_labels"):
+        learner(max_labels=0).fit(X, y)
+
+
+def test_grid_search_over_batch_size_at_a_fixed_budget(data):
+    X, y = data
+    search = GridSearchCV(
+        learner(n_queries=1000, max_labels=40, query_strategy="margin"),
+        {"n_instances": [5, 15]}, cv=2,
+    ).fit(X, y)
+    assert search.best_estimator_.n_labeled_ == 40
+
+
+# ----------------------------------------------------------------------------- journals
+def test_a_journal_learner_refuses_to_be_cloned_for_model_selection(data, tmp_path):
+    X, y = data
+    for journal in (str(tmp_path / "j.sqlite"), LabelJournal(tmp_path / "k.sqlite")):
+        with_journal = learner(n_queries=2, journal=journal)
+        with pytest.raises(TypeError, match="journal"):
+            clone(with_journal)
+        with pytest.raises(TypeError, match="journal=None for model selection"):
+            cross_val_score(with_journal, X, y, cv=2)
+        with pytest.raises(TypeError, match="journal"):
+            GridSearchCV(with_journal, {"n_instances": [5, 10]}, cv=2).fit(X, y)
+    assert not os.path.exists(tmp_path / "j.sqlite")  # refused before anything was written
+
+
+TEACH_IDS = [
+    ("id outside the pool", lambda X: (X[:2], [5, 10**6]), "outside the journal's pool"),
+    ("negative id", lambda X: (X[:2], [-1, 0]), "outside the journal's pool"),
+    ("id of another row", lambda X: (X[:2], [0, 2]), "do not match the rows"),
+    ("ids of shuffled rows", lambda X: (X[[1, 0]], [0, 1]), "do not match the rows"),
+    ("key in an index journal", lambda X: (X[:1], ["a"]), "not keys"),
+]
+
+
+@pytest.mark.parametrize("name, make, match", TEACH_IDS, ids=[row[0] for row in TEACH_IDS])
+def test_teach_checks_sample_ids_before_writing_the_journal(data, tmp_path, name, make, match):
+    X, y = data
+    path = tmp_path / "ids.sqlite"
+    fitted = learner(journal=str(path)).fit(X, np.where(np.arange(len(y)) < 50, y, -1))
+    with LabelJournal(path) as journal:
+        n_records = len(journal)
+    rows, ids = make(X)
+    with pytest.raises(ValueError, match=match):
+        fitted.teach(rows, y[:len(ids)], sample_ids=ids)
+    with LabelJournal(path) as journal:
+        assert len(journal) == n_records  # nothing poisoned the journal
+    fitted.teach(X[[60, 61]], y[[60, 61]], sample_ids=[60, 61])  # the right ids still work
+    assert fitted.n_labeled_ == 52
+
+
+def test_from_journal_on_a_missing_file_is_an_error(data, tmp_path):
+    X, _ = data
+    with pytest.raises(FileNotFoundError, match="no label journal"):
+        ActiveLearningClassifier.from_journal(str(tmp_path / "typo.sqlite"), X)
+    assert not os.path.exists(tmp_path / "typo.sqlite")
+
+
+@pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr to make a file read-only")
+def test_a_read_only_journal_is_refused_at_open(tmp_path):
+    path = tmp_path / "ro.sqlite"
+    with LabelJournal(path) as journal:
+        journal.append([1], [2])
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("this file system does not support immutable files")
+    try:
+        with pytest.raises(PermissionError, match="cannot be written"):
+            LabelJournal(path)
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+# ----------------------------------------------------------------------------- terminal
+HOSTILE = ["a\x1b[2Jb", "tab\there", "bell\x07", "rtl\u202eexe.png", "nl\nname"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_the_terminal_never_prints_control_characters_from_the_pool(text):
+    out = io.StringIO()
+    oracle = TerminalOracle(classes=[text, "b"], input=io.StringIO("b\n"), output=out,
+                            names=[text], feature_names=[text, "f1"])
+    assert oracle.label_one(np.array([0.5, 1.0]), 0) == "b"
+    shown = out.getvalue()
+    assert not any(c in shown for c in "\x1b\x07\u202e\t")
+    assert text.encode("unicode_escape").decode("ascii") in shown
