@@ -6,6 +6,7 @@ import numpy as np
 
 from skal._answers import Answers, ask_oracle
 from skal._labels import clean_label, plain_labels, unlabeled_mask
+from skal._pool import take_rows
 from skal._sampling import EXTRA_SALT, INITIAL_SALT, initial_indices, n_initial
 from skal.exceptions import StopLabeling
 
@@ -48,14 +49,14 @@ def _ask_oracle(oracle, X, indices, asked, got, write) -> bool:
         for k in asked:
             i = int(indices[k])
             try:
-                got[k] = clean_label(oracle.label_one(X[i], i))
+                got[k] = clean_label(oracle.label_one(take_rows(X, i), i))
             except StopLabeling:
                 return True
             write([k])
         return False
     stopped = False
     try:
-        labels = ask_oracle(oracle, X[indices[asked]], indices[asked])
+        labels = ask_oracle(oracle, take_rows(X, indices[asked]), indices[asked])
     except StopLabeling as exc:
         stopped = True
         labels = list(exc.labels) if exc.labels is not None else []

@@ -13,14 +13,21 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skal._labels import check_label_kind, check_y, plain_labels, unlabeled_mask
-from skal._pool import DEFAULT_POOL_BATCH_SIZE, check_pool_chunk
+from skal._persistence import PersistenceMixin, load_learner
+from skal._pool import (
+    DEFAULT_POOL_BATCH_SIZE,
+    check_pool_chunk,
+    concat_rows,
+    is_frame,
+    take_rows,
+)
 from skal._refit import base_estimator, fit_estimator
 from skal._sampling import round_seed
 from skal.campaign import Campaign, strategy_name
 from skal.io.journal import LabelJournal, row_digests
 from skal.strategies import QueryContext, resolve_strategy, select_batch
 
-__all__ = ["ActiveLearningClassifier"]
+__all__ = ["ActiveLearningClassifier", "load"]
 
 def _estimator_has(attr: str):
     """Check the fitted estimator if there is one, else the unfitted one."""
@@ -35,7 +42,9 @@ def _estimator_has(attr: str):
     return check
 
 
-class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class ActiveLearningClassifier(
+    PersistenceMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Pool-based active learning around any classifier with ``predict_proba``.
 
     The learner keeps a labeled set and a fitted model. :meth:`query` asks which pool
@@ -201,9 +210,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self : ActiveLearningClassifier
             The fitted learner.
         """
-        X = validate_data(self, X, allow_nd=True, dtype=None, ensure_all_finite=True)
-        if X.dtype.kind not in "iufb":
-            X = X.astype(np.float64)
+        X = self._check_X(X, reset=True)
         y = check_y(y, len(X))
         if self.n_queries > 0:
             campaign = Campaign(self, X, y, journal=self._journal_handle())
@@ -215,6 +222,15 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             campaign.refit()
         self._set_fitted(campaign)
         return self
+
+    def _check_X(self, X, *, reset: bool = False):
+        """``X`` checked as scikit-learn checks it (feature count and names); a DataFrame
+        reaches the estimator as it is, other input as an array of finite numbers."""
+        if is_frame(X):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            return X
+        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=None, ensure_all_finite=True)
+        return X.astype(np.float64) if X.dtype.kind not in "iufb" else X
 
     def _set_fitted(self, campaign: Campaign) -> None:
         """Take over a campaign's model and labeled set as this learner's fitted state."""
@@ -232,7 +248,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.labeled_round_ = campaign.labeled_round_
         self.queried_indices_ = list(campaign.queried_indices_)
         self.history_ = [dict(row) for row in campaign.history_]
-        self.X_labeled_ = campaign.X[labeled]
+        self.X_labeled_ = take_rows(campaign.X, labeled)
         self.y_labeled_ = campaign.labels_
         self.n_labeled_ = len(labeled)
         self.classes_ = self._classes_of(self.estimator_, self.y_labeled_)
@@ -269,7 +285,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         if campaign.estimator_ is None:
             raise ValueError("the campaign has no fitted model yet: run or refit it first.")
         learner = clone(campaign.learner)
-        validate_data(learner, campaign.X, allow_nd=True, dtype=None, ensure_all_finite=False)
+        learner._check_X(campaign.X, reset=True)
         learner._set_fitted(campaign)
         return learner
 
@@ -277,134 +293,6 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     def _classes_of(estimator, y) -> np.ndarray:
         classes = getattr(estimator, "classes_", None)
         return np.asarray(classes) if classes is not None else np.unique(y)
-
-    # ------------------------------------------------------------------ oracle and journal
-    def _journal_handle(self, fingerprint: str | None = None) -> LabelJournal | None:
-        """The open journal (opened from a path once), checked against ``fingerprint``."""
-        journal = self.journal
-        if journal is None:
-            return None
-        if not isinstance(journal, LabelJournal):
-            cached = self.__dict__.get("_journal")
-            if cached is None or cached.closed or cached.path != os.fspath(journal):
-                self._journal = LabelJournal(journal, pool_fingerprint=fingerprint)
-                return self._journal  # the constructor checked the fingerprint
-            journal = cached
-        if fingerprint is not None:
-            stored = journal.fingerprint
-            if stored is None:  # record the pool, through a second short-lived connection
-                LabelJournal(journal.path, pool_fingerprint=fingerprint).close()
-            elif stored != fingerprint:
-                raise ValueError(
-                    f"label journal {journal.path!r} belongs to another pool: it was recorded "
-                    f"on pool {stored!r}, but this pool's fingerprint is {fingerprint!r}."
-                )
-        return journal
-
-    @classmethod
-    def from_journal(
-        cls, journal, X_pool, /, *, keys=None, **params
-    ) -> ActiveLearningClassifier:
-        """Rebuild a learner from a label journal and the pool it was recorded on.
-
-        The learner is fitted on exactly the journal's labeled samples (the last label of
-        each; skipped samples are left out), so it has the same labeled set and classes as
-        the learner or labeling session that wrote the journal. It keeps the journal, so
-        labels taught next are recorded in it too.
-
-        Parameters
-        ----------
-        journal : str, path-like or LabelJournal
-            The journal.
-        X_pool : array-like of shape (n_samples, n_features)
-            The pool the journal's sample ids refer to. Its fingerprint must match the one
-            stored in the journal.
-        keys : array-like of shape (n_samples,) or None, default=None
-            The user key of each pool sample, for journals whose sample ids are keys
-            (strings) rather than pool indices.
-        **params
-            Parameters of the learner (``estimator``, ``query_strategy``, ...). Its
-            ``journal`` is the given journal unless ``journal=`` says otherwise (``None``:
-            record nothing from now on).
-
-        Returns
-        -------
-        learner : ActiveLearningClassifier
-            Fitted; ``labeled_indices_`` are the journal's samples as pool rows, in
-            first-labeled order, and ``labeled_round_`` their recorded rounds.
-
-        Raises
-        ------
-        ValueError
-            If the journal was recorded on another pool (fingerprint mismatch), holds ids
-            that are not rows of ``X_pool``, or labels fewer than two classes.
-        FileNotFoundError
-            If there is no journal at the given path.
-        """
-        if journal is None:
-            raise ValueError("journal must be a path or a LabelJournal, got None.")
-        keep = params.pop("journal", journal)
-        learner = cls(**params, journal=journal)
-        learner._validate_params()
-        if not isinstance(journal, LabelJournal) and not os.path.isfile(journal):
-            raise FileNotFoundError(
-                f"no label journal at {os.fspath(journal)!r}: from_journal rebuilds a learner "
-                "from an existing journal (a new one is created by fit(..., journal=...))."
-            )
-        X = np.asarray(X_pool) if isinstance(X_pool, list) else X_pool
-        X = validate_data(learner, X, allow_nd=True, dtype=None, ensure_all_finite=True)
-        if X.dtype.kind not in "iufb":
-            X = X.astype(np.float64)
-        campaign = Campaign(learner, X, journal=learner._journal_handle(), keys=keys)
-        campaign.refit()
-        learner._set_fitted(campaign)
-        rows = None if keys is None else {k: i for i, k in enumerate(campaign.answers.keys)}
-        rounds = {}  # the round of each sample's current label
-        for rec in campaign.journal_.records():
-            sid = rec["sample_id"]
-            rounds[rows[sid] if isinstance(sid, str) else sid] = rec["round"] or 0
-        labeled_round = np.full(len(X), -1, dtype=np.intp)
-        labeled = learner.labeled_indices_
-        labeled_round[labeled] = [rounds[i] for i in labeled.tolist()]
-        learner.labeled_round_ = labeled_round
-        if keep is not journal:
-            learner.journal = keep
-        return learner
-
-    def save(self, path) -> os.PathLike:
-        """Save the fitted learner to one file, without pickle; see :func:`skal.load`.
-
-        The file (a zip archive) holds ``params.json`` (the learner's parameters and the
-        estimator's, as JSON), ``state.npz`` (labeled set, history, seed, classes) and the
-        Keras model in Keras' native ``.keras`` format. It is written to a temporary file in
-        the same folder, flushed to disk, then renamed over ``path``: a crash during
-        ``save`` leaves any previous save at ``path`` intact.
-
-        Parameters
-        ----------
-        path : str or path-like
-            The file to write (``.skal`` is a good suffix).
-
-        Returns
-        -------
-        path : pathlib.Path
-            The file written.
-
-        Raises
-        ------
-        TypeError
-            If the estimator is not a :class:`skal.KerasClassifier` (e.g.
-            :class:`skal.CNNClassifier`), or ``query_strategy`` is not a registered name:
-            only those can be described without pickle.
-        """
-        from skal.io.persist import save_learner
-
-        return save_learner(self, path)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_journal", None)  # an open SQLite connection; reopened from the path
-        return state
 
     # ------------------------------------------------------------------ querying
     def query(self, X_pool, n_instances: int | None = None, *, return_scores: bool = False):
@@ -438,11 +326,14 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             raise ValueError(f"n_instances must be an int >= 1, got {n_instances!r}.")
         if isinstance(X_pool, list):
             X_pool = np.asarray(X_pool)
+        if is_frame(X_pool):  # names checked as predict checks them, then chunk by chunk
+            validate_data(self, X_pool.iloc[:0], reset=False, skip_check_array=True)
+        names = getattr(self, "feature_names_in_", None)
         context = QueryContext(
             random_state=round_seed(self._seed, len(self.history_)),
             X_labeled=self.X_labeled_, y_labeled=self.y_labeled_,
             pool_batch_size=self.pool_batch_size,
-            check_chunk=lambda chunk: check_pool_chunk(chunk, self.n_features_in_),
+            check_chunk=lambda chunk: check_pool_chunk(chunk, self.n_features_in_, names),
         )
         idx, scores = select_batch(
             resolve_strategy(self.query_strategy), self.estimator_, X_pool, int(n_instances),
@@ -475,9 +366,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             stay there).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype=None, ensure_all_finite=True)
-        if X.dtype.kind not in "iufb":
-            X = X.astype(np.float64)
+        X = self._check_X(X)
         y = check_y(y, len(X))
         ids = self._check_sample_ids(sample_ids, X)
         if scores is not None:
@@ -505,7 +394,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 scores=None if scores is None else scores.tolist(),
             )
         start = time.perf_counter()
-        X_all = np.concatenate([self.X_labeled_, X.astype(self.X_labeled_.dtype, copy=False)])
+        X_all = concat_rows(self.X_labeled_, X)
         y_all = np.concatenate([self.y_labeled_, y])
         estimator = fit_estimator(
             base_estimator(self.estimator), X_all, y_all, self.estimator_,
@@ -551,7 +440,8 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                     f"sample_ids {bad[:5].tolist()} are outside the journal's pool of "
                     f"{len(pool['digests'])} samples (0..{len(pool['digests']) - 1})."
                 )
-        mismatch = np.flatnonzero(row_digests(X.astype(pool["dtype"])) != pool["digests"][rows])
+        digests = row_digests(X if is_frame(X) else X.astype(pool["dtype"]))
+        mismatch = np.flatnonzero(digests != pool["digests"][rows])
         if len(mismatch):
             raise ValueError(
                 f"sample_ids do not match the rows taught: row {int(mismatch[0])} of X is not "
@@ -574,7 +464,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             Predicted classes.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype=None, ensure_all_finite=True)
+        X = self._check_X(X)
         return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
@@ -592,7 +482,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype=None, ensure_all_finite=True)
+        X = self._check_X(X)
         return self.estimator_.predict_proba(X)
 
     @available_if(_estimator_has("predict_log_proba"))
@@ -610,7 +500,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype=None, ensure_all_finite=True)
+        X = self._check_X(X)
         return self.estimator_.predict_log_proba(X)
 
     @available_if(_estimator_has("decision_function"))
@@ -628,7 +518,7 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             As returned by the estimator.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, allow_nd=True, dtype=None, ensure_all_finite=True)
+        X = self._check_X(X)
         return self.estimator_.decision_function(X)
 
     def __sklearn_clone__(self):
@@ -648,3 +538,40 @@ class ActiveLearningClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         tags.input_tags.allow_nan = False
         return tags
 
+
+def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
+    """Load a learner saved with :meth:`ActiveLearningClassifier.save`.
+
+    Nothing is unpickled and no code from the file runs: parameters are JSON, arrays are read
+    without pickle and the Keras model with ``safe_mode=True``. Every part is read within
+    size limits and checked (the state against itself and against the model). The loaded
+    learner gives the same ``predict_proba`` and, having the same seed and history, the
+    same next ``query`` as the saved one.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The saved file.
+    custom_objects : dict or None, default=None
+        Custom Keras layers or functions of your own model, as for
+        ``keras.saving.load_model``.
+    **params
+        Learner parameters to set on the loaded learner, typically ``oracle=`` and
+        ``journal=`` (never saved), ``query_strategy=`` (a callable or object), or
+        ``estimator=`` (an unfitted estimator whose parameters replace the saved ones, e.g.
+        a ``KerasClassifier`` with its model-building function; the saved network is kept).
+
+    Returns
+    -------
+    learner : ActiveLearningClassifier
+        The fitted learner.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        "... is not a readable skal save: <what>." if the file is not a skal save, is
+        truncated, damaged, too large or inconsistent; or if it has another format version.
+    """
+    return load_learner(ActiveLearningClassifier, path, custom_objects=custom_objects, **params)

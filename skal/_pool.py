@@ -1,7 +1,8 @@
 """Pool access and chunked scoring with a running top-k.
 
 A pool is anything with ``len``/``shape`` that supports row slicing (numpy arrays,
-``np.memmap``, h5py datasets), or an iterable of 2-D chunks. Scores are computed chunk by
+``np.memmap``, h5py datasets, pandas DataFrames -- whose chunks stay DataFrames, so column
+names reach the estimator), or an iterable of 2-D chunks. Scores are computed chunk by
 chunk and only the best ``k`` survive, so memory does not grow with the pool.
 
 The selection order is total -- score descending, then pool index ascending -- which is what
@@ -19,10 +20,13 @@ __all__ = [
     "DEFAULT_POOL_BATCH_SIZE",
     "check_pool_chunk",
     "chunk_slices",
+    "concat_rows",
     "is_dask_collection",
+    "is_frame",
     "iter_chunks",
     "pool_length",
     "select_top_k",
+    "take_rows",
     "top_k",
 ]
 
@@ -49,6 +53,27 @@ def is_dask_collection(X) -> bool:
     return module == "dask" or module.startswith("dask.")
 
 
+def is_frame(X) -> bool:
+    """Whether ``X`` is a DataFrame (pandas or alike), without importing pandas."""
+    return hasattr(X, "iloc") and hasattr(X, "columns")
+
+
+def take_rows(X, rows):
+    """Rows of ``X`` by position: a DataFrame stays one (with its column names)."""
+    return X.iloc[rows] if is_frame(X) else X[rows]
+
+
+def concat_rows(first, second):
+    """``second``'s rows after ``first``'s, in ``first``'s type (a DataFrame, or an array
+    of ``first``'s dtype)."""
+    if is_frame(first):
+        import pandas as pd  # a DataFrame came in: pandas is there
+
+        second = second if is_frame(second) else pd.DataFrame(second, columns=first.columns)
+        return pd.concat([first, second], ignore_index=True)
+    return np.concatenate([first, np.asarray(second).astype(first.dtype, copy=False)])
+
+
 def chunk_slices(n: int, chunk_size: int) -> Iterator[slice]:
     """Consecutive slices of at most ``chunk_size`` rows covering ``range(n)``."""
     for start in range(0, n, chunk_size):
@@ -66,11 +91,12 @@ def iter_chunks(X_pool, chunk_size: int) -> Iterator[tuple[int, np.ndarray]]:
         if isinstance(X_pool, list | tuple):
             X_pool = np.asarray(X_pool)
         for rows in chunk_slices(n, chunk_size):
-            yield rows.start, np.asarray(X_pool[rows])
+            chunk = take_rows(X_pool, rows)
+            yield rows.start, chunk if is_frame(chunk) else np.asarray(chunk)
         return
     offset = 0
     for chunk in X_pool:
-        chunk = np.asarray(chunk)
+        chunk = chunk if is_frame(chunk) else np.asarray(chunk)
         yield offset, chunk
         offset += len(chunk)
 
@@ -144,8 +170,29 @@ def top_k(
     return best_idx, best_scores
 
 
-def check_pool_chunk(chunk, n_features: int | None) -> np.ndarray:
-    """Validate one chunk of a pool: finite numbers with the fitted number of features."""
+def check_pool_chunk(chunk, n_features: int | None, feature_names=None):
+    """Validate one chunk of a pool: finite numbers with the fitted number of features.
+
+    A DataFrame chunk passes through unchanged once its columns are the fitted feature names
+    in the fitted order (reordered or renamed columns would be scored silently wrong); its
+    values are the estimator's to check (a ``ColumnTransformer`` may take strings).
+    """
+    if is_frame(chunk):
+        columns = [str(c) for c in chunk.columns]
+        if feature_names is not None and columns != [str(c) for c in feature_names]:
+            missing = [c for c in feature_names if str(c) not in columns]
+            raise ValueError(
+                "X_pool's columns are not the feature names seen in fit"
+                + (f" (missing {missing[:5]})" if missing else " (same names, other order)")
+                + f": expected {list(feature_names)[:10]}, got {columns[:10]}. Select them "
+                "as in fit, e.g. X_pool[learner.feature_names_in_]."
+            )
+        if n_features is not None and chunk.shape[1] != n_features:
+            raise ValueError(
+                f"X_pool has {chunk.shape[1]} features, but the learner was fitted with "
+                f"{n_features} features."
+            )
+        return chunk
     chunk = check_array(chunk, allow_nd=True, ensure_min_samples=0, input_name="X_pool")
     if n_features is not None and chunk.shape[1] != n_features:
         raise ValueError(

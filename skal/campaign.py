@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_random_state
 from skal._answers import Answers, open_journal
 from skal._asking import ask, ask_initial, known_mask
 from skal._labels import check_two_classes, check_y, clean_label, unlabeled_mask
-from skal._pool import check_pool_chunk
+from skal._pool import check_pool_chunk, is_frame, take_rows
 from skal._refit import base_estimator, fit_estimator
 from skal._sampling import EXTRA_SALT, n_initial, round_seed
 from skal.strategies import QueryContext, resolve_strategy, select_batch
@@ -213,12 +213,14 @@ class Campaign:
         else:
             context = QueryContext(
                 random_state=round_seed(self.seed_, round_),
-                X_labeled=self.X[labeled], y_labeled=labels,
+                X_labeled=take_rows(self.X, labeled), y_labeled=labels,
                 pool_batch_size=self.learner.pool_batch_size,
-                check_chunk=lambda chunk: check_pool_chunk(chunk, self.n_features_in_),
+                check_chunk=lambda chunk: check_pool_chunk(
+                    chunk, self.n_features_in_, self.feature_names_in_
+                ),
             )
             positions, scores = select_batch(
-                self.strategy, estimator, self.X[candidates], int(n), context,
+                self.strategy, estimator, take_rows(self.X, candidates), int(n), context,
                 name=self.learner.query_strategy,
             )
             picked = candidates[positions]
@@ -342,7 +344,7 @@ class Campaign:
         if copy_previous and previous is not None and self.learner.warm_start:
             previous = copy.deepcopy(previous)  # the current model keeps serving queries
         estimator = fit_estimator(
-            self._template, self.X[labeled], labels, previous,
+            self._template, take_rows(self.X, labeled), labels, previous,
             warm_start=self.learner.warm_start, discard_previous=discard_previous,
         )
         with self._lock:
@@ -357,6 +359,11 @@ class Campaign:
     @property
     def n_features_in_(self) -> int:
         return self.X.shape[1]
+
+    @property
+    def feature_names_in_(self):
+        """The pool's column names when it is a DataFrame, else None."""
+        return [str(c) for c in self.X.columns] if is_frame(self.X) else None
 
     # ------------------------------------------------------------------ the loop
     def run(self, n_queries: int | None = None) -> Campaign:
@@ -477,7 +484,13 @@ def strategy_name(query_strategy) -> str:
     return name if isinstance(name, str) else type(query_strategy).__name__
 
 
-def _check_pool(X) -> np.ndarray:
+def _check_pool(X):
+    """The pool as an array of finite numbers, or a DataFrame as it is (its estimator,
+    e.g. a ``ColumnTransformer``, checks its columns)."""
+    if is_frame(X):
+        if X.shape[0] == 0:
+            raise ValueError(f"X has 0 sample(s) (shape {X.shape}): a campaign needs a pool.")
+        return X
     X = check_array(X, allow_nd=True, dtype=None, ensure_all_finite=True, input_name="X")
     if X.dtype.kind not in "iufb":
         X = X.astype(np.float64)

@@ -243,3 +243,73 @@ def test_the_terminal_never_prints_control_characters_from_the_pool(text):
     shown = out.getvalue()
     assert not any(c in shown for c in "\x1b\x07\u202e\t")
     assert text.encode("unicode_escape").decode("ascii") in shown
+
+
+# ----------------------------------------------------------------------------- DataFrames
+@pytest.fixture(scope="module")
+def frame(data):
+    X, y = data
+    df = pd.DataFrame(X[:, :16], columns=[f"px{j}" for j in range(16)])
+    df["kind"] = np.where(np.arange(len(X)) % 2, "odd", "even")  # a categorical column
+    return df, y
+
+
+def column_learner(**kw):
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    columns = make_column_transformer(
+        (OneHotEncoder(), ["kind"]), ("passthrough", [f"px{j}" for j in range(16)])
+    )
+    params = dict(n_instances=10, initial_size=20, random_state=0, query_strategy="margin")
+    params.update(kw)
+    return ActiveLearningClassifier(
+        make_pipeline(columns, LogisticRegression(max_iter=500)), **params
+    )
+
+
+def test_a_dataframe_reaches_a_column_transformer_by_name(frame, tmp_path):
+    df, y = frame
+    learner_ = column_learner(n_queries=3).fit(df, y)
+    assert list(learner_.feature_names_in_) == list(df.columns)
+    assert isinstance(learner_.X_labeled_, pd.DataFrame) and learner_.n_labeled_ == 50
+    idx = learner_.query(df, 5)
+    assert len(idx) == 5
+    np.testing.assert_array_equal(idx, learner_.query(df, 5, return_scores=True)[0])
+    learner_.teach(df.iloc[idx], y[idx])
+    assert learner_.n_labeled_ == 55 and isinstance(learner_.X_labeled_, pd.DataFrame)
+    assert learner_.predict(df.iloc[:3]).shape == (3,)
+    # the same campaign on an array of the same values picks the same samples
+    campaign = Campaign(column_learner(), df, y, journal=str(tmp_path / "df.sqlite")).run(2)
+    resumed = Campaign(column_learner(), df, journal=str(tmp_path / "df.sqlite"))
+    assert sorted(resumed.labeled_indices_) == sorted(campaign.labeled_indices_)
+
+
+FRAME_POOLS = [
+    ("reordered columns", lambda df: df[df.columns[::-1]], "feature names"),
+    ("renamed column", lambda df: df.rename(columns={"px0": "pixel0"}), "feature names"),
+    ("missing column", lambda df: df.drop(columns="px3"), "feature names|features"),
+]
+
+
+@pytest.mark.parametrize("name, change, match", FRAME_POOLS, ids=[r[0] for r in FRAME_POOLS])
+def test_query_teach_predict_check_feature_names(frame, name, change, match):
+    df, y = frame
+    learner_ = column_learner().fit(df.iloc[:60], y[:60])
+    other = change(df.iloc[60:])
+    for call in (lambda: learner_.query(other, 5), lambda: learner_.predict(other),
+                 lambda: learner_.teach(other.iloc[:2], y[60:62])):
+        with pytest.raises(ValueError, match=match):
+            call()
+    assert learner_.n_labeled_ == 60
+
+
+def test_a_journal_on_a_dataframe_pool_refuses_another_frame(frame, tmp_path):
+    df, y = frame
+    path = str(tmp_path / "frame.sqlite")
+    Campaign(column_learner(), df, y, journal=path).run(1)
+    changed = df.copy()
+    changed.loc[5, "kind"] = "odd" if changed.loc[5, "kind"] == "even" else "even"
+    with pytest.raises(ValueError, match="another pool"):
+        Campaign(column_learner(), changed, y, journal=path)

@@ -49,7 +49,8 @@ def pool_fingerprint(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> str:
     ----------
     X : array-like
         A numpy array or ``np.memmap`` of any shape and any non-object dtype. Other objects
-        with ``shape``, ``dtype`` and row slicing (e.g. h5py datasets) work too; anything else
+        with ``shape``, ``dtype`` and row slicing (e.g. h5py datasets) work too, and so does a
+        pandas DataFrame (column names, dtypes and values, any column types); anything else
         is converted with :func:`numpy.asarray`.
     chunk_bytes : int, default=8 MiB
         Approximate size of each block read and hashed. Does not change the result.
@@ -75,6 +76,12 @@ def pool_fingerprint(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> str:
     """
     if chunk_bytes <= 0:
         raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes!r}.")
+    if _is_frame(X):
+        h = hashlib.blake2b(digest_size=16)
+        h.update(f"skal-frame-v1|{[str(c) for c in X.columns]!r}|{list(map(str, X.dtypes))!r}|"
+                 .encode())
+        h.update(row_digests(X).tobytes())
+        return f"frame:{X.shape[0]}x{X.shape[1]}:{h.hexdigest()}"
     if not (hasattr(X, "shape") and hasattr(X, "dtype") and hasattr(X, "__getitem__")):
         X = np.asarray(X)
     dtype = np.dtype(X.dtype)
@@ -119,6 +126,10 @@ def row_digests(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> np.ndarra
     >>> (row_digests(X[1:]) == row_digests(X)[1:]).all()
     np.True_
     """
+    if _is_frame(X):  # pandas hashes each row's values, whatever the column types
+        from pandas.util import hash_pandas_object
+
+        return hash_pandas_object(X, index=False).to_numpy(dtype=np.uint64)
     X = X if hasattr(X, "shape") and hasattr(X, "dtype") else np.asarray(X)
     n = X.shape[0]
     row_bytes = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * X.dtype.itemsize)
@@ -131,6 +142,10 @@ def row_digests(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> np.ndarra
             digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
             out[start + k] = int.from_bytes(digest, "little")
     return out
+
+
+def _is_frame(X) -> bool:
+    return hasattr(X, "iloc") and hasattr(X, "columns")
 
 
 def _as_bytes(block: np.ndarray) -> memoryview:

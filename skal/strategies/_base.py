@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from skal._pool import DEFAULT_POOL_BATCH_SIZE, is_dask_collection, iter_chunks, pool_length, top_k
+from skal._pool import (
+    DEFAULT_POOL_BATCH_SIZE,
+    is_dask_collection,
+    is_frame,
+    iter_chunks,
+    pool_length,
+    top_k,
+)
 from skal.strategies._features import has_method, last_step
 
 __all__ = ["QueryContext", "QueryStrategy", "ScoreStrategy", "select_batch"]
@@ -356,7 +363,7 @@ def _check_not_empty(X_pool):
 def _select_with_callable(fn, estimator, X_pool, n_instances, context, who):
     if pool_length(X_pool) is None:  # chunks: a callable sees the whole pool at once
         X_pool = np.concatenate([c for _, c in iter_chunks(X_pool, context.pool_batch_size)])
-    X_pool = np.asarray(X_pool)
+    X_pool = X_pool if is_frame(X_pool) else np.asarray(X_pool)
     if context.check_chunk is not None:
         X_pool = context.check_chunk(X_pool)
     kwargs = {"context": context} if _accepts_context(fn) else {}
