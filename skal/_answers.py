@@ -9,7 +9,7 @@ import numpy as np
 from skal._labels import UNLABELED, clean_label, plain_labels
 from skal.io.journal import LabelJournal, pool_fingerprint
 
-__all__ = ["Answers", "ask_oracle", "open_journal"]
+__all__ = ["Answers", "as_pairs", "ask_oracle", "open_journal"]
 
 
 def open_journal(journal, X) -> LabelJournal | None:
@@ -40,6 +40,24 @@ def ask_oracle(oracle, X_batch, indices) -> list:
             "it must return one label (or -1/None to skip) per sample."
         )
     return labels
+
+
+def as_pairs(index, label, n: int) -> tuple[list[int], list]:
+    """Pool indices and their cleaned labels (None = skip) from one or many of each."""
+    idx = np.atleast_1d(np.asarray(index))
+    if idx.ndim != 1 or (len(idx) and idx.dtype.kind not in "iu"):
+        raise TypeError(
+            f"index must be a pool index (int) or a 1-D array of them, got {index!r}."
+        )
+    if len(idx) and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"index {index!r} is outside the pool of {n} samples (0..{n - 1}).")
+    if label is None or np.ndim(label) == 0:
+        labels = [clean_label(label)] * len(idx)
+    else:
+        labels = [clean_label(v) for v in np.asarray(label, dtype=object).reshape(-1)]
+        if len(labels) != len(idx):
+            raise ValueError(f"label has {len(labels)} entries for {len(idx)} indices.")
+    return idx.astype(np.intp).tolist(), labels
 
 
 class Answers:

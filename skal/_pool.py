@@ -18,6 +18,7 @@ from sklearn.utils import check_array
 
 __all__ = [
     "DEFAULT_POOL_BATCH_SIZE",
+    "check_pool",
     "check_pool_chunk",
     "chunk_slices",
     "concat_rows",
@@ -200,3 +201,16 @@ def check_pool_chunk(chunk, n_features: int | None, feature_names=None):
             f"{n_features} features."
         )
     return chunk
+
+
+def check_pool(X):
+    """The pool as an array of finite numbers, or a DataFrame as it is (its estimator,
+    e.g. a ``ColumnTransformer``, checks its columns)."""
+    if is_frame(X):
+        if X.shape[0] == 0:
+            raise ValueError(f"X has 0 sample(s) (shape {X.shape}): a campaign needs a pool.")
+        return X
+    X = check_array(X, allow_nd=True, dtype=None, ensure_all_finite=True, input_name="X")
+    if X.dtype.kind not in "iufb":
+        X = X.astype(np.float64)
+    return X

@@ -20,16 +20,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils import check_array
 from sklearn.utils.validation import check_random_state
 
-from skal._answers import Answers, open_journal
+from skal._answers import Answers, as_pairs, open_journal
 from skal._asking import ask, ask_initial, known_mask
-from skal._labels import check_two_classes, check_y, clean_label, unlabeled_mask
-from skal._pool import check_pool_chunk, is_frame, take_rows
+from skal._labels import check_two_classes, check_y, unlabeled_mask
+from skal._pool import check_pool, check_pool_chunk, is_frame, take_rows
 from skal._refit import base_estimator, fit_estimator
 from skal._sampling import EXTRA_SALT, n_initial, round_seed
-from skal.strategies import QueryContext, resolve_strategy, select_batch
+from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
 
 __all__ = ["Campaign"]
 
@@ -122,7 +121,7 @@ class Campaign:
         learner._validate_params()  # scikit-learn's parameter constraints of the learner
         self.learner = learner
         self.strategy = resolve_strategy(learner.query_strategy)
-        self.X = _check_pool(X)
+        self.X = check_pool(X)
         n = len(self.X)
         self.y = None if y is None else check_y(y, n)
         self.oracle = learner.oracle if oracle is None else oracle
@@ -241,7 +240,7 @@ class Campaign:
             The label; ``None``, ``-1`` or NaN records a skip (the sample is not trained on
             and not handed out again). Answering a sample again relabels it.
         """
-        indices, labels = self._as_pairs(index, label)
+        indices, labels = as_pairs(index, label, len(self.X))
         with self._lock:
             # One journal transaction per (round, reason): a bulk answer is one fsync.
             groups: dict[tuple, list[int]] = {}
@@ -262,33 +261,16 @@ class Campaign:
 
         The sample can be handed out again. Raises ``ValueError`` if it has no answer.
         """
-        (i,), _ = self._as_pairs(index, None)
+        (i,), _ = as_pairs(index, None, len(self.X))
         with self._lock:
             self.answers.retract(i, round_=len(self.history_))
 
     def release(self, index) -> None:
         """Hand a sample back unanswered (a person closed the page): it may be handed out
         again."""
-        (i,), _ = self._as_pairs(index, None)
+        (i,), _ = as_pairs(index, None, len(self.X))
         with self._lock:
             self._handed.pop(i, None)
-
-    def _as_pairs(self, index, label):
-        idx = np.atleast_1d(np.asarray(index))
-        if idx.ndim != 1 or (len(idx) and idx.dtype.kind not in "iu"):
-            raise TypeError(
-                f"index must be a pool index (int) or a 1-D array of them, got {index!r}."
-            )
-        n = len(self.X)
-        if len(idx) and (idx.min() < 0 or idx.max() >= n):
-            raise ValueError(f"index {index!r} is outside the pool of {n} samples (0..{n - 1}).")
-        if label is None or np.ndim(label) == 0:
-            labels = [clean_label(label)] * len(idx)
-        else:
-            labels = [clean_label(v) for v in np.asarray(label, dtype=object).reshape(-1)]
-            if len(labels) != len(idx):
-                raise ValueError(f"label has {len(labels)} entries for {len(idx)} indices.")
-        return idx.astype(np.intp).tolist(), labels
 
     # ------------------------------------------------------------------ fitting
     def refit(self, *, background: bool = False):
@@ -474,24 +456,3 @@ class Campaign:
     def __repr__(self) -> str:
         return (f"Campaign({len(self.X)} samples, {len(self.labeled_indices_)} labeled, "
                 f"{len(self.history_)} fits)")
-
-
-def strategy_name(query_strategy) -> str:
-    """A query strategy's name as journals record it: the name, or the object's name."""
-    if isinstance(query_strategy, str):
-        return query_strategy
-    name = getattr(query_strategy, "name", None) or getattr(query_strategy, "__name__", None)
-    return name if isinstance(name, str) else type(query_strategy).__name__
-
-
-def _check_pool(X):
-    """The pool as an array of finite numbers, or a DataFrame as it is (its estimator,
-    e.g. a ``ColumnTransformer``, checks its columns)."""
-    if is_frame(X):
-        if X.shape[0] == 0:
-            raise ValueError(f"X has 0 sample(s) (shape {X.shape}): a campaign needs a pool.")
-        return X
-    X = check_array(X, allow_nd=True, dtype=None, ensure_all_finite=True, input_name="X")
-    if X.dtype.kind not in "iufb":
-        X = X.astype(np.float64)
-    return X

@@ -9,202 +9,37 @@ different pool than the one it was recorded on.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Self
 
 import numpy as np
 
+from skal.io._fingerprint import pool_fingerprint, row_digests
+from skal.io._sqlite import (
+    FORMAT,
+    SCHEMA_VERSION,
+    as_list,
+    check_sqlite_header,
+    create_schema,
+    encode_id,
+    encode_label,
+    encode_score,
+    get_meta,
+    set_meta,
+    to_array,
+)
+
 __all__ = ["LabelJournal", "pool_fingerprint", "row_digests"]
 
-SCHEMA_VERSION = 1
-_FORMAT = "skal-label-journal"
-_APPLICATION_ID = 0x736B616C  # "skal", stored in the SQLite header
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-_DEFAULT_CHUNK_BYTES = 8 * 2**20
 
 SampleId = int | str
 Label = int | float | str | bool
-
-
-# --------------------------------------------------------------------------- fingerprint
-
-
-def pool_fingerprint(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> str:
-    """Return a stable fingerprint of a pool array: its dtype, shape and content hash.
-
-    The array is hashed block by block (whole rows, about ``chunk_bytes`` at a time), so a
-    ``np.memmap`` larger than memory can be fingerprinted. The result depends only on the
-    logical content -- not on the memory layout (C/Fortran order, strides) or on whether the
-    array is a memmap -- and is identical across processes and platforms with the same dtype.
-
-    Parameters
-    ----------
-    X : array-like
-        A numpy array or ``np.memmap`` of any shape and any non-object dtype. Other objects
-        with ``shape``, ``dtype`` and row slicing (e.g. h5py datasets) work too, and so does a
-        pandas DataFrame (column names, dtypes and values, any column types); anything else
-        is converted with :func:`numpy.asarray`.
-    chunk_bytes : int, default=8 MiB
-        Approximate size of each block read and hashed. Does not change the result.
-
-    Returns
-    -------
-    str
-        ``"<dtype>:<shape>:<hex>"``, e.g. ``"float64:1797x64:9f3c...``", where ``<hex>`` is a
-        128-bit BLAKE2b digest of the dtype description, the shape and the raw bytes.
-
-    Raises
-    ------
-    TypeError
-        If the dtype holds Python objects, whose bytes are pointers and not content.
-    ValueError
-        If ``chunk_bytes`` is not positive.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> pool_fingerprint(np.zeros((3, 2)))[:12]
-    'float64:3x2:'
-    """
-    if chunk_bytes <= 0:
-        raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes!r}.")
-    if _is_frame(X):
-        h = hashlib.blake2b(digest_size=16)
-        h.update(f"skal-frame-v1|{[str(c) for c in X.columns]!r}|{list(map(str, X.dtypes))!r}|"
-                 .encode())
-        h.update(row_digests(X).tobytes())
-        return f"frame:{X.shape[0]}x{X.shape[1]}:{h.hexdigest()}"
-    if not (hasattr(X, "shape") and hasattr(X, "dtype") and hasattr(X, "__getitem__")):
-        X = np.asarray(X)
-    dtype = np.dtype(X.dtype)
-    shape = tuple(int(s) for s in X.shape)
-    if dtype.hasobject:
-        raise TypeError(
-            "pool_fingerprint cannot hash an object-dtype array (its bytes are pointers); "
-            "convert the pool to a numeric or fixed-width string dtype first."
-        )
-    shape_str = "x".join(map(str, shape)) if shape else "scalar"
-
-    h = hashlib.blake2b(digest_size=16)
-    header = f"skal-pool-v1|{np.lib.format.dtype_to_descr(dtype)!r}|{shape!r}|"
-    h.update(header.encode())
-    if not shape:
-        h.update(_as_bytes(np.asarray(X[()], dtype=dtype)))
-    else:
-        row_bytes = dtype.itemsize * math.prod(shape[1:])
-        rows_per_block = max(1, chunk_bytes // max(1, row_bytes))
-        for start in range(0, shape[0], rows_per_block):
-            block = np.asarray(X[start : start + rows_per_block], dtype=dtype)
-            h.update(_as_bytes(block))
-    return f"{dtype.name}:{shape_str}:{h.hexdigest()}"
-
-
-def row_digests(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> np.ndarray:
-    """A 64-bit digest of each row of ``X``, to check that a row is the pool's row ``i``.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, ...)
-        Rows of any numeric dtype; read block by block like :func:`pool_fingerprint`.
-
-    Returns
-    -------
-    ndarray of uint64, shape (n_samples,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.arange(6.0).reshape(3, 2)
-    >>> (row_digests(X[1:]) == row_digests(X)[1:]).all()
-    np.True_
-    """
-    if _is_frame(X):  # pandas hashes each row's values, whatever the column types
-        from pandas.util import hash_pandas_object
-
-        return hash_pandas_object(X, index=False).to_numpy(dtype=np.uint64)
-    X = X if hasattr(X, "shape") and hasattr(X, "dtype") else np.asarray(X)
-    n = X.shape[0]
-    row_bytes = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * X.dtype.itemsize)
-    step = max(1, chunk_bytes // row_bytes)
-    out = np.empty(n, dtype=np.uint64)
-    for start in range(0, n, step):
-        block = np.ascontiguousarray(np.asarray(X[start : start + step]))
-        flat = block.reshape(len(block), -1).view(np.uint8)
-        for k, row in enumerate(flat):
-            digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
-            out[start + k] = int.from_bytes(digest, "little")
-    return out
-
-
-def _is_frame(X) -> bool:
-    return hasattr(X, "iloc") and hasattr(X, "columns")
-
-
-def _as_bytes(block: np.ndarray) -> memoryview:
-    # C-order bytes of the block, whatever its layout; uint8 view so any dtype is a buffer.
-    flat = np.ascontiguousarray(block).reshape(-1)
-    return memoryview(flat.view(np.uint8))
-
-
-# --------------------------------------------------------------------------- encoding
-
-
-def _encode_id(sample_id: Any) -> str:
-    if isinstance(sample_id, np.generic):
-        sample_id = sample_id.item()
-    if isinstance(sample_id, bool) or not isinstance(sample_id, int | str):
-        raise TypeError(
-            f"sample ids must be int (pool index) or str (user key), "
-            f"got {type(sample_id).__name__}: {sample_id!r}."
-        )
-    return json.dumps(sample_id)
-
-
-def _encode_label(label: Any) -> str:
-    if isinstance(label, np.generic):
-        label = label.item()
-    if not isinstance(label, int | float | str):  # bool is an int
-        raise TypeError(
-            f"labels must be int, float, str or bool scalars, "
-            f"got {type(label).__name__}: {label!r}."
-        )
-    if isinstance(label, float) and not math.isfinite(label):
-        raise ValueError(f"labels must be finite, got {label!r}.")
-    return json.dumps(label)
-
-
-def _encode_score(score: Any) -> float | None:
-    if score is None:
-        return None
-    value = float(score)
-    return None if math.isnan(value) else value
-
-
-def _as_list(values: Any) -> list[Any]:
-    # A lone scalar (including a str, which would otherwise iterate by character) is one item.
-    if isinstance(values, np.ndarray) and values.ndim == 0:
-        return [values[()]]
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        return [values]
-    return list(values)
-
-
-def _to_array(values: Sequence[Any]) -> np.ndarray:
-    if not values:
-        return np.empty(0, dtype=np.int64)
-    if len({type(v) for v in values}) > 1:  # mixed types: keep each value as it is
-        out = np.empty(len(values), dtype=object)
-        out[:] = list(values)
-        return out
-    return np.asarray(values)
 
 
 # --------------------------------------------------------------------------- journal
@@ -260,7 +95,7 @@ class LabelJournal:
         self._conn: sqlite3.Connection | None = None
         # One connection shared by the threads of a labeling server; calls are serialised.
         self._lock = threading.RLock()
-        _check_sqlite_header(self.path)
+        check_sqlite_header(self.path)
         try:
             conn = sqlite3.connect(
                 self.path, timeout=60.0, isolation_level=None, check_same_thread=False
@@ -304,15 +139,15 @@ class LabelJournal:
                 if not row[0].startswith("sqlite_")
             }
             if not tables:
-                _create_schema(conn)
+                create_schema(conn)
             else:
                 self._check_schema(conn, tables)
                 # Probe that the file takes writes now, not at the first answer (lost then).
                 conn.execute("UPDATE meta SET value = value WHERE key = 'format'")
-            stored = _get_meta(conn, "pool_fingerprint")
+            stored = get_meta(conn, "pool_fingerprint")
             if fingerprint is not None:
                 if stored is None:
-                    _set_meta(conn, "pool_fingerprint", str(fingerprint))
+                    set_meta(conn, "pool_fingerprint", str(fingerprint))
                 elif stored != fingerprint:
                     raise ValueError(
                         f"label journal {self.path!r} belongs to another pool: it was recorded "
@@ -332,11 +167,11 @@ class LabelJournal:
         if not {"meta", "labels"} <= tables:
             raise ValueError(not_journal)
         try:
-            fmt = _get_meta(conn, "format")
-            version = _get_meta(conn, "schema_version")
+            fmt = get_meta(conn, "format")
+            version = get_meta(conn, "schema_version")
         except sqlite3.DatabaseError as exc:
             raise ValueError(not_journal) from exc
-        if fmt != _FORMAT or version is None:
+        if fmt != FORMAT or version is None:
             raise ValueError(not_journal)
         if version != str(SCHEMA_VERSION):
             raise ValueError(
@@ -379,8 +214,8 @@ class LabelJournal:
             If an id, label, ``round`` or ``strategy`` has an unsupported type.
         """
         conn = self._connection()
-        ids = [_encode_id(s) for s in _as_list(sample_ids)]
-        labs = [_encode_label(v) for v in _as_list(labels)]
+        ids = [encode_id(s) for s in as_list(sample_ids)]
+        labs = [encode_label(v) for v in as_list(labels)]
         if len(labs) != len(ids):
             raise ValueError(
                 f"labels has {len(labs)} entries but sample_ids has {len(ids)}; "
@@ -389,7 +224,7 @@ class LabelJournal:
         if scores is None:
             scs: list[float | None] = [None] * len(ids)
         else:
-            scs = [_encode_score(s) for s in _as_list(scores)]
+            scs = [encode_score(s) for s in as_list(scores)]
             if len(scs) != len(ids):
                 raise ValueError(
                     f"scores has {len(scs)} entries but sample_ids has {len(ids)}; "
@@ -432,7 +267,7 @@ class LabelJournal:
         {7: 'dog'}
         """
         conn = self._connection()
-        ids = [_encode_id(s) for s in _as_list(sample_ids)]
+        ids = [encode_id(s) for s in as_list(sample_ids)]
         if ids:
             self._insert(conn, ids, ["null"] * len(ids), round, "undo", [None] * len(ids))
 
@@ -526,7 +361,7 @@ class LabelJournal:
             The last label of each sample, aligned with ``ids``.
         """
         current = self.labels()
-        return _to_array(list(current)), _to_array(list(current.values()))
+        return to_array(list(current)), to_array(list(current.values()))
 
     def __len__(self) -> int:
         """Number of records appended (relabels count; see :meth:`labeled_ids`)."""
@@ -541,12 +376,12 @@ class LabelJournal:
     @property
     def fingerprint(self) -> str | None:
         """Fingerprint of the pool this journal belongs to, or None if none was given."""
-        return _get_meta(self._connection(), "pool_fingerprint")
+        return get_meta(self._connection(), "pool_fingerprint")
 
     @property
     def created(self) -> float:
         """Creation time of the journal, in seconds since the epoch."""
-        return float(_get_meta(self._connection(), "created") or "nan")
+        return float(get_meta(self._connection(), "created") or "nan")
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -596,46 +431,3 @@ class LabelJournal:
         if self._conn is None:
             raise ValueError(f"label journal {self.path!r} is closed.")
         return self._conn
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _check_sqlite_header(path: str) -> None:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(_SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
-    except IsADirectoryError as exc:
-        raise ValueError(f"{path!r} is a directory, not a skal label journal.") from exc
-    if head and head != _SQLITE_MAGIC:  # an empty file is a fresh SQLite database
-        raise ValueError(f"{path!r} is not a skal label journal (not an SQLite database).")
-
-
-def _create_schema(conn: sqlite3.Connection) -> None:
-    conn.execute(f"PRAGMA application_id={_APPLICATION_ID}")
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    conn.execute(
-        "CREATE TABLE labels ("
-        "seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-        "sample_id TEXT NOT NULL, "
-        "label TEXT NOT NULL, "
-        "timestamp REAL NOT NULL, "
-        "round INTEGER, "
-        "strategy TEXT, "
-        "score REAL)"
-    )
-    conn.execute("CREATE INDEX labels_sample_id ON labels (sample_id)")
-    _set_meta(conn, "format", _FORMAT)
-    _set_meta(conn, "schema_version", str(SCHEMA_VERSION))
-    _set_meta(conn, "created", repr(time.time()))
-
-
-def _get_meta(conn: sqlite3.Connection, key: str) -> str | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return None if row is None else row[0]
-
-
-def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

@@ -33,7 +33,7 @@ from skal.strategies._measures import (
     vote_entropy,
 )
 from skal.strategies._random import RandomSampling
-from skal.strategies._registry import STRATEGIES, get_strategy, resolve_strategy
+from skal.strategies._registry import STRATEGIES, get_strategy, resolve_strategy, strategy_name
 from skal.strategies._uncertainty import UncertaintySampling
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "mc_entropy",
     "resolve_strategy",
     "select_batch",
+    "strategy_name",
     "variation_ratios",
     "vote_entropy",
 ]

@@ -12,7 +12,7 @@ from skal.strategies._diversity import BADGE, CoreSet, DiverseMiniBatch
 from skal.strategies._random import RandomSampling
 from skal.strategies._uncertainty import UncertaintySampling
 
-__all__ = ["STRATEGIES", "get_strategy", "resolve_strategy"]
+__all__ = ["STRATEGIES", "get_strategy", "resolve_strategy", "strategy_name"]
 
 # name -> factory of a strategy with default options.
 STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
@@ -90,3 +90,18 @@ def resolve_strategy(query_strategy) -> QueryStrategy | Callable:
 
 #: The former name of :func:`resolve_strategy`, kept for existing code.
 get_strategy = resolve_strategy
+
+
+def strategy_name(query_strategy) -> str:
+    """A query strategy's name as journals record it: the name, or the object's name.
+
+    Examples
+    --------
+    >>> from skal.strategies import UncertaintySampling, strategy_name
+    >>> strategy_name("margin"), strategy_name(UncertaintySampling("margin"))
+    ('margin', 'UncertaintySampling')
+    """
+    if isinstance(query_strategy, str):
+        return query_strategy
+    name = getattr(query_strategy, "name", None) or getattr(query_strategy, "__name__", None)
+    return name if isinstance(name, str) else type(query_strategy).__name__
