@@ -16,7 +16,7 @@ _LAZY = {
     "CNNClassifier": "skal.keras",
     "KerasClassifier": "skal.keras",
     "LabelJournal": "skal.io",
-    "load": "skal.io.persist",
+    "load": "skal._learner",
 }
 
 __all__ = ["__version__", *_LAZY]

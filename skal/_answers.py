@@ -7,9 +7,10 @@ import os
 import numpy as np
 
 from skal._labels import UNLABELED, clean_label, plain_labels
-from skal.io.journal import LabelJournal, pool_fingerprint
+from skal._pool import is_frame
+from skal.io.journal import LabelJournal, pool_fingerprint, row_digests
 
-__all__ = ["Answers", "as_pairs", "ask_oracle", "open_journal"]
+__all__ = ["Answers", "as_pairs", "ask_oracle", "check_sample_ids", "open_journal"]
 
 
 def open_journal(journal, X) -> LabelJournal | None:
@@ -58,6 +59,46 @@ def as_pairs(index, label, n: int) -> tuple[list[int], list]:
         if len(labels) != len(idx):
             raise ValueError(f"label has {len(labels)} entries for {len(idx)} indices.")
     return idx.astype(np.intp).tolist(), labels
+
+
+def check_sample_ids(sample_ids, X, pool) -> list | None:
+    """The ids as a list, checked against the journal's pool (``{"digests", "dtype",
+    "keys"}`` or None) before anything is written."""
+    if sample_ids is None:
+        return None
+    ids = np.asarray(sample_ids)
+    if ids.ndim != 1 or len(ids) != len(X):
+        raise ValueError(
+            f"sample_ids must give one id per sample: got shape {ids.shape} for {len(X)} "
+            "samples."
+        )
+    if len(ids) and ids.dtype.kind not in "iuU":
+        raise TypeError(
+            f"sample_ids must be ints (pool indices) or strings (keys), got {ids.dtype}."
+        )
+    if pool is None or not len(ids):
+        return ids.tolist()
+    if ids.dtype.kind == "U":
+        unknown = sorted(set(ids.tolist()) - set(pool["keys"] or ()))
+        if unknown:
+            raise ValueError(f"sample_ids {unknown[:5]} are not keys of the journal's pool.")
+        rows = np.asarray([pool["keys"].index(k) for k in ids.tolist()], dtype=np.intp)
+    else:
+        rows = ids.astype(np.intp)
+        bad = rows[(rows < 0) | (rows >= len(pool["digests"]))]
+        if len(bad):
+            raise ValueError(
+                f"sample_ids {bad[:5].tolist()} are outside the journal's pool of "
+                f"{len(pool['digests'])} samples (0..{len(pool['digests']) - 1})."
+            )
+    digests = row_digests(X if is_frame(X) else X.astype(pool["dtype"]))
+    mismatch = np.flatnonzero(digests != pool["digests"][rows])
+    if len(mismatch):
+        raise ValueError(
+            f"sample_ids do not match the rows taught: row {int(mismatch[0])} of X is not "
+            f"sample {ids[mismatch[0]]!r} of the journal's pool; nothing was recorded."
+        )
+    return ids.tolist()
 
 
 class Answers:

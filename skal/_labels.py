@@ -20,7 +20,8 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
 __all__ = [
-    "UNLABELED", "check_label_kind", "check_two_classes", "check_y", "clean_label", "is_missing",
+    "UNLABELED", "check_label_kind", "check_two_classes", "check_y", "classes_of", "clean_label",
+    "is_missing",
     "plain_labels", "unlabeled_mask",
 ]
 
@@ -126,3 +127,9 @@ def check_two_classes(labels) -> None:
         what = "only one class among its labeled samples" if len(labels) else "no labels"
         raise ValueError(f"y has {what}; a classifier needs at least two classes.")
 
+
+
+def classes_of(estimator, y) -> np.ndarray:
+    """The fitted estimator's ``classes_``, else the classes found in ``y``."""
+    classes = getattr(estimator, "classes_", None)
+    return np.asarray(classes) if classes is not None else np.unique(y)

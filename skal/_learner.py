@@ -9,10 +9,11 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skal._labels import check_label_kind, check_y, plain_labels, unlabeled_mask
+from skal._answers import check_sample_ids
+from skal._delegation import DelegationMixin
+from skal._labels import check_label_kind, check_y, classes_of, plain_labels, unlabeled_mask
 from skal._persistence import PersistenceMixin, load_learner
 from skal._pool import (
     DEFAULT_POOL_BATCH_SIZE,
@@ -23,27 +24,14 @@ from skal._pool import (
 )
 from skal._refit import base_estimator, fit_estimator
 from skal._sampling import round_seed
-from skal.campaign import Campaign, strategy_name
+from skal.campaign import Campaign
 from skal.io.journal import LabelJournal, row_digests
-from skal.strategies import QueryContext, resolve_strategy, select_batch
+from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
 
 __all__ = ["ActiveLearningClassifier", "load"]
 
-def _estimator_has(attr: str):
-    """Check the fitted estimator if there is one, else the unfitted one."""
-
-    def check(self) -> bool:
-        if hasattr(self, "estimator_"):
-            getattr(self.estimator_, attr)
-        elif self.estimator is not None:
-            getattr(self.estimator, attr)
-        return True  # the default CNN has predict_proba
-
-    return check
-
-
 class ActiveLearningClassifier(
-    PersistenceMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    PersistenceMixin, DelegationMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
     """Pool-based active learning around any classifier with ``predict_proba``.
 
@@ -251,7 +239,7 @@ class ActiveLearningClassifier(
         self.X_labeled_ = take_rows(campaign.X, labeled)
         self.y_labeled_ = campaign.labels_
         self.n_labeled_ = len(labeled)
-        self.classes_ = self._classes_of(self.estimator_, self.y_labeled_)
+        self.classes_ = classes_of(self.estimator_, self.y_labeled_)
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> ActiveLearningClassifier:
@@ -288,11 +276,6 @@ class ActiveLearningClassifier(
         learner._check_X(campaign.X, reset=True)
         learner._set_fitted(campaign)
         return learner
-
-    @staticmethod
-    def _classes_of(estimator, y) -> np.ndarray:
-        classes = getattr(estimator, "classes_", None)
-        return np.asarray(classes) if classes is not None else np.unique(y)
 
     # ------------------------------------------------------------------ querying
     def query(self, X_pool, n_instances: int | None = None, *, return_scores: bool = False):
@@ -368,7 +351,7 @@ class ActiveLearningClassifier(
         check_is_fitted(self)
         X = self._check_X(X)
         y = check_y(y, len(X))
-        ids = self._check_sample_ids(sample_ids, X)
+        ids = check_sample_ids(sample_ids, X, getattr(self, "_journal_pool", None))
         if scores is not None:
             scores = np.asarray(scores, dtype=float).reshape(-1)
             if len(scores) != len(y):
@@ -403,123 +386,12 @@ class ActiveLearningClassifier(
         self.estimator_ = estimator
         self.X_labeled_, self.y_labeled_ = X_all, y_all
         self.n_labeled_ = len(y_all)
-        self.classes_ = self._classes_of(estimator, y_all)
+        self.classes_ = classes_of(estimator, y_all)
         self.history_.append(
             {"round": len(self.history_), "n_labeled": self.n_labeled_, "query_time": 0.0,
              "fit_time": time.perf_counter() - start}
         )
         return self
-
-    def _check_sample_ids(self, sample_ids, X) -> list | None:
-        """The ids as a list, checked against the journal's pool before anything is written."""
-        if sample_ids is None:
-            return None
-        ids = np.asarray(sample_ids)
-        if ids.ndim != 1 or len(ids) != len(X):
-            raise ValueError(
-                f"sample_ids must give one id per sample: got shape {ids.shape} for {len(X)} "
-                "samples."
-            )
-        if len(ids) and ids.dtype.kind not in "iuU":
-            raise TypeError(
-                f"sample_ids must be ints (pool indices) or strings (keys), got {ids.dtype}."
-            )
-        pool = getattr(self, "_journal_pool", None)
-        if pool is None or not len(ids):
-            return ids.tolist()
-        if ids.dtype.kind == "U":
-            unknown = sorted(set(ids.tolist()) - set(pool["keys"] or ()))
-            if unknown:
-                raise ValueError(f"sample_ids {unknown[:5]} are not keys of the journal's pool.")
-            rows = np.asarray([pool["keys"].index(k) for k in ids.tolist()], dtype=np.intp)
-        else:
-            rows = ids.astype(np.intp)
-            bad = rows[(rows < 0) | (rows >= len(pool["digests"]))]
-            if len(bad):
-                raise ValueError(
-                    f"sample_ids {bad[:5].tolist()} are outside the journal's pool of "
-                    f"{len(pool['digests'])} samples (0..{len(pool['digests']) - 1})."
-                )
-        digests = row_digests(X if is_frame(X) else X.astype(pool["dtype"]))
-        mismatch = np.flatnonzero(digests != pool["digests"][rows])
-        if len(mismatch):
-            raise ValueError(
-                f"sample_ids do not match the rows taught: row {int(mismatch[0])} of X is not "
-                f"sample {ids[mismatch[0]]!r} of the journal's pool; nothing was recorded."
-            )
-        return ids.tolist()
-
-    # ------------------------------------------------------------------ delegation
-    def predict(self, X):
-        """Predict classes with the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            Predicted classes.
-        """
-        check_is_fitted(self)
-        X = self._check_X(X)
-        return self.estimator_.predict(X)
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        X = self._check_X(X)
-        return self.estimator_.predict_proba(X)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities from the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        X = self._check_X(X)
-        return self.estimator_.predict_log_proba(X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            As returned by the estimator.
-        """
-        check_is_fitted(self)
-        X = self._check_X(X)
-        return self.estimator_.decision_function(X)
 
     def __sklearn_clone__(self):
         if self.journal is not None:

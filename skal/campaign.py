@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.utils.validation import check_random_state
 
 from skal._answers import Answers, as_pairs, open_journal
-from skal._asking import ask, ask_initial, known_mask
+from skal._asking import ask, ask_initial
 from skal._labels import check_two_classes, check_y, unlabeled_mask
 from skal._pool import check_pool, check_pool_chunk, is_frame, take_rows
 from skal._refit import base_estimator, fit_estimator
@@ -142,7 +142,6 @@ class Campaign:
         self.history_: list[dict] = []
         self.stop_reason_: str | None = None
 
-    # ------------------------------------------------------------------ state
     @property
     def journal_(self):
         """The open :class:`skal.LabelJournal`, or None."""
@@ -176,7 +175,6 @@ class Campaign:
             free[np.fromiter(self._handed, dtype=np.intp)] = False
         return np.flatnonzero(free)
 
-    # ------------------------------------------------------------------ step by step
     def next_batch(self, n: int | None = None) -> np.ndarray:
         """Pool indices to label next, most informative first.
 
@@ -272,7 +270,6 @@ class Campaign:
         with self._lock:
             self._handed.pop(i, None)
 
-    # ------------------------------------------------------------------ fitting
     def refit(self, *, background: bool = False):
         """Retrain on every answer so far; the new model takes over when it is ready.
 
@@ -347,7 +344,6 @@ class Campaign:
         """The pool's column names when it is a DataFrame, else None."""
         return [str(c) for c in self.X.columns] if is_frame(self.X) else None
 
-    # ------------------------------------------------------------------ the loop
     def run(self, n_queries: int | None = None) -> Campaign:
         """Run the campaign: an initial set, then ``n_queries`` rounds of query, answer, refit.
 
@@ -431,9 +427,6 @@ class Campaign:
             )
         check_two_classes(self.y[~unlabeled_mask(self.y)])
 
-    def _known_mask(self) -> np.ndarray:
-        return known_mask(self.y, len(self.X))
-
     def _ask(self, indices: np.ndarray, round_: int, scores) -> bool:
         stopped = ask(
             self.answers, indices.astype(np.intp), X=self.X, y=self.y, oracle=self.oracle,
@@ -454,5 +447,4 @@ class Campaign:
             )
 
     def __repr__(self) -> str:
-        return (f"Campaign({len(self.X)} samples, {len(self.labeled_indices_)} labeled, "
-                f"{len(self.history_)} fits)")
+        return f"Campaign({len(self.X)} samples, {len(self.labeled_indices_)} labeled)"

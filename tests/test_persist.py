@@ -1,8 +1,13 @@
 """Labels are never lost (journal), learners are rebuilt from journals, saved and loaded."""
 
+import copy
+import io
 import json
 import os
+import warnings
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -10,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 import skal
 from skal import ActiveLearningClassifier, LabelJournal
+from skal.io import _archive
 from skal.oracles import ArrayOracle
 
 
@@ -178,7 +184,7 @@ def fitted_cnn(digits):
     X_train, _, y_train, _ = digits
     X, y = X_train[:240], y_train[:240]
     cnn = skal.CNNClassifier(filters=(8,), dense_units=16, epochs=2, batch_size=64,
-                             random_state=0)
+                             min_train_steps=None, random_state=0)  # tiny: tests/conftest.py
     est = ActiveLearningClassifier(
         cnn, query_strategy="margin", n_queries=1, n_instances=10,
         initial_size=30, random_state=0,
@@ -329,7 +335,7 @@ def test_save_names_only_allow_listed_classes(small, saved, tmp_path):
         skal.load(saved, estimator=LogisticRegression())
 
 
-def test_learner_with_journal_instance_clones_and_pickles(small, tmp_path):
+def test_learner_with_journal_instance_pickles(small, tmp_path):
     import pickle
 
     from sklearn.base import clone
@@ -337,9 +343,9 @@ def test_learner_with_journal_instance_clones_and_pickles(small, tmp_path):
     X, y = small
     journal = LabelJournal(tmp_path / "shared.sqlite")
     learner = logreg_learner(n_queries=0, journal=journal)
-    twin = clone(learner)
-    assert twin.journal is journal  # clones share the file handle, like an open file
-    twin.fit(X[:60], y[:60])
+    with pytest.raises(TypeError, match="journal"):
+        clone(learner)  # every clone would write into the same journal
+    twin = learner.fit(X[:65], np.r_[y[:60], [-1] * 5])  # 60..64 left to teach
     assert len(journal) == 60
     restored = pickle.loads(pickle.dumps(twin))
     assert restored.journal is not journal and restored.journal.path == journal.path
@@ -348,3 +354,364 @@ def test_learner_with_journal_instance_clones_and_pickles(small, tmp_path):
     assert len(journal) == 65  # written through the reopened handle, seen by the first
     journal.close()
     assert pickle.loads(pickle.dumps(journal)).closed
+
+
+def test_save_never_writes_what_load_refuses(fitted_cnn, tmp_path, monkeypatch):
+    est, X = fitted_cnn
+    monkeypatch.setattr(_archive, "MAX_STATE_BYTES", 1000)
+    with pytest.raises(ValueError, match="more than a skal save may hold"):
+        est.save(tmp_path / "big.skal")
+    assert not list(tmp_path.iterdir())
+    monkeypatch.undo()
+    # A state that compresses beyond the ratio guard is stored uncompressed, and loads.
+    monkeypatch.setattr(_archive, "RATIO_FREE_BYTES", 0)
+    monkeypatch.setattr(_archive, "MAX_COMPRESSION_RATIO", 1)
+    path = est.save(tmp_path / "stored.skal")
+    assert zipfile.ZipFile(path).getinfo("state.npz").compress_type == zipfile.ZIP_STORED
+    np.testing.assert_array_equal(skal.load(path).predict_proba(X[:5]), est.predict_proba(X[:5]))
+
+
+def test_saves_of_earlier_writers_still_load(fitted_cnn, saved, tmp_path):
+    # Files written before a parameter existed, without "dropped", without feature names.
+    est, X = fitted_cnn
+    parts = _parts(saved)
+    del parts.header["learner"]["pool_batch_size"]
+    del parts.header["estimator"]["dropped"]
+    parts.state.pop("feature_names_in", None)
+    loaded = skal.load(parts.write(tmp_path / "old.skal"))
+    assert loaded.pool_batch_size == ActiveLearningClassifier().pool_batch_size
+    np.testing.assert_array_equal(loaded.predict_proba(X[:5]), est.predict_proba(X[:5]))
+
+
+# --------------------------------------------------------------------------- malformed saves
+# Each row of MALFORMED damages a valid save in one way; skal.load must refuse the result with
+# "'<path>' is not a readable skal save: <what>." containing the row's fragment -- never a raw
+# TypeError, KeyError, RecursionError or MemoryError. To add a case, add a row.
+
+
+@dataclass
+class Parts:
+    """A valid save taken apart. A row changes one thing; ``write`` puts the file together."""
+
+    header: dict  # params.json, parsed
+    state: dict  # state.npz's arrays
+    model: bytes  # model.keras
+    members: dict = field(default_factory=dict)  # name -> bytes, writer(zf, name) or None
+    raw: bytes | None = None  # the whole file, verbatim
+    patch: Callable[[bytes], bytes] | None = None  # applied to the finished file
+    limits: dict = field(default_factory=dict)  # skal.io._archive constants to lower
+
+    def write(self, path):
+        if self.raw is not None:
+            path.write_bytes(self.raw)
+            return path
+        built = {"params.json": json.dumps(self.header).encode(), "state.npz": _npz(self.state),
+                 "model.keras": self.model}
+        with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            warnings.simplefilter("ignore")  # duplicate names, on purpose
+            for name in [*built, *(n for n in self.members if n not in built)]:
+                value = self.members.get(name, built.get(name))
+                if callable(value):
+                    value(zf, name)
+                elif value is not None:
+                    zf.writestr(name, value)
+        if self.patch is not None:
+            path.write_bytes(self.patch(path.read_bytes()))
+        return path
+
+
+def _parts(path) -> Parts:
+    with zipfile.ZipFile(path) as zf:
+        header = json.loads(zf.read("params.json"))
+        with np.load(io.BytesIO(zf.read("state.npz")), allow_pickle=False) as npz:
+            state = {k: npz[k] for k in npz.files}
+        return Parts(header, state, zf.read("model.keras"))
+
+
+def _npy(array) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=True)
+    return buffer.getvalue()
+
+
+def _npz(state: dict) -> bytes:
+    """``state`` as an npz; a value that is bytes is taken as the member's raw .npy file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, value in state.items():
+            member = name if name.endswith((".npy", ".txt")) else f"{name}.npy"
+            zf.writestr(member, value if isinstance(value, bytes) else _npy(value))
+    return buffer.getvalue()
+
+
+def _npy_header(descr: str, shape: tuple, data: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + data
+
+
+def zeros(n_bytes: int, method=zipfile.ZIP_DEFLATED):
+    """A member of ``n_bytes`` zeros, streamed (so that a bomb costs the test no memory)."""
+    def write(zf, name):
+        info = zipfile.ZipInfo(name)
+        info.compress_type = method
+        with zf.open(info, "w", force_zip64=True) as fh:
+            for start in range(0, n_bytes, 1 << 20):
+                fh.write(bytes(min(1 << 20, n_bytes - start)))
+    return write
+
+
+def twice(data: bytes):
+    return lambda zf, name: (zf.writestr(name, data), zf.writestr(name, data))
+
+
+def stored(data: bytes):
+    return lambda zf, name: zf.writestr(name, data, zipfile.ZIP_STORED)
+
+
+def _central_record(data: bytes, name: str) -> int:
+    """Offset of ``name``'s record in the zip's central directory."""
+    pos = zipfile.ZipFile(io.BytesIO(data)).start_dir
+    while True:
+        pos = data.index(b"PK\x01\x02", pos)
+        length = int.from_bytes(data[pos + 28: pos + 30], "little")
+        if data[pos + 46: pos + 46 + length] == name.encode():
+            return pos
+        pos += 4
+
+
+def declare(name: str, size: int):
+    """A patch: the central directory declares ``size`` uncompressed bytes for ``name``."""
+    def patch(data: bytes) -> bytes:
+        at = _central_record(data, name) + 24
+        return data[:at] + size.to_bytes(4, "little") + data[at + 4:]
+    return patch
+
+
+def set_flags(name: str, flags: int):
+    def patch(data: bytes) -> bytes:
+        at = _central_record(data, name) + 8
+        return data[:at] + flags.to_bytes(2, "little") + data[at + 2:]
+    return patch
+
+
+def flip_byte(name: str):
+    """A patch: one byte in the middle of ``name``'s compressed data is flipped."""
+    def patch(data: bytes) -> bytes:
+        info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+        local = info.header_offset
+        start = local + 30 + int.from_bytes(data[local + 26: local + 28], "little") + \
+            int.from_bytes(data[local + 28: local + 30], "little")
+        at = start + info.compress_size // 2
+        return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+    return patch
+
+
+def learner(**values):
+    return lambda p: p.header["learner"].update(values)
+
+
+def spec(**values):
+    return lambda p: p.header["estimator"].update(values)
+
+
+def state(**values):
+    return lambda p: p.state.update({k: v(p.state) if callable(v) else v
+                                     for k, v in values.items()})
+
+
+def history(text: str):
+    return state(history_json=np.asarray(text))
+
+
+def params_json(text: str | bytes):
+    return lambda p: p.members.update({"params.json": text})
+
+
+def drop(*names):
+    return lambda p: p.members.update(dict.fromkeys(names))
+
+
+def set_attr(name, value):
+    return lambda p: setattr(p, name, value)
+
+
+def pop_state(name):
+    return lambda p: p.state.pop(name)
+
+
+_PAD = " " * (2 << 20)  # 2 MiB of spaces: deflates to ~2 KiB
+_HEAD = '{"format": "skal-learner", "format_version": 1, "skal_version": "0.1.0", '
+MALFORMED = [
+    # --- the file and the zip archive
+    ("not a zip", set_attr("raw", b"not a skal file at all" * 10), "not a zip archive"),
+    ("empty file", set_attr("raw", b""), "not a zip archive"),
+    ("truncated", set_attr("patch", lambda b: b[: len(b) // 2]), "truncated"),
+    ("tail cut off", set_attr("patch", lambda b: b[:-30]), "not a zip archive"),
+    ("bit flip in state.npz", set_attr("patch", flip_byte("state.npz")), "state.npz is damaged"),
+    ("declared size too small", set_attr("patch", declare("params.json", 10)),
+     "params.json is damaged"),
+    ("declared size too large", set_attr("patch", declare("params.json", 900_000)),
+     "params.json holds"),
+    ("encrypted member", set_attr("patch", set_flags("state.npz", 1)), "encrypted"),
+    ("member twice", lambda p: p.members.update({"params.json": twice(b"{}")}), "twice"),
+    ("extra member", lambda p: p.members.update({"evil.py": b"import os"}),
+     "unexpected members ['evil.py']"),
+    ("no params.json", drop("params.json"), "no params.json inside"),
+    ("no state.npz", drop("state.npz"), "incomplete: ['state.npz'] missing"),
+    ("no model", drop("model.keras"), "incomplete: ['model.keras'] missing"),
+    # --- sizes: bombs and oversized members
+    ("params.json zip bomb", params_json(_HEAD[:-2] + _PAD + "}"),
+     "params.json declares 2097"),
+    ("params.json oversized, stored", lambda p: p.members.update(
+        {"params.json": stored((_HEAD[:-2] + " " * (1 << 20) + "}").encode())}),
+     "over the limit of 1048576"),
+    ("state.npz zip bomb", lambda p: p.members.update({"state.npz": zeros(65 << 20)}),
+     "state.npz inflates"),
+    ("model zip bomb", lambda p: p.members.update({"model.keras": zeros(65 << 20)}),
+     "model.keras inflates"),
+    ("state.npz over its limit", lambda p: p.limits.update(MAX_STATE_BYTES=1000),
+     "over the limit of 1000"),
+    ("model over its limit", lambda p: p.limits.update(MAX_MODEL_BYTES=1000),
+     "model.keras declares"),
+    # --- params.json
+    ("params.json not JSON", params_json(b"{not json"), "params.json is not valid JSON"),
+    ("params.json not UTF-8", params_json(b"\xff\xfe{}"), "params.json is not valid JSON"),
+    ("deeply nested JSON", params_json(_HEAD + '"x": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+     "nests 100001 levels deep"),
+    ("5000-digit integer", params_json(_HEAD + '"x": ' + "9" * 5000 + "}"), "not valid JSON"),
+    ("params.json a list", params_json("[1, 2]"), "does not describe a skal learner"),
+    ("wrong format", lambda p: p.header.update(format="zip"), "does not describe"),
+    ("format_version a string", lambda p: p.header.update(format_version="1"),
+     "format_version is '1', not an integer"),
+    ("format_version a bool", lambda p: p.header.update(format_version=True),
+     "format_version is True"),
+    ("skal_version a number", lambda p: p.header.update(skal_version=3),
+     "skal_version is 3, not a string"),
+    ("unexpected header key", lambda p: p.header.update(extra=1), "unexpected keys ['extra']"),
+    ("no learner parameters", lambda p: p.header.pop("learner"), "no learner parameters"),
+    ("learner parameters a list", lambda p: p.header.update(learner=[1]),
+     "the learner parameters are [1], not an object"),
+    ("unknown learner parameter", learner(colour="blue"), "unknown learner parameters"),
+    ("journal smuggled in", learner(journal="/tmp/other.sqlite"), "['journal']"),
+    ("learner parameter of the wrong type", learner(n_instances="ten"),
+     "'n_instances' parameter"),
+    ("learner parameter out of range", learner(initial_size=-3), "'initial_size' parameter"),
+    ("unknown strategy name", learner(query_strategy="telepathy"), "telepathy"),
+    ("tag of the wrong type", learner(random_state={"__tuple__": 5}),
+     "unexpected JSON object"),
+    ("unknown tag", learner(random_state={"__pickle__": "..."}), "unexpected JSON object"),
+    ("bad float tag", learner(random_state={"__float__": "1e400"}), "unexpected JSON object"),
+    ("estimator a list", lambda p: p.header.update(estimator=["CNNClassifier"]),
+     "unknown estimator"),
+    ("estimator not allow-listed", spec(**{"class": "os.system"}), "unknown estimator"),
+    ("estimator params a list", spec(params=[1]), "params are [1], not an object"),
+    ("estimator dropped not names", spec(dropped=[1]), "dropped is [1], not a list of names"),
+    ("estimator unexpected key", spec(module="os"), "unexpected keys ['module']"),
+    ("estimator param not decodable", lambda p: p.header["estimator"]["params"].update(
+        epochs={"x": 1}), "unexpected JSON object"),
+    # --- state.npz: arrays
+    ("state.npz garbage", lambda p: p.members.update({"state.npz": b"garbage"}),
+     "state.npz is damaged"),
+    ("state.npz holds a text file", state(**{"readme.txt": b"hi"}), "not a .npy array"),
+    ("missing array", pop_state("seed"), "lacks ['seed']"),
+    ("extra array", state(evil=np.zeros(3)), "unexpected arrays ['evil']"),
+    ("object array", state(y_labeled=lambda s: s["y_labeled"].astype(object)),
+     "objects (unreadable without pickle)"),
+    ("complex samples", state(X_labeled=lambda s: s["X_labeled"].astype(complex)),
+     "dtype complex128"),
+    ("byte-string classes", state(classes=lambda s: s["classes"].astype("S2")), "dtype |S2"),
+    ("float indices", state(labeled_indices=lambda s: s["labeled_indices"].astype(float)),
+     "labeled_indices has dtype float64, not integers"),
+    ("seed not a scalar", state(seed=np.array([1, 2])), "seed has shape (2,), not 0 dimensions"),
+    ("samples 1-D", state(X_labeled=lambda s: s["X_labeled"][:, 0]), "not 2 or more dimensions"),
+    ("history not a string", state(history_json=np.asarray(3)), "history_json has dtype int"),
+    ("npy header garbage", state(seed=b"\x93NUMPY garbage"), "no readable array header"),
+    ("npy negative dimension", state(seed=_npy_header("<i8", (-1,))), "negative dimension"),
+    ("npy shape larger than its data", state(seed=_npy_header("<f8", (10**12,), bytes(8))),
+     "its header declares shape (1000000000000,)"),
+    ("npy data cut short", state(X_labeled=lambda s: _npy(s["X_labeled"])[:-8]),
+     "bytes of data but its header declares"),
+    # --- state.npz: consistency
+    ("fewer labels than samples", state(y_labeled=lambda s: s["y_labeled"][:-1]),
+     "but y_labeled has"),
+    ("NaN in the samples", state(X_labeled=lambda s: np.where(s["X_labeled"] > 0.5, np.nan,
+                                                            s["X_labeled"])), "NaN"),
+    ("an unlabeled marker among the labels", state(
+        y_labeled=lambda s: np.r_[s["y_labeled"][:-1], -1],
+        classes=lambda s: np.unique(np.r_[s["y_labeled"][:-1], -1])), "holds -1"),
+    ("n_features_in disagrees", state(n_features_in=np.asarray(65)),
+     "n_features_in is 65 but X_labeled has 64 features"),
+    ("a class missing", state(classes=lambda s: s["classes"][:-1]),
+     "are not the classes of y_labeled"),
+    ("classes as strings", state(classes=lambda s: s["classes"].astype(str)),
+     "are not the classes of y_labeled"),
+    ("one class", state(y_labeled=lambda s: np.zeros_like(s["y_labeled"]),
+                        classes=np.array([0])), "a classifier has two or more"),
+    ("negative seed", state(seed=np.asarray(-1)), "seed is -1"),
+    ("labeled index past the pool", state(
+        labeled_indices=lambda s: np.r_[s["labeled_indices"][:-1], len(s["labeled_round"])]),
+     "labeled_indices are not all rows"),
+    ("negative labeled index", state(labeled_indices=lambda s: -s["labeled_indices"] - 1),
+     "labeled_indices are not all rows"),
+    ("queried index past the pool", state(queried=lambda s: s["queried"] + 10**6),
+     "queried are not all rows"),
+    ("round below -1", state(labeled_round=lambda s: np.full_like(s["labeled_round"], -2)),
+     "below -1"),
+    ("labeled sample never labeled", state(
+        labeled_round=lambda s: np.full_like(s["labeled_round"], -1)), "never labeled"),
+    ("labeled index repeated", state(
+        labeled_indices=lambda s: np.r_[s["labeled_indices"][:-1], s["labeled_indices"][0]]),
+     "repeat samples"),
+    ("negative batch size", state(queried_sizes=lambda s: -s["queried_sizes"]),
+     "do not split"),
+    ("batch sizes not summing", state(queried_sizes=lambda s: s["queried_sizes"] + 1),
+     "do not split"),
+    ("history not JSON", history("[{"), "history_json is not valid JSON"),
+    ("history nested deeply", history("[" * 1000 + "]" * 1000), "nests 1000 levels"),
+    ("history not a list", history('{"round": 0}'), "not a list of fits"),
+    ("history empty", history("[]"), "not a list of fits"),
+    ("history row not an object", history("[3]"), "history_json[0] is 3, not an object"),
+    ("history row lacks a key", history('[{"round": 0, "n_labeled": 3, "query_time": 0}]'),
+     "['fit_time'] is None"),
+    ("history count a bool", history(
+        '[{"round": true, "n_labeled": 3, "query_time": 0, "fit_time": 0}]'),
+     "['round'] is True"),
+    ("feature names of another width", state(feature_names_in=np.array(["a", "b", "c"])),
+     "feature_names_in has 3 names for 64 features"),
+    # --- the model, and the state against it
+    ("model garbage", lambda p: p.members.update({"model.keras": b"garbage"}),
+     "Keras model could not be loaded"),
+    ("fewer classes than the model", state(y_labeled=lambda s: s["y_labeled"] % 3,
+                                           classes=np.arange(3)), "does not match the CNN"),
+    ("fewer features than the model", state(X_labeled=lambda s: s["X_labeled"][:, :-1],
+                                            n_features_in=np.asarray(63)), "does not match"),
+]
+
+
+@pytest.fixture(scope="module")
+def valid_save(fitted_cnn, tmp_path_factory):
+    est, _ = fitted_cnn
+    return _parts(est.save(tmp_path_factory.mktemp("valid") / "learner.skal"))
+
+
+@pytest.mark.parametrize(
+    "corrupt, fragment", [pytest.param(c, f, id=name) for name, c, f in MALFORMED]
+)
+def test_malformed_saves_are_refused_clearly(valid_save, tmp_path, monkeypatch, corrupt,
+                                             fragment):
+    parts = copy.deepcopy(valid_save)
+    corrupt(parts)
+    path = parts.write(tmp_path / "bad.skal")
+    for name, value in parts.limits.items():
+        monkeypatch.setattr(_archive, name, value)
+    with pytest.raises(ValueError) as info:
+        skal.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{str(path)!r} is not a readable skal save: "), message
+    assert fragment in message, message
+
+
+def test_the_valid_save_of_the_table_loads(valid_save, tmp_path):
+    skal.load(copy.deepcopy(valid_save).write(tmp_path / "good.skal"))

@@ -1,0 +1,205 @@
+"""A learner's saved state, checked: against the save's own parts and against the model.
+
+:mod:`skal._persistence` maps a learner to and from plain data; this module says what that
+data must look like when it comes back from a file -- the parameters of ``params.json``, the
+arrays of ``state.npz`` (names, dtypes, shapes, and their agreement: as many labels as
+samples, the classes of the labels, indices within the pool, ...) and the loaded model
+(features, classes, output width) -- and refuses anything else with ``ValueError("... is not
+a readable skal save: <what>.")``. It never imports the learner: it checks the class given.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from skal._labels import UNLABELED, unlabeled_mask
+from skal.io._archive import from_json, read_json, unreadable
+from skal.io._bounded import short
+from skal.strategies import resolve_strategy
+
+__all__ = ["NOT_SAVED", "SavedState", "check_model", "check_parameters", "check_state",
+           "savable_estimators"]
+
+NOT_SAVED = ("estimator", "oracle", "journal")  # learner params given again to load()
+_SPEC_KEYS = ("class", "params", "dropped")
+_HISTORY_KEYS = {"round": int, "n_labeled": int, "query_time": (int, float),
+                 "fit_time": (int, float)}
+# state.npz: name -> (dtype kinds, ndim; None: 2 or more). feature_names_in is optional.
+_STATE = {
+    "X_labeled": ("biuf", None), "y_labeled": ("biufU", 1), "labeled_indices": ("iu", 1),
+    "labeled_round": ("iu", 1), "queried": ("iu", 1), "queried_sizes": ("iu", 1),
+    "classes": ("biufU", 1), "seed": ("iu", 0), "n_features_in": ("iu", 0),
+    "history_json": ("U", 0), "feature_names_in": ("U", 1),
+}
+_KINDS = {"biuf": "numbers", "biufU": "numbers or strings", "iu": "integers", "U": "strings"}
+
+
+class SavedState(NamedTuple):
+    """The arrays of state.npz, checked, as the learner's attributes take them."""
+
+    X: np.ndarray
+    y: np.ndarray
+    labeled_indices: np.ndarray
+    labeled_round: np.ndarray
+    queried: list
+    classes: np.ndarray
+    seed: int
+    n_features: int
+    history: list
+    feature_names: np.ndarray | None
+
+
+def savable_estimators():
+    """The allow-list of estimator classes a save may name (importing it imports Keras)."""
+    from skal.keras import SAVABLE_ESTIMATORS
+
+    return SAVABLE_ESTIMATORS
+
+
+def check_parameters(cls, parameters: dict, path, overridden) -> tuple[Any, dict]:
+    """The estimator spec and the learner's parameters of params.json, checked."""
+    def bad(why):
+        return unreadable(path, f"params.json: {why}")
+
+    extra = sorted(set(parameters) - {"estimator", "learner"})
+    if extra or "learner" not in parameters:
+        raise bad(f"unexpected keys {short(extra)}" if extra else "no learner parameters")
+    spec, saved = parameters.get("estimator"), parameters["learner"]
+    check_spec(spec, path)
+    if not isinstance(saved, dict):
+        raise bad(f"the learner parameters are {short(saved)}, not an object")
+    unknown = sorted(set(saved) - set(cls().get_params(deep=False)) | set(saved) & {*NOT_SAVED})
+    if unknown:
+        raise bad(f"unknown learner parameters {short(unknown)}")
+    try:
+        values = {name: from_json(value) for name, value in saved.items()}
+        cls(**values)._validate_params()
+        strategy = values.get("query_strategy")
+        if isinstance(strategy, str) and "query_strategy" not in overridden:
+            resolve_strategy(strategy)
+    except (TypeError, ValueError) as exc:  # InvalidParameterError is both
+        raise bad(str(exc).rstrip(".")) from None
+    return spec, values
+
+
+def check_spec(spec, path) -> None:
+    """The estimator spec of params.json: None, or an allow-listed class and its params."""
+    if spec is None:
+        return
+    name = spec.get("class") if isinstance(spec, dict) else None
+    if not isinstance(name, str) or name not in savable_estimators():
+        raise unreadable(path, f"params.json: unknown estimator {short(spec)}")
+    params, dropped = spec.get("params", {}), spec.get("dropped", [])
+    if set(spec) - set(_SPEC_KEYS):
+        why = f"unexpected keys {short(sorted(set(spec) - set(_SPEC_KEYS)))}"
+    elif not isinstance(params, dict):
+        why = f"params are {short(params)}, not an object"
+    elif not isinstance(dropped, list) or not all(isinstance(d, str) for d in dropped):
+        why = f"dropped is {short(dropped)}, not a list of names"
+    else:
+        return
+    raise unreadable(path, f"params.json: the estimator's {why}")
+
+
+def check_state(arrays: dict[str, np.ndarray], path) -> SavedState:
+    """state.npz's arrays, checked: names, dtypes, shapes, and against each other."""
+    def bad(why):
+        return unreadable(path, f"state.npz: {why}")
+
+    missing = [name for name in _STATE if name not in arrays and name != "feature_names_in"]
+    if missing:
+        raise bad(f"lacks {missing}")
+    extra = sorted(set(arrays) - set(_STATE))
+    if extra:
+        raise bad(f"unexpected arrays {short(extra)}")
+    for name, array in arrays.items():
+        kinds, ndim = _STATE[name]
+        if array.dtype.kind not in kinds:
+            raise bad(f"{name} has dtype {array.dtype}, not {_KINDS[kinds]}")
+        if array.ndim != ndim if ndim is not None else array.ndim < 2:
+            want = f"{ndim} dimensions" if ndim is not None else "2 or more dimensions"
+            raise bad(f"{name} has shape {array.shape}, not {want}")
+    X, y, classes = arrays["X_labeled"], arrays["y_labeled"], arrays["classes"]
+    n_features, seed = int(arrays["n_features_in"]), int(arrays["seed"])
+    if len(X) != len(y):
+        raise bad(f"X_labeled has {len(X)} samples but y_labeled has {len(y)} labels")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise bad("X_labeled holds NaN or infinity")
+    if unlabeled_mask(y).any():
+        raise bad(f"y_labeled holds {UNLABELED} (the marker of unlabeled samples)")
+    if n_features != X.shape[1]:
+        raise bad(f"n_features_in is {n_features} but X_labeled has {X.shape[1]} features")
+    if len(classes) < 2:
+        raise bad(f"classes {short(classes.tolist())}: a classifier has two or more")
+    if not _same_values(np.unique(y), classes):
+        raise bad(f"classes {short(classes.tolist())} are not the classes of y_labeled "
+                  f"{short(np.unique(y).tolist())}")
+    if seed < 0:
+        raise bad(f"seed is {seed}, not a seed (>= 0)")
+    rounds, labeled = arrays["labeled_round"], arrays["labeled_indices"]
+    n_pool = len(rounds)
+    queried, sizes = arrays["queried"], arrays["queried_sizes"]
+    for name, idx in (("labeled_indices", labeled), ("queried", queried)):
+        if idx.size and (idx.min() < 0 or idx.max() >= n_pool):
+            raise bad(f"{name} are not all rows of labeled_round's {n_pool} samples")
+    if rounds.size and rounds.min() < -1:
+        raise bad(f"labeled_round holds {rounds.min()}, below -1 (never labeled)")
+    if len(np.unique(labeled)) != len(labeled) or len(labeled) > len(y):
+        raise bad(f"labeled_indices ({len(labeled)}) repeat samples or outnumber y_labeled")
+    if labeled.size and (rounds[labeled] < 0).any():
+        raise bad("labeled_round marks samples of labeled_indices as never labeled")
+    if (sizes < 0).any() or sum(sizes.tolist()) != len(queried):
+        raise bad(f"queried_sizes {short(sizes.tolist())} do not split the {len(queried)} "
+                  "queried indices")
+    history = _check_history(arrays["history_json"].item(), bad)
+    names = arrays.get("feature_names_in")
+    if names is not None and len(names) != n_features:
+        raise bad(f"feature_names_in has {len(names)} names for {n_features} features")
+    batches = np.split(queried.astype(np.intp), np.cumsum(sizes)[:-1]) if len(sizes) else []
+    return SavedState(X, y, labeled, rounds, list(batches), classes, seed, n_features,
+                      history, names)
+
+
+def _check_history(text: str, bad) -> list:
+    try:
+        history = read_json(text, "history_json")
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    if not isinstance(history, list) or not history:
+        raise bad(f"history_json is {short(history)}, not a list of fits")
+    for i, row in enumerate(history):
+        if not isinstance(row, dict):
+            raise bad(f"history_json[{i}] is {short(row)}, not an object")
+        for key, kind in _HISTORY_KEYS.items():
+            if isinstance(row.get(key), bool) or not isinstance(row.get(key), kind):
+                raise bad(f"history_json[{i}][{key!r}] is {short(row.get(key))}, not a number")
+    return history
+
+
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Same labels: both strings or both numbers, equal one by one."""
+    a, b = np.asarray(np.asarray(a).tolist()), np.asarray(np.asarray(b).tolist())
+    return (a.shape == b.shape and (a.dtype.kind == "U") == (b.dtype.kind == "U")
+            and bool(np.all(a == b)))
+
+
+def check_model(estimator, state: SavedState, path) -> None:
+    """The loaded model agrees with the saved state: features, classes, output width."""
+    def bad(why):
+        return unreadable(path, f"the model does not match the saved state: {why}")
+
+    n_features = getattr(estimator, "n_features_in_", state.n_features)
+    if n_features != state.n_features:
+        raise bad(f"it takes {n_features} features, the state has {state.n_features}")
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None and not _same_values(classes, state.classes):
+        raise bad(f"its classes {short(np.asarray(classes).tolist())} are not the saved "
+                  f"{short(state.classes.tolist())}")
+    try:
+        width = np.shape(estimator.predict_proba(state.X[:1]))[-1]
+    except Exception as exc:  # whatever the estimator raises: the sample does not fit
+        raise bad(f"it cannot predict a saved sample ({type(exc).__name__}: {exc})") from None
+    if width != len(state.classes):
+        raise bad(f"it gives {width} class probabilities for {len(state.classes)} classes")

@@ -1,0 +1,309 @@
+"""The save-file format: a zip of ``params.json``, ``state.npz`` and a model file.
+
+This module knows the format and nothing of what is saved in it: it writes and reads plain
+data -- a JSON-able dict of parameters, a dict of numpy arrays, and a model file written by
+a callable -- and refuses, with ``ValueError("'<path>' is not a readable skal save:
+<what>.")``, every file it cannot read safely.
+
+* ``params.json`` -- ``{"format": "skal-learner", "format_version": 1, "skal_version": ...}``
+  and the caller's parameters, values encoded with :func:`to_json`;
+* ``state.npz`` -- the arrays, as :func:`numpy.savez` writes them: bool, int, float or str
+  arrays only (never objects: nothing is unpickled);
+* ``model.keras`` -- the model file, opaque here, extracted to a temporary file for the
+  caller's loader.
+
+Reading is bounded (see :mod:`skal.io._bounded` and the limits below): no member is
+inflated past its limit or, beyond :data:`RATIO_FREE_BYTES`, more than
+:data:`MAX_COMPRESSION_RATIO` times its compressed size, whatever sizes the file declares.
+Writing is atomic -- a temporary file in the same folder, flushed and fsynced, then renamed
+over the target -- and never writes a file its own reader would refuse.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+import uuid
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from skal import __version__
+from skal.io._bounded import BoundedZip, json_depth, parse_json, read_npz, short
+
+__all__ = [
+    "FORMAT", "FORMAT_VERSION", "MAX_COMPRESSION_RATIO", "MAX_JSON_DEPTH", "MAX_MODEL_BYTES",
+    "MAX_PARAMS_BYTES", "MAX_STATE_BYTES", "RATIO_FREE_BYTES", "NotJSON", "SaveContents",
+    "from_json", "read_json", "read_save", "to_json", "unreadable", "write_save",
+]
+
+FORMAT = "skal-learner"
+FORMAT_VERSION = 1
+PARAMS, STATE, MODEL = "params.json", "state.npz", "model.keras"
+_ENVELOPE = ("format", "format_version", "skal_version")
+ARRAY_KINDS = "biufU"  # bool, int, unsigned, float, str
+
+# Limits: what opening a file may cost, whatever the file claims. Raise them here (they are
+# read at call time) for a labeled set or network beyond them.
+#: params.json holds parameters only, a few KiB; 1 MiB leaves room and parses in milliseconds.
+MAX_PARAMS_BYTES = 1 << 20
+#: state.npz is read into memory: the labeled set (n_labeled x n_features x 8 bytes) and one
+#: int64 per pool sample. 4 GiB is 500M float64 values, far beyond a hand-labeled set.
+MAX_STATE_BYTES = 4 << 30
+#: The model file (extracted to disk, never held in memory): weights plus optimizer state
+#: (3x the weights for Adam); 4 GiB is a ~300M-parameter network.
+MAX_MODEL_BYTES = 4 << 30
+#: A member may inflate at most this many times its compressed size: real saves compress
+#: 2-20x (features, weights), DEFLATE bombs ~1000x ...
+MAX_COMPRESSION_RATIO = 100
+#: ... once it is larger than this. Smaller members (sparse features, a pool-sized
+#: labeled_round of -1s up to 8M samples) may compress as much as they like: 64 MiB is
+#: harmless to allocate. save() stores a member uncompressed rather than break the ratio.
+RATIO_FREE_BYTES = 64 << 20
+#: JSON nesting: skal writes ~10 levels at most (a dict parameter of tuples); 64 keeps the
+#: parser and :func:`from_json` far from Python's recursion limit.
+MAX_JSON_DEPTH = 64
+
+
+class SaveContents(NamedTuple):
+    """What :func:`read_save` found: plain data."""
+
+    parameters: dict[str, Any]  # params.json without the envelope (format, versions)
+    arrays: dict[str, np.ndarray]  # state.npz
+    model_file: str  # the extracted model file; exists inside read_save's with-block
+    skal_version: str  # the skal that wrote the file
+
+
+def unreadable(path, why: str) -> ValueError:
+    """The error for a file this skal cannot read: names the file and what is wrong."""
+    return ValueError(f"{os.fspath(path)!r} is not a readable skal save: {why}.")
+
+
+# --------------------------------------------------------------------------- JSON values
+
+
+class NotJSON(TypeError):
+    """A parameter value that :func:`to_json` cannot describe."""
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-able form of a parameter value; tuples, dicts and inf/nan are tagged.
+
+    Raises :class:`NotJSON` unless ``value`` is None, a bool, int, float or str, or a list,
+    tuple or str-keyed dict of those.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": {k: to_json(v) for k, v in value.items()}}
+    raise NotJSON(type(value).__name__)
+
+
+def from_json(value: Any) -> Any:
+    """The value :func:`to_json` encoded as ``value`` (parsed JSON); ValueError if none."""
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((tag, inner),) = value.items()
+            if tag == "__tuple__" and isinstance(inner, list):
+                return tuple(from_json(v) for v in inner)
+            if tag == "__float__" and inner in ("nan", "inf", "-inf"):
+                return float(inner)
+            if tag == "__dict__" and isinstance(inner, dict):
+                return {k: from_json(v) for k, v in inner.items()}
+        raise ValueError(f"unexpected JSON object {short(value)}")
+    return value
+
+
+def read_json(text: str | bytes, what: str) -> Any:
+    """JSON text of a save (``params.json``, or a str array), its nesting bounded."""
+    return parse_json(text, what, MAX_JSON_DEPTH)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows: directories cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _check_size(what: str, size: int, limit: int) -> None:
+    if size > limit:
+        raise ValueError(
+            f"{what} would take {size} bytes, more than a skal save may hold ({limit}, a "
+            "limit of skal.io._archive)."
+        )
+
+
+def _compression(data: bytes) -> int:
+    """DEFLATE, unless the result would break the ratio guard of :func:`read_save`."""
+    if len(data) > RATIO_FREE_BYTES:
+        if len(data) > MAX_COMPRESSION_RATIO * len(zlib.compress(data, 6)):
+            return zipfile.ZIP_STORED
+    return zipfile.ZIP_DEFLATED
+
+
+def write_save(
+    path: str | os.PathLike,
+    parameters: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    write_model: Callable[[str], None],
+) -> Path:
+    """Write a save file atomically; a crash leaves any previous file at ``path`` intact.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    parameters : dict
+        JSON-able data for ``params.json`` (values encoded with :func:`to_json`).
+    arrays : dict of str to ndarray
+        Bool, int, float or str arrays for ``state.npz``.
+    write_model : callable
+        ``write_model(file)`` writes the model to ``file``, a path named ``model.keras`` in
+        a temporary folder.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is a directory; save() writes one file.")
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "skal_version": __version__,
+              **parameters}
+    params = json.dumps(header, indent=2)
+    _check_size(PARAMS, len(params.encode()), MAX_PARAMS_BYTES)
+    if json_depth(params) > MAX_JSON_DEPTH:
+        raise ValueError(f"the parameters nest deeper than {MAX_JSON_DEPTH} levels.")
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    state = buffer.getvalue()
+    _check_size(STATE, len(state), MAX_STATE_BYTES)
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".skal-save-") as scratch:
+            model_file = os.path.join(scratch, MODEL)
+            write_model(model_file)
+            _check_size("the model file", os.path.getsize(model_file), MAX_MODEL_BYTES)
+            with open(tmp, "wb") as fh:
+                with zipfile.ZipFile(fh, "w") as zf:
+                    zf.writestr(PARAMS, params, _compression(params.encode()))
+                    zf.writestr(STATE, state, _compression(state))
+                    zf.write(model_file, MODEL, zipfile.ZIP_STORED)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+    return path
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _OtherVersion(Exception):
+    pass
+
+
+def _header(reader: BoundedZip, members: dict) -> dict:
+    if PARAMS not in members:
+        raise ValueError(f"no {PARAMS} inside (not a skal save)")
+    header = read_json(reader.read(members[PARAMS], MAX_PARAMS_BYTES), PARAMS)
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ValueError(f"{PARAMS} does not describe a skal learner")
+    version, writer = header.get("format_version"), header.get("skal_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"{PARAMS}: format_version is {short(version)}, not an integer")
+    if not isinstance(writer, str):
+        raise ValueError(f"{PARAMS}: skal_version is {short(writer)}, not a string")
+    if version != FORMAT_VERSION:
+        raise _OtherVersion(version, writer)
+    missing = sorted({STATE, MODEL} - set(members))
+    if missing:
+        raise ValueError(f"incomplete: {missing} missing")
+    extra = sorted(set(members) - {PARAMS, STATE, MODEL})
+    if extra:
+        raise ValueError(f"unexpected members {short(extra)}")
+    return header
+
+
+@contextmanager
+def read_save(path: str | os.PathLike) -> Iterator[SaveContents]:
+    """Open a save file: its parameters, its arrays and its model, extracted to a file.
+
+    The model file is temporary: it is removed when the ``with`` block ends.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        "... is not a readable skal save: <what>." for a file that is not a complete, intact
+        save within the limits of this module; "... is a skal save in format version N ..."
+        for a save of another format version.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise unreadable(path, "it is a directory")
+    if not path.exists():
+        raise FileNotFoundError(f"no skal save at {str(path)!r}.")
+    ratio = {"max_ratio": MAX_COMPRESSION_RATIO, "ratio_free": RATIO_FREE_BYTES}
+    with open(path, "rb") as fh:
+        try:
+            zf = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+            raise unreadable(path, "not a zip archive (not a skal save, or a truncated one)") \
+                from exc
+        with zf, tempfile.TemporaryDirectory(prefix="skal-load-") as scratch:
+            try:
+                reader = BoundedZip(zf, os.fstat(fh.fileno()).st_size, "", **ratio)
+                members = reader.members()
+                header = _header(reader, members)
+                reader.check(members[STATE], MAX_STATE_BYTES)  # refuse before inflating
+                reader.check(members[MODEL], MAX_MODEL_BYTES)
+                state = reader.read(members[STATE], MAX_STATE_BYTES)
+                arrays = read_npz(state, STATE, MAX_STATE_BYTES, ARRAY_KINDS, **ratio)
+                model_file = os.path.join(scratch, MODEL)
+                with open(model_file, "wb") as out:
+                    for chunk in reader.chunks(members[MODEL], MAX_MODEL_BYTES):
+                        out.write(chunk)
+            except _OtherVersion as other:
+                version, writer = other.args
+                raise ValueError(
+                    f"{str(path)!r} is a skal save in format version {version!r} (written by "
+                    f"skal {writer}), but this skal reads version {FORMAT_VERSION}."
+                ) from None
+            except ValueError as exc:
+                raise unreadable(path, str(exc)) from None
+            parameters = {k: v for k, v in header.items() if k not in _ENVELOPE}
+            yield SaveContents(parameters, arrays, model_file, header["skal_version"])

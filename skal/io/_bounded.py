@@ -1,0 +1,175 @@
+"""Reading untrusted zip archives, ``.npy`` arrays and JSON within stated bounds.
+
+Nothing here trusts a size a file declares: members are inflated in chunks and refused as
+soon as they pass their limit (or inflate more than ``max_ratio`` times their compressed
+size beyond ``ratio_free`` bytes: a zip bomb), an array's header is checked against its
+data before anything is allocated, and JSON nesting is measured before it is parsed. Every
+refusal is a ``ValueError`` naming the member and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BoundedZip", "json_depth", "parse_json", "read_npz", "short"]
+
+_CHUNK = 1 << 20
+
+
+def short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class BoundedZip:
+    """Reads the members of one zip archive (of ``size`` bytes), each within a byte limit."""
+
+    def __init__(self, zf: zipfile.ZipFile, size: int, where: str, *, max_ratio: int,
+                 ratio_free: int):
+        self.zf, self.size, self.where = zf, size, where
+        self.max_ratio, self.ratio_free = max_ratio, ratio_free
+
+    def members(self) -> dict[str, zipfile.ZipInfo]:
+        """The members by name; an archive naming one twice is refused."""
+        infos = self.zf.infolist()
+        names = [info.filename for info in infos]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"{self.where or 'the archive '}holds {short(twice)} twice")
+        return dict(zip(names, infos))
+
+    def check(self, info: zipfile.ZipInfo, limit: int) -> None:
+        """Refuse a member by what it declares, before inflating anything."""
+        name = self.where + info.filename
+        if info.flag_bits & 0x1:
+            raise ValueError(f"{name} is encrypted")
+        if info.file_size > limit:
+            raise ValueError(f"{name} declares {info.file_size} bytes, over the limit of {limit}")
+        self._ratio(name, info, info.file_size)
+
+    def _ratio(self, name: str, info: zipfile.ZipInfo, inflated: int) -> None:
+        packed = max(1, min(info.compress_size, self.size))  # a forged size helps no one
+        if inflated > self.ratio_free and inflated > self.max_ratio * packed:
+            raise ValueError(
+                f"{name} inflates {inflated // packed}-fold from {packed} bytes, more than "
+                f"{self.max_ratio}-fold (a zip bomb?)"
+            )
+
+    def chunks(self, info: zipfile.ZipInfo, limit: int) -> Iterator[bytes]:
+        """The member's bytes, refused as soon as they pass what it may hold."""
+        self.check(info, limit)
+        name, total, cap = self.where + info.filename, 0, min(limit, info.file_size)
+        try:
+            with self.zf.open(info) as member:
+                while chunk := member.read(_CHUNK):
+                    total += len(chunk)
+                    if total > cap:
+                        raise ValueError(
+                            f"{name} inflates past {cap} bytes (it declares "
+                            f"{info.file_size}, the limit is {limit})"
+                        )
+                    self._ratio(name, info, total)
+                    yield chunk
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                NotImplementedError) as exc:
+            raise ValueError(f"{name} is damaged ({type(exc).__name__}: {exc})") from None
+        if total != info.file_size:
+            raise ValueError(f"{name} holds {total} bytes but declares {info.file_size}")
+
+    def read(self, info: zipfile.ZipInfo, limit: int) -> bytearray:
+        """The member's bytes (see :meth:`chunks`)."""
+        data = bytearray()
+        for chunk in self.chunks(info, limit):
+            data += chunk
+        return data
+
+
+def parse_npy(data: bytearray, name: str, kinds: str) -> np.ndarray:
+    """A ``.npy`` file's array (a view of ``data``), its header checked against its data.
+
+    Only dtypes of the kinds in ``kinds`` are accepted, never objects: nothing unpickles.
+    """
+    fmt = np.lib.format
+    stream = io.BytesIO(data)
+    try:
+        version = fmt.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(stream)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, SyntaxError, TypeError, EOFError) as exc:
+        raise ValueError(f"{name} has no readable array header ({exc})") from None
+    if dtype.hasobject or dtype.kind not in kinds or not dtype.itemsize:
+        what = "objects (unreadable without pickle)" if dtype.hasobject else f"dtype {dtype}"
+        raise ValueError(f"{name} holds {what}; a save holds bool, int, float and str arrays")
+    if any(d < 0 for d in shape):
+        raise ValueError(f"{name} has a negative dimension in its shape {shape}")
+    offset, size = stream.tell(), math.prod(shape)
+    if len(data) - offset != size * dtype.itemsize:
+        raise ValueError(
+            f"{name} has {len(data) - offset} bytes of data but its header declares shape "
+            f"{shape} of {dtype} ({size * dtype.itemsize} bytes)"
+        )
+    try:
+        if size == 0:
+            return np.zeros(shape, dtype=dtype)
+        flat = np.frombuffer(data, dtype=dtype, count=size, offset=offset)
+        return flat.reshape(shape, order="F" if fortran else "C")
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. more than 64 dimensions
+        raise ValueError(f"{name} cannot be read ({exc})") from None
+
+
+def read_npz(data: bytearray, where: str, limit: int, kinds: str, **ratio) -> dict:
+    """An ``.npz`` archive (a zip of ``.npy`` files) as arrays, at most ``limit`` bytes."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+        raise ValueError(f"{where} is damaged (not an npz archive: {exc})") from None
+    arrays = {}
+    with zf:
+        reader = BoundedZip(zf, len(data), f"{where}/", **ratio)
+        for name, info in reader.members().items():
+            if not name.endswith(".npy"):
+                raise ValueError(f"{where} holds {short(name)}, not a .npy array")
+            raw = reader.read(info, limit)
+            limit -= len(raw)
+            arrays[name[:-4]] = parse_npy(raw, f"{where}/{name}", kinds)
+    return arrays
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deeply ``text`` (JSON) nests arrays and objects, measured without parsing it."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).encode()
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    return int(np.cumsum(np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)).max())
+
+
+def parse_json(text: str | bytes | bytearray, what: str, max_depth: int) -> Any:
+    """``text`` parsed, nested at most ``max_depth`` deep; else ValueError("<what> ...")."""
+    try:
+        if not isinstance(text, str):
+            text = bytes(text).decode("utf-8")
+        depth = json_depth(text)
+        if depth > max_depth:
+            raise ValueError(f"it nests {depth} levels deep, more than {max_depth}")
+        return json.loads(text)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers
+        raise ValueError(f"{what} is not valid JSON ({exc})") from None
