@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import numpy as np
 
@@ -10,7 +11,19 @@ from skal._labels import UNLABELED, clean_label, plain_labels
 from skal._pool import is_frame
 from skal.io.journal import LabelJournal, pool_fingerprint, row_digests
 
-__all__ = ["Answers", "as_pairs", "ask_oracle", "check_sample_ids", "open_journal"]
+__all__ = [
+    "Answers", "Handout", "as_pairs", "ask_oracle", "check_sample_ids", "open_journal",
+]
+
+
+class Handout(NamedTuple):
+    """A sample handed out and not yet answered: why it was chosen."""
+
+    round: int
+    reason: str  # "initial" (before any model), the strategy's name, or "given"
+    score: float | None
+    rank: int  # 1 = the query's first choice
+    n_candidates: int
 
 
 def open_journal(journal, X) -> LabelJournal | None:

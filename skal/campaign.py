@@ -1,8 +1,7 @@
 """The active-learning loop as one object: score the pool, hand out a batch, take answers, refit.
 
-:class:`Campaign` is what ``ActiveLearningClassifier.fit`` (with ``n_queries > 0``),
-:func:`skal.evaluation.active_learning_curve`, ``skal demo`` and ``skal label`` all run. It can
-be driven in two ways that share one state:
+:class:`Campaign` is what ``fit`` (``n_queries > 0``), ``skal.evaluation``, ``skal demo``
+and ``skal label`` all run, in one of two ways that share one state:
 
 * :meth:`Campaign.run` -- the whole loop, with ``y`` (a simulation) or an oracle answering;
 * step by step, for interactive front ends -- :meth:`~Campaign.next_batch`,
@@ -22,7 +21,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_random_state
 
-from skal._answers import Answers, as_pairs, open_journal
+from skal._answers import Answers, Handout, as_pairs, open_journal
 from skal._asking import ask, ask_initial
 from skal._labels import check_two_classes, check_y, unlabeled_mask
 from skal._pool import check_pool, check_pool_chunk, is_frame, take_rows
@@ -59,8 +58,7 @@ class Campaign:
         The journal's id of each sample, for journals that record user keys (strings)
         rather than pool indices.
     callbacks : list of callable or None, default=None
-        Each is called as ``callback(campaign)`` after every fit, e.g. to score the model
-        on held-out data or to print progress.
+        Each is called as ``callback(campaign)`` after every fit (scores, progress).
 
     Attributes
     ----------
@@ -96,10 +94,8 @@ class Campaign:
     ...     LogisticRegression(max_iter=500), query_strategy="margin", n_instances=10,
     ...     initial_size=20, random_state=0)
     >>> campaign = Campaign(learner, X, y).run(n_queries=3)   # y plays the oracle
-    >>> [row["n_labeled"] for row in campaign.history_]
-    [20, 30, 40, 50]
-    >>> campaign.stop_reason_
-    'n_queries'
+    >>> [row["n_labeled"] for row in campaign.history_], campaign.stop_reason_
+    ([20, 30, 40, 50], 'n_queries')
 
     Step by step, as an interactive front end drives it:
 
@@ -109,10 +105,8 @@ class Campaign:
     ...     live.answer(i, y[i])              # what a person would type
     >>> _ = live.refit()                      # or refit(background=True)
     >>> batch = live.next_batch(5)            # the model's choice, never one handed out
-    >>> live.undo(int(batch[0]))              # nothing to take back yet
-    Traceback (most recent call last):
-    ...
-    ValueError: sample ... has no answer to undo.
+    >>> live.handout(batch[0]).rank, live.handout(batch[0]).reason
+    (1, 'margin')
     """
 
     def __init__(
@@ -130,7 +124,7 @@ class Campaign:
         handle = open_journal(learner.journal if journal is None else journal, self.X)
         self.answers = Answers(n, handle, keys=keys)
         self._template = base_estimator(learner.estimator)
-        self._handed: dict[int, tuple[int, str, float | None]] = {}
+        self._handed: dict[int, Handout] = {}
         self._n_draws = 0
         self._lock = threading.RLock()
         self._executor: ThreadPoolExecutor | None = None
@@ -223,12 +217,13 @@ class Campaign:
             picked = candidates[positions]
         with self._lock:
             why = "initial" if estimator is None else self.strategy_name
-            for i, s in zip(picked.tolist(), np.asarray(scores, dtype=float).tolist()):
-                self._handed[i] = (round_, why, None if s != s else s)
+            for rank, (i, s) in enumerate(zip(picked.tolist(), np.asarray(scores, float).tolist())):
+                self._handed[i] = Handout(round_, why, None if s != s else s, rank + 1,
+                                          len(candidates))
         return picked.astype(np.intp)
 
     def answer(self, index, label) -> None:
-        """Record the answer for one sample (or arrays of both): in the journal first.
+        """Record the answer for one sample (or arrays of both), in the journal first.
 
         Parameters
         ----------
@@ -243,13 +238,13 @@ class Campaign:
             # One journal transaction per (round, reason): a bulk answer is one fsync.
             groups: dict[tuple, list[int]] = {}
             for k, i in enumerate(indices):
-                round_, why, _ = self._handed.get(i, (len(self.history_), "given", None))
-                groups.setdefault((round_, why), []).append(k)
+                out = self._handed.get(i, Handout(len(self.history_), "given", None, 0, 0))
+                groups.setdefault((out.round, out.reason), []).append(k)
             for (round_, why), ks in groups.items():
                 ids = [indices[k] for k in ks]
                 self.answers.record(
                     ids, [labels[k] for k in ks], round_=round_, strategy=why,
-                    scores=[self._handed[i][2] if i in self._handed else None for i in ids],
+                    scores=[self._handed[i].score if i in self._handed else None for i in ids],
                 )
                 for i in ids:
                     self._handed.pop(i, None)
@@ -262,6 +257,11 @@ class Campaign:
         (i,), _ = as_pairs(index, None, len(self.X))
         with self._lock:
             self.answers.retract(i, round_=len(self.history_))
+
+    def handout(self, index) -> Handout | None:
+        """Why a handed-out sample was chosen (round, reason, score, its rank in the query and
+        the number of candidates), or None when it is not handed out."""
+        return self._handed.get(int(index))
 
     def release(self, index) -> None:
         """Hand a sample back unanswered (a person closed the page): it may be handed out
@@ -305,7 +305,7 @@ class Campaign:
                 self._refit_again = False
 
     def wait(self, timeout: float | None = None):
-        """Wait for a background refit to finish; the newest model (or None)."""
+        """The newest model (or None), once a background refit is done."""
         future = self._future
         if future is not None:
             future.result(timeout)
@@ -398,7 +398,7 @@ class Campaign:
             if not len(picked):
                 self.stop_reason_ = "pool exhausted"
                 break
-            scores = np.array([self._handed[i][2] for i in picked.tolist()], dtype=float)
+            scores = np.array([self._handed[i].score for i in picked.tolist()], dtype=float)
             t1 = time.perf_counter()
             self.queried_indices_.append(picked)
             self.query_scores_.append(scores)
