@@ -132,6 +132,7 @@ class Answers:
         self._labels: dict[int, object] = {}
         self._skipped: dict[int, None] = {}  # an ordered set
         self.round_of = np.full(n, -1, dtype=np.intp)
+        self.version = 0  # counts changes, so a refit can tell whether it has anything new
         self.round0 = journal.n_rounds if journal is not None else 0
         if journal is not None:
             self._load()
@@ -172,6 +173,7 @@ class Answers:
 
     def remember(self, ids, labels, round_: int) -> None:
         """Count answers in memory (``None`` = skip), in the given order."""
+        self.version += 1
         for i, label in zip(np.asarray(ids, dtype=np.intp).tolist(), labels):
             if label is None:
                 self._labels.pop(i, None)
@@ -194,6 +196,7 @@ class Answers:
             raise ValueError(f"sample {i} has no answer to undo.")
         if self.journal is not None:
             self.journal.retract([self._id(i)], round=self.round0 + round_)
+        self.version += 1
         self._labels.pop(i, None)
         self._skipped.pop(i, None)
         self.round_of[i] = -1

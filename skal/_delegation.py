@@ -1,9 +1,14 @@
-"""What a meta-estimator passes on to its fitted estimator: predict and the like."""
+"""What a meta-estimator passes on to its fitted estimator (predict and the like), and the
+one check of ``X`` it does first."""
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn.utils import check_array
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skal._pool import is_frame
 
 __all__ = ["DelegationMixin"]
 
@@ -25,6 +30,31 @@ class DelegationMixin:
     """``predict``, ``predict_proba``, ``predict_log_proba`` and ``decision_function`` of the
     fitted ``estimator_``, on ``X`` checked as in ``fit`` (the class's ``_check_X``); each
     method exists only where the estimator has it."""
+
+    def _check_X(self, X, *, reset: bool = False):
+        """``X`` checked as scikit-learn checks it (feature count and names); a DataFrame
+        reaches the estimator as it is, other input as an array of finite numbers. Samples
+        with more axes (images) count their flat size as features, so flat rows and shaped
+        samples of the same size are both accepted."""
+        if is_frame(X):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            return X
+        if np.ndim(X) <= 2:
+            X = validate_data(self, X, reset=reset, allow_nd=True, dtype=None,
+                              ensure_all_finite=True)
+        else:
+            X = check_array(X, allow_nd=True, dtype=None, ensure_all_finite=True)
+            n_flat = int(np.prod(X.shape[1:]))
+            if reset:
+                self.n_features_in_ = n_flat
+                self.__dict__.pop("feature_names_in_", None)
+            elif n_flat != self.n_features_in_:
+                raise ValueError(
+                    f"X has {n_flat} features (samples of shape {X.shape[1:]}), but "
+                    f"{type(self).__name__} is expecting {self.n_features_in_} features as "
+                    "input."
+                )
+        return X.astype(np.float64) if X.dtype.kind not in "iufb" else X
 
     def _delegate(self, method: str, X):
         check_is_fitted(self)

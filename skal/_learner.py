@@ -211,15 +211,6 @@ class ActiveLearningClassifier(
         self._set_fitted(campaign)
         return self
 
-    def _check_X(self, X, *, reset: bool = False):
-        """``X`` checked as scikit-learn checks it (feature count and names); a DataFrame
-        reaches the estimator as it is, other input as an array of finite numbers."""
-        if is_frame(X):
-            validate_data(self, X, reset=reset, skip_check_array=True)
-            return X
-        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=None, ensure_all_finite=True)
-        return X.astype(np.float64) if X.dtype.kind not in "iufb" else X
-
     def _set_fitted(self, campaign: Campaign) -> None:
         """Take over a campaign's model and labeled set as this learner's fitted state."""
         labeled = campaign.labeled_indices_
@@ -392,17 +383,6 @@ class ActiveLearningClassifier(
              "fit_time": time.perf_counter() - start}
         )
         return self
-
-    def __sklearn_clone__(self):
-        if self.journal is not None:
-            raise TypeError(
-                "this learner has a journal, which records one person's labeling campaign; "
-                "scikit-learn's clone (used by cross-validation, GridSearchCV and "
-                "skal.evaluation) would make every copy write into that same journal. Use "
-                "journal=None for model selection and keep the journal for the learner you "
-                "label with."
-            )
-        return super().__sklearn_clone__()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

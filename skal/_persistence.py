@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
+from skal._labels import plain_labels
 from skal._saved_state import (
     NOT_SAVED,
     SavedState,
@@ -155,6 +156,17 @@ class PersistenceMixin:
         parameters = {"estimator": self._estimator_spec(), "learner": self._learner_params()}
         return write_save(path, parameters, self._state_arrays(), self.estimator_.save_fitted)
 
+    def __sklearn_clone__(self):
+        if self.journal is not None:
+            raise TypeError(
+                "this learner has a journal, which records one person's labeling campaign; "
+                "scikit-learn's clone (used by cross-validation, GridSearchCV and "
+                "skal.evaluation) would make every copy write into that same journal. Use "
+                "journal=None for model selection and keep the journal for the learner you "
+                "label with."
+            )
+        return super().__sklearn_clone__()
+
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_journal", None)  # an open SQLite connection; reopened from the path
@@ -252,11 +264,9 @@ def _saved_name(fitted) -> str | None:
 
 
 def _labels_array(name: str, values) -> np.ndarray:
-    values = np.asarray(values)
-    if values.dtype == object:
-        items = values.tolist()
-        if len({type(v) for v in items}) <= 1:
-            values = np.asarray(items) if items else np.empty(0, dtype=np.int64)
+    values = plain_labels(np.asarray(values))
+    if values.dtype == object and not len(values):
+        values = np.empty(0, dtype=np.int64)
     if values.dtype.kind not in "biufU":
         raise TypeError(
             f"save() stores labels that are numbers or strings; {name} has dtype "

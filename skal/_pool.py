@@ -66,13 +66,14 @@ def take_rows(X, rows):
 
 def concat_rows(first, second):
     """``second``'s rows after ``first``'s, in ``first``'s type (a DataFrame, or an array
-    of ``first``'s dtype)."""
+    of ``first``'s dtype and sample shape: flat rows join shaped images of their size)."""
     if is_frame(first):
         import pandas as pd  # a DataFrame came in: pandas is there
 
         second = second if is_frame(second) else pd.DataFrame(second, columns=first.columns)
         return pd.concat([first, second], ignore_index=True)
-    return np.concatenate([first, np.asarray(second).astype(first.dtype, copy=False)])
+    second = np.asarray(second).astype(first.dtype, copy=False)
+    return np.concatenate([first, second.reshape(len(second), *first.shape[1:])])
 
 
 def chunk_slices(n: int, chunk_size: int) -> Iterator[slice]:
@@ -195,10 +196,11 @@ def check_pool_chunk(chunk, n_features: int | None, feature_names=None):
             )
         return chunk
     chunk = check_array(chunk, allow_nd=True, ensure_min_samples=0, input_name="X_pool")
-    if n_features is not None and chunk.shape[1] != n_features:
+    n_flat = int(np.prod(chunk.shape[1:]))  # an image's features are its pixels
+    if n_features is not None and n_flat != n_features:
         raise ValueError(
-            f"X_pool has {chunk.shape[1]} features, but the learner was fitted with "
-            f"{n_features} features."
+            f"X_pool has {n_flat} features (samples of shape {chunk.shape[1:]}), but the "
+            f"learner was fitted with {n_features} features."
         )
     return chunk
 

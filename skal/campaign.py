@@ -129,7 +129,7 @@ class Campaign:
         self._lock = threading.RLock()
         self._executor: ThreadPoolExecutor | None = None
         self._future: Future | None = None
-        self._refit_again = False
+        self._refit_again, self._fitted_version = False, -1
         self.estimator_ = None
         self.queried_indices_: list[np.ndarray] = []
         self.query_scores_: list[np.ndarray] = []
@@ -299,10 +299,10 @@ class Campaign:
     def _refit_loop(self):
         while True:
             estimator = self._fit(discard_previous=False, copy_previous=True)
-            with self._lock:
-                if not self._refit_again:
+            with self._lock:  # again only if answers came in since this fit's snapshot
+                again, self._refit_again = self._refit_again, False
+                if not again or self.answers.version == self._fitted_version:
                     return estimator
-                self._refit_again = False
 
     def wait(self, timeout: float | None = None):
         """The newest model (or None), once a background refit is done."""
@@ -318,7 +318,7 @@ class Campaign:
         start = time.perf_counter() if start is None else start
         with self._lock:
             labeled, labels = self.labeled_indices_, self.labels_
-            previous = self.estimator_
+            previous, self._fitted_version = self.estimator_, self.answers.version
         check_two_classes(labels)
         if copy_previous and previous is not None and self.learner.warm_start:
             previous = copy.deepcopy(previous)  # the current model keeps serving queries
@@ -337,7 +337,7 @@ class Campaign:
 
     @property
     def n_features_in_(self) -> int:
-        return self.X.shape[1]
+        return int(np.prod(self.X.shape[1:]))
 
     @property
     def feature_names_in_(self):

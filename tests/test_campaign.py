@@ -180,6 +180,22 @@ def test_answers_during_a_background_refit_are_kept_and_used(data):
     np.testing.assert_array_equal(batch, rest[fitted.query(X[rest], 10)])
 
 
+def test_a_queued_refit_without_new_answers_does_not_run_again(data):
+    X, y = data
+    gated = ActiveLearningClassifier(GatedLogisticRegression(max_iter=300), random_state=0)
+    campaign = Campaign(gated, X)
+    batch = campaign.next_batch(20)
+    campaign.answer(batch, y[batch])
+    GatedLogisticRegression.gate.clear()
+    GatedLogisticRegression.started.clear()
+    future = campaign.refit(background=True)
+    assert GatedLogisticRegression.started.wait(10)
+    assert campaign.refit(background=True) is future  # asked again, but nothing new
+    GatedLogisticRegression.gate.set()
+    campaign.wait(30)
+    assert len(campaign.history_) == 1
+
+
 _KILLED_WRITER = textwrap.dedent(
     """
     import sys

@@ -98,6 +98,7 @@ CNN_KEPT = {
     "check_fit2d_predict1d",
     "check_fit2d_1sample",
     "check_estimators_empty_data_messages",
+    "check_n_features_in_after_fitting",
     "check_dict_unchanged",
 }
 
@@ -116,18 +117,10 @@ def expected_failed_checks(estimator):
         # SciKeras' KerasClassifier is (BaseWrapper, ClassifierMixin) and BaseWrapper is a
         # BaseEstimator, so BaseEstimator comes before ClassifierMixin in the MRO.
         "check_mixin_order": "SciKeras puts BaseEstimator before ClassifierMixin",
-        # fit on 0 samples: min_train_steps plans epochs before the data are validated and
-        # divides by zero (ZeroDivisionError in KerasClassifier._plan_min_steps), where
-        # scikit-learn expects a ValueError. A skal bug; CNNClassifier's default is 200.
-        "check_estimators_empty_data_messages": "ZeroDivisionError on empty X (skal bug)",
         # The first predict traces the batched forward function and caches it in
         # self._forward_fn (skal's KerasClassifier), so __dict__ changes during predict.
         "check_dict_unchanged": "the traced forward function is cached on first predict",
         # Not run (not in CNN_KEPT), but fail for these reasons:
-        # Predicting with the wrong number of features raises SciKeras' ValueError "X has
-        # shape (1,), but this CNNClassifier is expecting X of shape (4,)", not the wording
-        # the check matches ("X has 1 features, but ... is expecting 4 features").
-        "check_n_features_in_after_fitting": "SciKeras words the n_features error its way",
         # Mini-batch gradient descent: weighting a sample is not the same as repeating it
         # (other batches, other loss normalisation); probabilities differ by ~1e-2.
         "check_sample_weight_equivalence_on_dense_data": "SGD: weights != repeated rows",

@@ -1,6 +1,7 @@
 """CNNClassifier and KerasClassifier: the SciKeras fixes, on real Keras models."""
 
 import pickle
+import re
 
 import keras
 import numpy as np
@@ -434,3 +435,127 @@ def test_savable_estimators_is_a_fixed_allow_list():
     dumped = pickle.dumps(CNNClassifier(filters=(4,)))
     assert b"skal.keras" in dumped and b"skal.keras._" not in dumped
     assert pickle.loads(dumped).get_params()["filters"] == (4,)
+
+
+# ------------------------------------------------------------------ TensorFlow's log noise
+# What TensorFlow 2.21 writes while it loads (before Abseil's logging is initialised, so
+# whatever TF_CPP_MIN_LOG_LEVEL says), and at run time; see skal/keras/_tf_compat.py.
+TF_NOISE = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1796194654.760245   29410 port.cc:153] oneDNN custom operations are on. You "
+    "may see slightly different numerical results due to floating-point round-off errors from "
+    "different computation orders. To turn them off, set the environment variable "
+    "`TF_ENABLE_ONEDNN_OPTS=0`.",
+    "I0000 00:00:1796194654.760778   29410 cudart_stub.cc:31] Could not find cuda drivers on "
+    "your machine, GPU will not be used.",
+    "I0000 00:00:1796194700.740345   30635 cpu_feature_guard.cc:227] This TensorFlow binary is "
+    "optimized to use available CPU instructions in performance-critical operations.",
+    "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild "
+    "TensorFlow with the appropriate compiler flags.",
+    "E0000 00:00:1796194660.411217   29410 cuda_platform.cc:52] failed call to cuInit: "
+    "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+]
+TF_NOISE_PATTERNS = re.compile(
+    r"^[IWE]\d{4} |absl::InitializeLog|node_def_util|cudart_stub|cuda_platform|cuInit|"
+    r"triggered tf\.function retracing|rebuild TensorFlow", re.M
+)
+
+
+@pytest.mark.parametrize("level, kept", [
+    (0, TF_NOISE),  # TF_CPP_MIN_LOG_LEVEL=0: everything, as TensorFlow would
+    (1, []),  # from 1 on: no INFO line, no banner; no cuInit failure without a driver
+    (2, []),
+    (3, []),
+])
+def test_tf_load_noise_is_filtered_as_the_log_level_says(level, kept):
+    from skal.keras._tf_compat import _without_noise
+
+    ours = ["/x.py:1: DeprecationWarning: a Python warning stays", "plain text stays"]
+    text = "\n".join([TF_NOISE[0], ours[0], *TF_NOISE[1:], ours[1]]) + "\n"
+    expected = [TF_NOISE[0], ours[0], *TF_NOISE[1:], ours[1]] if kept else ours
+    assert _without_noise(text, level).splitlines() == expected
+
+
+def test_tf_load_noise_keeps_real_errors():
+    from skal.keras._tf_compat import _without_noise
+
+    fatal = "F0000 00:00:1.5 12 main.cc:1] a fatal error always stays"
+    error = "E0000 00:00:1.5 12 gpu_device.cc:2] an ERROR stays below level 3"
+    cuinit = ("E0000 00:00:1.5 12 cuda_platform.cc:52] failed call to cuInit: "
+              "CUDA_ERROR_OUT_OF_MEMORY")  # with a driver: a real failure
+    text = "\n".join([fatal, error, cuinit]) + "\n"
+    assert _without_noise(text, 2).splitlines() == [fatal, error, cuinit]
+    assert _without_noise(text, 3).splitlines() == [fatal]
+
+
+def test_filtered_stderr_drops_noise_written_to_fd2_and_restores_it(capfd):
+    import os
+
+    from skal.keras._tf_compat import _filtered_stderr
+
+    with _filtered_stderr(2):
+        os.write(2, ("\n".join(TF_NOISE) + "\nkept line\n").encode())
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "kept line\nafter\n"
+
+
+def test_reused_network_keeps_its_traced_functions(caplog):
+    """A round that reuses the previous network reuses its embedding sub-model and forward
+    pass: no retrace, so no "triggered tf.function retracing" warning."""
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 16), dtype=np.float32)
+    y = np.arange(40) % 2
+    est = KerasClassifier(_mlp, epochs=1, random_state=0, verbose=0, min_train_steps=None)
+    est.fit(X, y)
+    est.embed(X)
+    est.predict_proba(X)
+    sub, forward = est._get_embedding_model(), est._get_forward_fn()
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for _ in range(6):
+            nxt = clone(est)
+            assert nxt.reuse_model_from(est)
+            est = nxt.fit(X, y)
+            est.embed(X)
+            est.predict_proba(X)
+            assert est._get_embedding_model() is sub and est._get_forward_fn() is forward
+    assert "retracing" not in caplog.text
+    assert sub.predict_function.experimental_get_tracing_count() == 1
+
+
+def test_saved_network_does_not_carry_skals_cache(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 16), dtype=np.float32)
+    y = np.arange(40) % 2
+    est = KerasClassifier(_mlp, epochs=1, random_state=0, verbose=0, min_train_steps=None)
+    est.fit(X, y).embed(X)  # an embedding sub-model cached on the network
+    est.save_fitted(tmp_path / "m.keras")
+    loaded = clone(est).load_fitted(tmp_path / "m.keras", X, y)
+    np.testing.assert_array_equal(loaded.embed(X), est.embed(X))
+
+
+def test_skal_demo_writes_no_tensorflow_log_lines(tmp_path):
+    """`skal demo` in a fresh process: no TensorFlow C++ line, no retracing warning.
+
+    15 initial labels give a last partial batch, which (with a seeded fit's op determinism)
+    is where TensorFlow 2.21 logs its "NodeDef mentions attribute use_unbounded_threadpool".
+    TF_CPP_MIN_LOG_LEVEL is removed from the environment: a user who never set it.
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = str(root)
+    out = subprocess.run(
+        [sys.executable, "-m", "skal", "demo", "--seeds", "1", "--strategies", "random,margin",
+         "--n-queries", "1", "--epochs", "1", "--initial-size", "15", "--n-instances", "5",
+         "--output", str(tmp_path)],
+        capture_output=True, text=True, env=env, cwd=root, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "accuracy" in out.stderr  # the demo's own progress lines are still there
+    assert not TF_NOISE_PATTERNS.search(out.stderr), out.stderr

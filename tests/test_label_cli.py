@@ -170,3 +170,63 @@ def test_readers(tmp_path):
     (tmp_path / "bad.csv").write_text("0,cat\n9,dog\n")
     with pytest.raises(ValueError, match="outside the pool"):
         load_labels(tmp_path / "bad.csv", 4, None)
+
+
+def _image_folder(folder, images):
+    from PIL import Image
+
+    folder.mkdir()
+    for i, img in enumerate(images):
+        Image.fromarray(img).save(folder / f"im{i:02}.png")
+    return folder
+
+
+def test_image_folders_keep_their_colours(tmp_path):
+    rng = np.random.default_rng(0)
+    colour = rng.integers(0, 256, size=(3, 5, 4, 3), dtype=np.uint8)  # height 5, width 4
+    grey = rng.integers(0, 256, size=(2, 5, 4), dtype=np.uint8)
+
+    X, shape, names = load_pool(_image_folder(tmp_path / "grey", grey))
+    assert shape == (5, 4) and X.shape == (2, 20)  # greyscale stays one channel, as before
+    np.testing.assert_array_equal(X, grey.reshape(2, -1) / np.float32(255))
+
+    X, shape, names = load_pool(_image_folder(tmp_path / "colour", colour))
+    assert shape == (5, 4, 3) and X.shape == (3, 60) and X.dtype == np.float32
+    np.testing.assert_array_equal(X.reshape(3, 5, 4, 3), colour / np.float32(255))
+
+    # mixed: every image RGB, the greyscale ones as three equal channels
+    X, shape, names = load_pool(_image_folder(tmp_path / "mixed", [*colour, *grey]))
+    assert shape == (5, 4, 3) and names == [f"im{i:02}.png" for i in range(5)]
+    np.testing.assert_array_equal(X[:3].reshape(3, 5, 4, 3), colour / np.float32(255))
+    np.testing.assert_array_equal(X[3:].reshape(2, 5, 4, 3),
+                                  np.repeat(grey[..., None], 3, axis=-1) / np.float32(255))
+
+    X, shape, _ = load_pool(tmp_path / "colour", image_size=(2, 3))  # (width, height)
+    assert shape == (3, 2, 3) and X.shape == (3, 18)
+
+
+def test_colour_folder_session_with_the_cnn_and_no_tensorflow_noise(tmp_path):
+    """A colour folder trains a CNN on (height, width, 3) images, shows them in colour, and
+    stderr holds no TensorFlow C++ line and no retracing warning."""
+    from skal import load
+
+    rng = np.random.default_rng(0)
+    y = np.arange(12) % 2
+    images = rng.integers(0, 120, size=(12, 8, 8, 3), dtype=np.uint8)
+    images[y == 1, :, :, 0] += 120  # class 1 is redder
+    folder = _image_folder(tmp_path / "colour", images)
+    env = {k: v for k, v in ENV.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run(
+        skal_label(folder, "--model", "cnn", "--epochs", "1", "--batch-size", "3",
+                   "--initial-size", "5", "--rounds", "1", "--color", "256",
+                   "--save", tmp_path / "learner.skal"),
+        input="\n".join(str(v) for v in y) + "\n", capture_output=True, text=True, env=env,
+        timeout=300, cwd=REPO_ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "pool: 12 samples of 192 features" in out.stdout
+    assert "\x1b[38;5;" in out.stdout  # coloured half blocks
+    assert not re.search(r"^[IWEF]\d{4} |absl::InitializeLog|retracing", out.stderr,
+                         flags=re.M), out.stderr
+    learner = load(next(tmp_path.glob("learner.skal*")))
+    assert learner.estimator_.input_shape_ == (8, 8, 3)

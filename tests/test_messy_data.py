@@ -313,3 +313,41 @@ def test_a_journal_on_a_dataframe_pool_refuses_another_frame(frame, tmp_path):
     changed.loc[5, "kind"] = "odd" if changed.loc[5, "kind"] == "even" else "even"
     with pytest.raises(ValueError, match="another pool"):
         Campaign(column_learner(), changed, y, journal=path)
+
+
+# ----------------------------------------------------------------------------- images
+IMAGE_POOLS = [
+    # (shape of one sample to fit on, shape of one pool sample, expected)
+    ((8, 8, 1), (64,), "ok"),
+    ((64,), (8, 8, 1), "ok"),
+    ((8, 8), (64,), "ok"),
+    ((4, 4, 3), (48,), "ok"),
+    ((4, 4, 3), (4, 4, 3), "ok"),
+    ((8, 8, 1), (63,), (ValueError, "63 features")),
+    ((4, 4, 3), (4, 4, 2), (ValueError, "32 features")),
+]
+
+
+@pytest.mark.parametrize("fit_shape, pool_shape, expected", IMAGE_POOLS)
+def test_a_cnn_learner_takes_flat_and_shaped_samples_alike(make_cnn, data, fit_shape,
+                                                            pool_shape, expected):
+    X, y = data
+    size = int(np.prod(fit_shape))
+    rng = np.random.default_rng(0)
+    X_fit = np.resize(X, (len(X), size)).reshape(len(X), *fit_shape).astype(np.float32)
+    fitted = ActiveLearningClassifier(make_cnn(epochs=1), random_state=0).fit(X_fit[:80], y[:80])
+    assert fitted.n_features_in_ == size
+    pool = rng.random((30, *pool_shape)).astype(np.float32)
+    if expected != "ok":
+        error, match = expected
+        for call in (lambda: fitted.query(pool, 3), lambda: fitted.predict(pool)):
+            with pytest.raises(error, match=match):
+                call()
+        return
+    idx = fitted.query(pool, 3)
+    same = fitted.query(pool.reshape(30, *fit_shape), 3)  # the same samples, shaped as in fit
+    np.testing.assert_array_equal(idx, same)
+    shaped = pool.reshape(30, *fit_shape)
+    np.testing.assert_array_equal(fitted.predict(pool), fitted.predict(shaped))
+    fitted.teach(pool[idx], y[:3])
+    assert fitted.n_labeled_ == 83

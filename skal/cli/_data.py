@@ -11,6 +11,10 @@ __all__ = ["IMAGE_SUFFIXES", "load_holdout", "load_labels", "load_pool", "parse_
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
+#: Pillow modes of greyscale images (one channel, or one and alpha). Every other mode (RGB,
+#: RGBA, palette, CMYK, YCbCr ...) is a colour image.
+GREYSCALE_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+
 
 def parse_label(text: str):
     text = text.strip()
@@ -33,10 +37,21 @@ def load_pool(path: str | Path, image_size: tuple[int, ...] | None = None):
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+        Float rows; folder images are scaled to [0, 1], channels last.
     shape : tuple of int or None
-        The shape of one sample as an image, when it is one.
+        The shape of one sample as an image, when it is one: ``(height, width)`` for a
+        greyscale folder, ``(height, width, 3)`` for a colour one, ``X.shape[1:]`` of an
+        array of more than two dimensions.
     names : list of str or None
         File names, for a folder pool.
+
+    Notes
+    -----
+    A folder's images are read in file-name order. When every image is greyscale (Pillow
+    modes in :data:`GREYSCALE_MODES`) they stay one channel, ``(height, width)``; when any is
+    in colour, all are converted to RGB, ``(height, width, 3)`` (greyscale ones get three
+    equal channels, an alpha channel is dropped), so a colour folder keeps its colours and a
+    mixed one has one shape.
     """
     path = Path(path)
     if path.is_dir():
@@ -83,10 +98,19 @@ def _load_image_folder(folder: Path, image_size):
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"{folder} holds no .png/.jpg/.jpeg image")
+    mode = "L"
+    for f in files:  # Image.open reads the header only
+        try:
+            with Image.open(f) as im:
+                if im.mode not in GREYSCALE_MODES:
+                    mode = "RGB"
+                    break
+        except OSError as exc:
+            raise ValueError(f"cannot read {f}: {exc}") from exc
     rows, size = [], None
     for f in files:
         with Image.open(f) as im:
-            im = im.convert("L")
+            im = im.convert(mode)
             if image_size is not None:
                 im = im.resize(tuple(image_size[:2]))
             if size is None:
@@ -97,7 +121,8 @@ def _load_image_folder(folder: Path, image_size):
                     f"{size[0]}x{size[1]}; use --image-size WxH to resize them all"
                 )
             rows.append(np.asarray(im, dtype=np.float32).reshape(-1) / 255.0)
-    return np.stack(rows), (size[1], size[0]), [f.name for f in files]
+    shape = (size[1], size[0]) if mode == "L" else (size[1], size[0], 3)
+    return np.stack(rows), shape, [f.name for f in files]
 
 
 def load_labels(path: str | Path, n: int, names: list[str] | None):

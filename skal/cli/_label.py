@@ -27,8 +27,8 @@ where you stopped (samples already answered, or skipped, are not asked again). A
 also be piped on stdin, one per line.
 
 POOL is a .npy array (n_samples, n_features) or of images (n, height, width[, channels]),
-a .npz file (array "X", or its only array), or a folder of PNG/JPEG images (read as
-greyscale, in file-name order).
+a .npz file (array "X", or its only array), or a folder of PNG/JPEG images (in file-name
+order; greyscale when every image is, else RGB).
 """
 
 EPILOG = """\
@@ -84,6 +84,18 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--save", metavar="PATH",
                    help="save the learner there at the end (CNN only; see skal.load)")
+    web = p.add_argument_group("in the browser (needs: pip install 'skal[web]')")
+    web.add_argument("--web", action="store_true",
+                     help="label in a web page instead of the terminal: samples drawn large, "
+                          "one key per class, undo, relabelling, the model's guess; the model "
+                          "retrains in the background while you label")
+    web.add_argument("--host", default="127.0.0.1",
+                     help="address the page is served on (default: %(default)s, this machine "
+                          "only)")
+    web.add_argument("--port", type=int, default=None,
+                     help="port of the page (default: a free one)")
+    web.add_argument("--no-browser", action="store_true",
+                     help="print the page's URL without opening a browser")
     p.set_defaults(func=run)
     return p
 
@@ -206,6 +218,11 @@ def run(args: argparse.Namespace) -> int:
             line += f", validation accuracy {campaign.estimator_.score(*holdout):.3f}"
         print(line + f" ({time.perf_counter() - started:.0f}s)", flush=True)
 
+    if getattr(args, "web", False):
+        from skal.cli._web import serve
+
+        return serve(args, X=X, learner=learner, journal=journal, display_shape=display_shape,
+                     classes=classes, names=names, holdout=holdout, callbacks=[progress])
     try:
         campaign = Campaign(learner, X, oracle=oracle, journal=journal, callbacks=[progress])
         campaign.run(args.rounds or len(X))

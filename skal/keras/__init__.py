@@ -8,10 +8,13 @@ touching the rest. Its modules, by job:
 * ``_wrapper`` -- :class:`KerasClassifier`: SciKeras' fixes and tags, batched prediction,
   the fast forward pass, :meth:`~KerasClassifier.embed`;
 * ``_tf_compat`` -- process-level TensorFlow workarounds (logs, op determinism, seeds);
+* ``_conventions`` -- Keras conventions checked at the boundary: targets vs. loss
+  (one-hot or integer labels), and class probabilities (not logits, not NaN);
 * ``_reuse`` -- reusing a traced training step between fits from scratch;
 * ``_mc_dropout`` -- stochastic (MC-dropout) forward passes with hashed masks;
 * ``_saving`` -- the fitted network in Keras' native format;
-* ``_cnn`` -- :class:`CNNClassifier`, :class:`RandomCircularShift`.
+* ``_cnn`` -- :class:`CNNClassifier` (its network's shape from the data's own shape:
+  :func:`network_input_shape`), :class:`RandomCircularShift`.
 
 What skal asks of an estimator
 ------------------------------
@@ -48,7 +51,12 @@ from skal.keras import _tf_compat
 
 _tf_compat.quiet_tensorflow_logs()  # before the imports below load TensorFlow
 
-from skal.keras._cnn import CNNClassifier, RandomCircularShift, infer_input_shape  # noqa: E402
+from skal.keras._cnn import (  # noqa: E402
+    CNNClassifier,
+    RandomCircularShift,
+    infer_input_shape,
+    network_input_shape,
+)
 from skal.keras._saving import attach_fitted_model  # noqa: E402
 from skal.keras._wrapper import KerasClassifier  # noqa: E402
 
@@ -65,11 +73,12 @@ __all__ = [
     "RandomCircularShift",
     "attach_fitted_model",
     "infer_input_shape",
+    "network_input_shape",
 ]
 
 # Public names belong to this package, where they are documented; pickles and saved Keras
 # configs keep naming skal.keras.<name>, as before the package was split.
 for _public in (CNNClassifier, KerasClassifier, RandomCircularShift, attach_fitted_model,
-                infer_input_shape):
+                infer_input_shape, network_input_shape):
     _public.__module__ = __name__
 del _public

@@ -11,7 +11,7 @@ import numpy as np
 
 from skal.keras._wrapper import KerasClassifier
 
-__all__ = ["CNNClassifier", "RandomCircularShift", "infer_input_shape"]
+__all__ = ["CNNClassifier", "RandomCircularShift", "infer_input_shape", "network_input_shape"]
 
 
 def infer_input_shape(n_features: int, input_shape: Sequence[int] | None) -> tuple[int, ...]:
@@ -29,6 +29,52 @@ def infer_input_shape(n_features: int, input_shape: Sequence[int] | None) -> tup
             f"with a product of {n_features}."
         )
     return shape
+
+
+def network_input_shape(
+    sample_shape: Sequence[int], input_shape: Sequence[int] | None
+) -> tuple[int, ...]:
+    """The shape :class:`CNNClassifier` builds its network for, from one training sample.
+
+    ``sample_shape`` is ``X.shape[1:]`` of the training data. With ``input_shape`` given,
+    that is the network's shape; shaped samples must then have that shape (or lack only its
+    trailing channel axis of 1). Without it:
+
+    * ``(n_features,)`` (flat rows): :func:`infer_input_shape` -- a square one-channel image
+      when ``n_features`` is a perfect square, else a one-channel signal;
+    * ``(height, width, channels)``: that image (2-D convolutions over ``channels``);
+    * ``(a, b)``: a one-channel image ``(a, b, 1)``, as ``keras.datasets.mnist`` loads
+      greyscale images -- except ``(length, 1)``, a one-channel signal, the shape Keras'
+      ``Conv1D`` takes. A multi-channel signal ``(length, channels)`` is ambiguous with a
+      one-channel image: pass ``input_shape=(length, channels)``.
+    """
+    sample_shape = tuple(int(d) for d in sample_shape)
+    n_features = math.prod(sample_shape)
+    if input_shape is not None:
+        shape = infer_input_shape(n_features, input_shape)
+        if len(sample_shape) > 1 and not _fits(sample_shape, shape):
+            raise ValueError(
+                f"input_shape={tuple(input_shape)!r} does not fit samples of shape "
+                f"{sample_shape}: pass samples of shape {shape}"
+                + (f" or {shape[:-1]}" if shape[-1] == 1 else "")
+                + f", flat rows of {n_features} features, or another input_shape."
+            )
+        return shape
+    if len(sample_shape) <= 1:
+        return infer_input_shape(n_features, None)
+    if len(sample_shape) == 3:
+        return sample_shape
+    if len(sample_shape) == 2:
+        return sample_shape if sample_shape[1] == 1 else (*sample_shape, 1)
+    raise ValueError(
+        f"CNNClassifier takes flat rows, (height, width) or (height, width, channels) "
+        f"images, or (length, channels) signals; got samples of shape {sample_shape}."
+    )
+
+
+def _fits(sample_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Shaped samples fit the network's shape: the same, or without its channel axis of 1."""
+    return sample_shape == shape or (shape[-1] == 1 and sample_shape == shape[:-1])
 
 
 @keras.saving.register_keras_serializable(package="skal")
@@ -86,14 +132,26 @@ class CNNClassifier(KerasClassifier):
     """A small convolutional network for images or signals, as a scikit-learn classifier.
 
     Takes flat samples ``(n_samples, prod(input_shape))`` -- so scikit-learn transformers can
-    precede it in a Pipeline -- or already-shaped ``(n_samples, *input_shape)`` arrays.
+    precede it in a Pipeline -- or already-shaped ``(n_samples, *input_shape)`` arrays, and
+    after fitting on either form predicts on both: a CNN fitted on ``(n, 8, 8, 1)`` images
+    takes ``(m, 64)`` rows, ``(m, 8, 8)`` and ``(m, 8, 8, 1)`` arrays, and one fitted on
+    ``(n, 64)`` rows takes the images. Samples of any other shape or size are a ValueError
+    naming both shapes. ``n_features_in_`` is always the flat number of features (64), and
+    ``input_shape_`` the shape the network takes ((8, 8, 1)).
 
     Parameters
     ----------
     input_shape : tuple of int or None, default=None
         ``(height, width, channels)`` for 2-D convolutions or ``(length, channels)`` for 1-D.
-        ``None`` infers it from the number of features: a square image with one channel when
-        that is a perfect square (64 -> (8, 8, 1)), else a one-channel signal.
+        ``None`` takes it from the training data (see :func:`network_input_shape`):
+
+        * ``(n, height, width, channels)`` images: 2-D convolutions over ``channels``
+          ((n, 32, 32, 3) colour images -> (32, 32, 3));
+        * ``(n, height, width)``: one-channel images ((n, 28, 28) -> (28, 28, 1)), except
+          ``(n, length, 1)``: a one-channel signal. A multi-channel signal
+          ``(n, length, channels)`` needs ``input_shape=(length, channels)``;
+        * flat ``(n, n_features)`` rows: a square one-channel image when ``n_features`` is a
+          perfect square (64 -> (8, 8, 1)), else a one-channel signal (40 -> (40, 1)).
     filters : tuple of int, default=(32, 64)
         Number of filters of each convolution block.
     kernel_size : int, default=3
@@ -132,6 +190,16 @@ class CNNClassifier(KerasClassifier):
         (digits test accuracy 0.59 with 20 labels, 0.77 with this floor; see README).
     **kwargs
         SciKeras pass-through parameters (``warm_start``, ``callbacks``, ``fit__*`` ...).
+        ``loss="categorical_crossentropy"`` trains on one-hot ``y`` (or one-hot-encodes
+        integer labels); the default loss is ``"sparse_categorical_crossentropy"``, which
+        takes class labels.
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        The shape of one sample as the network takes it, e.g. ``(32, 32, 3)``.
+    n_features_in_ : int
+        Number of features of a flat sample, ``prod(input_shape_)``.
     """
 
     def __init__(
@@ -174,16 +242,63 @@ class CNNClassifier(KerasClassifier):
         self.shift_augment = shift_augment
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        # Shaped samples (n, h, w, c) are flattened so both forms share n_features_in_.
+        # The network takes flat rows (a Reshape layer shapes them), so shaped samples
+        # (n, h, w, c) are flattened and both forms share n_features_in_. The network's shape
+        # comes from the training samples' own shape; later samples must fit it.
         if X is not None:
             X = np.asarray(X) if not hasattr(X, "ndim") else X
+            if X.ndim >= 2:
+                if reset:
+                    self.input_shape_ = network_input_shape(X.shape[1:], self.input_shape)
+                else:
+                    self._check_sample_shape(X)
             if X.ndim > 2:
                 X = np.reshape(X, (X.shape[0], -1))
         return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
 
+    def initialize(self, X, y) -> CNNClassifier:
+        """Build the model without fitting; see SciKeras' ``initialize``."""
+        super().initialize(X, y)
+        # A network attached from a file (load_fitted) has the shape it was trained for,
+        # whatever form X takes here: read it from its Reshape layer.
+        for layer in self.model_.layers:
+            if isinstance(layer, keras.layers.Reshape):
+                shape = tuple(int(d) for d in layer.target_shape)
+                if math.prod(shape) == self.n_features_in_:
+                    self.input_shape_ = shape
+                break
+        return self
+
+    def _check_sample_shape(self, X) -> None:
+        """Samples after fitting: flat rows of ``n_features_in_``, or the network's shape."""
+        shape = getattr(self, "input_shape_", None)
+        n_features = getattr(self, "n_features_in_", None)
+        if shape is None or n_features is None:
+            return  # not fitted: SciKeras says so
+        sample = tuple(X.shape[1:])
+        if (len(sample) == 1 and sample[0] == n_features) or _fits(sample, shape):
+            return
+        forms = [f"(n, {', '.join(map(str, shape))})"]
+        if shape[-1] == 1:
+            forms.append(f"(n, {', '.join(map(str, shape[:-1]))})")
+        name = type(self).__name__
+        size = math.prod(sample)
+        # scikit-learn's wording when the sizes differ (its checks match it), then the shapes
+        head = (
+            f"X has {size} features, but {name} is expecting {n_features} features as input: "
+            if size != n_features else ""
+        )
+        raise ValueError(
+            f"{head}X has samples of shape {sample}, but this {name} was fitted for "
+            f"samples of shape {shape} (input_shape={self.input_shape!r}): pass arrays of "
+            f"shape {' or '.join(forms)}, or flat rows (n, {n_features})."
+        )
+
     def _keras_build_fn(self, meta: dict[str, Any]) -> keras.Model:
         n_features = meta["n_features_in_"]
-        shape = infer_input_shape(n_features, self.input_shape)
+        shape = getattr(self, "input_shape_", None) or infer_input_shape(
+            n_features, self.input_shape
+        )
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         shift = self.shift_augment
@@ -212,6 +327,6 @@ class CNNClassifier(KerasClassifier):
         model = keras.Model(inputs, outputs)
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
-            loss="sparse_categorical_crossentropy",
+            loss="sparse_categorical_crossentropy" if self.loss is None else self.loss,
         )
         return model

@@ -10,7 +10,11 @@ SciKeras 0.13 (unmaintained since 2025) quirks fixed here, each where it is fixe
 * ``classes_`` forgotten by a warm-started fit, and TensorFlow's op determinism and Python's
   global seeds (see :mod:`skal.keras._tf_compat`): :meth:`KerasClassifier.fit`;
 * predictions in Keras' default batches of 32, about 5x slower than large batches on big
-  pools: ``predict_batch_size`` and a compiled forward pass, :meth:`KerasClassifier._predict_raw`.
+  pools: ``predict_batch_size`` and a compiled forward pass, :meth:`KerasClassifier._predict_raw`;
+* integer labels with a model compiled with ``categorical_crossentropy`` (SciKeras one-hot-
+  encodes them only when its own ``loss`` parameter says so), one-hot labels with a sparse
+  loss, and logits ranked as probabilities: :mod:`skal.keras._conventions`, applied in
+  :meth:`KerasClassifier._fit_keras_model` and :meth:`KerasClassifier._decode_proba`.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from scikeras.wrappers import KerasClassifier as _SciKerasClassifier
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from skal.keras._conventions import check_probabilities, targets_for_loss
 from skal.keras._mc_dropout import MCDropout
 from skal.keras._reuse import TracedModelReuse
 from skal.keras._saving import NativeSave
-from skal.keras._tf_compat import around_scikeras
+from skal.keras._tf_compat import around_scikeras, own_tracing
 
 __all__ = ["KerasClassifier"]
 
@@ -56,12 +61,34 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
     finetune_epochs : int or None, default=None
         Epochs of a warm-started ``fit`` (``warm_start=True`` and a model already built):
         fine-tuning needs fewer epochs than training from scratch. ``None`` means ``epochs``.
-    min_train_steps : int or None, default=None
-        A fit from scratch trains for at least this many gradient steps, raising ``epochs``
-        when the training set is small (20 samples are one batch per epoch). ``None``: off.
+    min_train_steps : int or None, default=200
+        A fit from scratch trains for at least this many gradient steps: a small labelled
+        set is repeated within each epoch (20 samples and ``batch_size=32``: 8 batches an
+        epoch instead of one), and ``epochs`` is raised only for the remainder (never
+        repeating rows with a ``validation_split``). Active learning starts from a few
+        labels, where ``epochs`` alone gives a handful of steps (SciKeras' default of one
+        epoch: a single step on 20 labels). The same default as
+        :class:`~skal.keras.CNNClassifier`; ``None`` turns it off. A fit whose samples
+        cannot be counted (inputs that are not arrays) gets no floor.
     **kwargs
         Every other SciKeras parameter (``loss``, ``optimizer``, ``epochs``, ``batch_size``,
         ``random_state``, ``verbose``, ``warm_start``, routed ``fit__``/``model__`` ...).
+
+    Notes
+    -----
+    Keras conventions, checked (see :mod:`skal.keras._conventions`):
+
+    * the model must output class probabilities (a softmax last layer; a sigmoid for one
+      binary output): every ``predict_proba``, ``embed(..., return_proba=True)`` and
+      MC-dropout pass is checked -- finite, not negative, rows summing to 1 -- and a model
+      that outputs logits (``Dense(n_classes)`` without activation, trained with
+      ``from_logits=True``) is a ValueError saying how to fix it;
+    * ``y`` as integer (or any) class labels works with a model compiled with
+      ``"sparse_categorical_crossentropy"`` or ``"categorical_crossentropy"`` (the labels
+      are one-hot-encoded for the latter, whether the loss is given to the wrapper or
+      compiled in the model); one-hot ``y`` works with ``"categorical_crossentropy"``
+      (``predict`` then returns one-hot rows, as in SciKeras) and is a ValueError with
+      ``"sparse_categorical_crossentropy"``.
 
     Attributes
     ----------
@@ -78,7 +105,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         predict_batch_size: int = 1024,
         embedding_layer: str | None = None,
         finetune_epochs: int | None = None,
-        min_train_steps: int | None = None,
+        min_train_steps: int | None = 200,
         **kwargs: Any,
     ) -> None:
         super().__init__(model=model, **kwargs)
@@ -102,7 +129,9 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         if warm and self.finetune_epochs is not None:
             kwargs.setdefault("epochs", _check_positive(self.finetune_epochs, "finetune_epochs"))
         elif not warm and self.min_train_steps is not None and "epochs" not in kwargs:
-            kwargs["epochs"] = self._plan_min_steps(_num_samples(X))
+            n_samples = _count_samples(X)
+            if n_samples is not None:
+                kwargs["epochs"] = self._plan_min_steps(n_samples)
         try:
             with around_scikeras():
                 super().fit(X, y, sample_weight=sample_weight, **kwargs)
@@ -123,22 +152,27 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         min_steps = _check_positive(self.min_train_steps, "min_train_steps")
         epochs = getattr(self, "fit__epochs", self.epochs)
         batch = getattr(self, "fit__batch_size", self.batch_size) or 32
-        if math.ceil(n_samples / batch) * epochs >= min_steps:
-            return epochs
+        if n_samples < 1 or math.ceil(n_samples / batch) * epochs >= min_steps:
+            return epochs  # no samples: the data validation that follows says so
         validation = getattr(self, "fit__validation_split", self.validation_split)
         repeats = 1
         if not validation:  # repeated rows must not leak into a validation split
             repeats = max(1, (math.ceil(min_steps / epochs) * batch) // max(1, n_samples))
-        self._fit_repeats = repeats
+        # Epochs without the repeats, should the encoded inputs not be arrays to repeat.
+        plain = max(epochs, math.ceil(min_steps / max(1, math.ceil(n_samples / batch))))
+        self._fit_repeats = (repeats, plain)
         return max(epochs, math.ceil(min_steps / math.ceil(n_samples * repeats / batch)))
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kw):
-        repeats = self.__dict__.get("_fit_repeats", 1)
+        y = targets_for_loss(self, y)  # one-hot labels for a categorical loss, or an error
+        repeats, plain_epochs = self.__dict__.get("_fit_repeats", (1, epochs))
         if repeats > 1 and isinstance(X, np.ndarray) and isinstance(y, np.ndarray):
             X = np.concatenate([X] * repeats)
             y = np.concatenate([y] * repeats)
             if sample_weight is not None:
                 sample_weight = np.concatenate([np.asarray(sample_weight)] * repeats)
+        elif repeats > 1:  # inputs a custom feature encoder made lists or dicts: more epochs
+            epochs = plain_epochs
         return super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kw
         )
@@ -196,7 +230,9 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         This is the one place skal undoes it: every probability skal returns comes here.
         """
         proba = self.target_encoder_.inverse_transform(raw, return_proba=True)
-        return np.reshape(proba, (len(raw), -1))
+        proba = np.reshape(proba, (len(raw), -1))
+        check_probabilities(self, proba)  # logits, NaN: a ValueError that says what to do
+        return proba
 
     def _get_forward_fn(self):
         """A compiled inference step, traced once per model (not per call or chunk).
@@ -209,18 +245,22 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         cached = getattr(self, "_forward_fn", None)
         if cached is not None and cached[0] is self.model_:
             return cached[1]
-        import tensorflow as tf
-
         model = self.model_
         inputs = getattr(model, "inputs", None)
         if not inputs or len(inputs) != 1 or len(model.outputs) != 1:
             return None
-        spec = tf.TensorSpec((None, *inputs[0].shape[1:]), dtype=inputs[0].dtype)
-        fn = tf.function(
-            lambda x: model(x, training=False), input_signature=[spec], autograph=False
-        )
-        self._forward_fn = (model, fn)
-        return fn
+        # Cached on the network too: a round that reuses the previous round's network
+        # (reuse_model_from) keeps its traced forward pass.
+        cache = _network_cache(model)
+        if cache.forward is None:
+            import tensorflow as tf
+
+            spec = tf.TensorSpec((None, *inputs[0].shape[1:]), dtype=inputs[0].dtype)
+            cache.forward = tf.function(
+                lambda x: model(x, training=False), input_signature=[spec], autograph=False
+            )
+        self._forward_fn = (model, cache.forward)
+        return cache.forward
 
     def _forward(self, fn, X: np.ndarray) -> np.ndarray:
         bs = self._check_predict_batch_size()
@@ -261,8 +301,16 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         cached = getattr(self, "_embedding_model", None)
         if cached is not None and cached[0] is self.model_:
             return cached[1]
-        layer = self.model_.get_layer(self._embedding_layer_name())
-        sub = keras.Model(self.model_.inputs, [layer.output, self.model_.outputs[0]])
+        # Cached on the network too, so that a round reusing the previous round's network
+        # keeps the sub-model and its traced predict function: a new sub-model per round
+        # retraced it every round (TensorFlow's "triggered tf.function retracing" warning).
+        name = self._embedding_layer_name()
+        cache = _network_cache(self.model_)
+        sub = cache.embedding.get(name)
+        if sub is None:
+            layer = self.model_.get_layer(name)
+            sub = keras.Model(self.model_.inputs, [layer.output, self.model_.outputs[0]])
+            cache.embedding[name] = sub
         self._embedding_model = (self.model_, sub)
         return sub
 
@@ -295,13 +343,44 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         ((1, 8), (1, 2))
         """
         X = self._encode_X(X)
-        emb, raw = self._get_embedding_model().predict(
-            X, batch_size=self._check_predict_batch_size(), verbose=0
-        )
+        with own_tracing():  # a new network traces its predict function once, by design
+            emb, raw = self._get_embedding_model().predict(
+                X, batch_size=self._check_predict_batch_size(), verbose=0
+            )
         emb = np.asarray(emb).reshape(len(emb), -1)
         if not return_proba:
             return emb
         return emb, self._decode_proba(raw)
+
+
+class _NetworkCache:
+    """What skal derives from a Keras network, kept on the network (``_skal_cache``).
+
+    A plain object, not a container: Keras' saving walks a model's attributes and would
+    save the weights of a sub-model found in a dict or list, never those of an attribute
+    it does not know.
+    """
+
+    __slots__ = ("embedding", "forward")
+
+    def __init__(self) -> None:
+        self.forward = None
+        self.embedding: dict[str, keras.Model] = {}
+
+
+def _network_cache(model) -> _NetworkCache:
+    cache = model.__dict__.get("_skal_cache")
+    if cache is None:
+        cache = _NetworkCache()
+        object.__setattr__(model, "_skal_cache", cache)  # past Keras' attribute tracking
+    return cache
+
+
+def _count_samples(X) -> int | None:
+    try:
+        return _num_samples(X)
+    except TypeError:  # e.g. a dict of inputs: no floor
+        return None
 
 
 def _check_positive(value, name: str) -> int:

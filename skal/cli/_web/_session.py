@@ -1,0 +1,422 @@
+"""The labelling page's state on the server: who labels which sample, on one :class:`Campaign`.
+
+Every browser page is a *client*. A client is handed its own batch from
+:meth:`Campaign.next_batch` (so two pages never see the same sample), answers go to
+:meth:`Campaign.answer` (the journal first), and after each batch of answers the model is
+retrained in the background with :meth:`Campaign.refit` while people keep labelling; when the
+new model is ready, samples handed out but not yet sent to a page are handed back, so the
+next ones come from the newest model.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from skal.cli._data import parse_label
+
+__all__ = ["LabelSession", "class_keys"]
+
+#: A client that has not called for this many seconds is dropped and its samples handed back.
+CLIENT_TIMEOUT_S = 600.0
+KEY_ORDER = "1234567890abcdefghijklmnopqrstuvwxyz"
+
+
+class SessionError(ValueError):
+    """A request the session refuses; ``status`` is its HTTP status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def class_keys(classes) -> list[str]:
+    """The key of each class: itself when every class is one distinct character, else
+    ``1``-``9``, ``0``, then letters, in order.
+
+    Examples
+    --------
+    >>> class_keys([0, 1, 2]), class_keys(["cat", "dog"]), class_keys(["b", "a"])
+    (['0', '1', '2'], ['1', '2'], ['b', 'a'])
+    """
+    names = [str(c).lower() for c in classes]
+    if all(len(n) == 1 and n in KEY_ORDER for n in names) and len(set(names)) == len(names):
+        return names
+    return [KEY_ORDER[k] if k < len(KEY_ORDER) else "" for k in range(len(names))]
+
+
+def plain(value):
+    """A label as JSON has it (numpy scalars to Python)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.ready: list[tuple[int, object]] = []  # handed out, not yet sent: (index, handout)
+        self.sent: dict[int, object] = {}  # sent to the page, not yet answered
+        self.seen = time.monotonic()
+
+
+class LabelSession:
+    """Labelling by several people at once, over one campaign.
+
+    Parameters
+    ----------
+    campaign : skal.Campaign
+        Its learner gives the strategy, ``n_instances`` (the batch size) and
+        ``initial_size`` (labels before the first model).
+    display : Display
+        How samples are drawn (see :func:`choose_display`).
+    classes : list or None
+        The allowed labels; ``None`` allows any label (new ones become buttons).
+    names : list of str or None
+        A file name per sample (image folders).
+    holdout : (X, y) or None
+        Validation data: an accuracy per refit for the learning curve.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import ActiveLearningClassifier, Campaign
+    >>> from skal.cli._web._render import choose_display
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearningClassifier(LogisticRegression(max_iter=200), n_instances=5,
+    ...                                    initial_size=5, random_state=0)
+    >>> session = LabelSession(Campaign(learner, X / 16), choose_display(64), list(range(10)))
+    >>> a, b = session.hello()["client"], session.hello()["client"]
+    >>> first, second = session.next_samples(a, 3), session.next_samples(b, 3)
+    >>> {s["index"] for s in first} & {s["index"] for s in second}
+    set()
+    >>> _ = session.answer(a, first[0]["index"], int(y[first[0]["index"]]))
+    >>> session.state()["n_labeled"]
+    1
+    """
+
+    def __init__(self, campaign, display, classes=None, *, names=None, holdout=None) -> None:
+        self.campaign, self.display, self.names, self.holdout = campaign, display, names, holdout
+        self.fixed_classes = classes is not None
+        known = [plain(v) for v in campaign.labels_.tolist()]
+        self.classes = list(classes) if classes is not None else sorted(set(known), key=str)
+        self.batch_size = int(campaign.learner.n_instances)
+        self.initial_size = int(campaign.learner.initial_size)
+        self.budget = getattr(campaign.learner, "max_labels", None)
+        self.curve: list[list] = []
+        self.model_version = 0
+        self._clients: dict[str, _Client] = {}
+        self._lock = threading.RLock()  # clients; always taken before the campaign's lock
+        self._query_lock = threading.Lock()  # one next_batch at a time
+        self._since_fit = 0
+        self._future = None
+        self._thumbs: OrderedDict[int, str | None] = OrderedDict()
+        self._prefetch = ThreadPoolExecutor(1, thread_name_prefix="skal-web-query")
+        campaign.callbacks.append(self._on_fit)
+        self._maybe_refit(force=True)
+
+    # ------------------------------------------------------------------ clients
+
+    def hello(self) -> dict:
+        """Register a new page; its id, the classes and their keys, and the state."""
+        client = secrets.token_urlsafe(12)
+        with self._lock:
+            self._drop_idle()
+            self._clients[client] = _Client()
+        return {"client": client, "n_samples": len(self.campaign.X), "kind": self.display.kind,
+                "batch_size": self.batch_size, "strategy": self.campaign.strategy_name,
+                "fixed_classes": self.fixed_classes, **self._classes(), "state": self.state()}
+
+    def _client(self, client) -> _Client:
+        found = self._clients.get(client) if isinstance(client, str) else None
+        if found is None:
+            raise SessionError("unknown page: reload it", 409)
+        found.seen = time.monotonic()
+        return found
+
+    def _drop_idle(self) -> None:
+        now = time.monotonic()
+        for cid in [c for c, v in self._clients.items() if now - v.seen > CLIENT_TIMEOUT_S]:
+            self.release(cid)
+
+    def release(self, client) -> None:
+        """A page closed: hand back every sample it held unanswered."""
+        with self._lock:
+            found = self._clients.pop(client, None)
+            if found is not None:
+                for i in [i for i, _ in found.ready] + list(found.sent):
+                    self.campaign.release(i)
+
+    def _owner(self, index: int) -> str | None:
+        for cid, c in self._clients.items():
+            if index in c.sent or any(i == index for i, _ in c.ready):
+                return cid
+        return None
+
+    # ------------------------------------------------------------------ handing out
+
+    def next_samples(self, client, n: int) -> list[dict]:
+        """Up to ``n`` new samples for a page, each with why it was chosen and the guess."""
+        n = max(1, min(int(n), 20))
+        with self._lock:
+            self._client(client)
+        if self._budget_left() <= 0:
+            return []
+        picked = []
+        while True:
+            with self._lock:
+                c = self._client(client)
+                while c.ready and len(picked) < n:
+                    i, why = c.ready.pop(0)
+                    c.sent[i] = why
+                    picked.append((i, why))
+            if len(picked) >= n or not self._fill(client):
+                break
+        self._prefetch.submit(self._top_up, client)
+        return self._payloads(picked)
+
+    def _fill(self, client) -> int:
+        """Hand this client a new batch from the newest model (one query at a time); the
+        number of samples it has ready."""
+        with self._query_lock:
+            with self._lock:
+                c = self._clients.get(client)
+                if c is None or c.ready:
+                    return 0 if c is None else len(c.ready)
+            batch = self.campaign.next_batch(self.batch_size)
+            with self._lock:
+                if self._clients.get(client) is not c:  # the page left meanwhile
+                    for i in batch.tolist():
+                        self.campaign.release(i)
+                    return 0
+                for i in batch.tolist():
+                    if self._owner(i) is None:
+                        c.ready.append((i, self.campaign.handout(i)))
+                    else:  # an undone sample: owned by its page, not handed out twice
+                        self.campaign.release(i)
+                return len(c.ready)
+
+    def _top_up(self, client) -> None:
+        try:
+            with self._lock:
+                c = self._clients.get(client)
+                empty = c is not None and not c.ready
+            if empty and self._budget_left() > 0:
+                self._fill(client)
+        except Exception as exc:  # pragma: no cover - logged, the next request retries
+            print(f"skal label --web: query failed: {exc!r}", file=sys.stderr, flush=True)
+
+    def _budget_left(self) -> float:
+        if self.budget is None:
+            return float("inf")
+        return self.budget - len(self.campaign.labeled_indices_) - len(
+            self.campaign.skipped_indices_)
+
+    def sample(self, client, index) -> dict:
+        """An answered (or skipped) sample again, to relabel it."""
+        i = self._index(index)
+        with self._lock:
+            self._client(client)
+            if i not in self._answered():
+                raise SessionError(f"sample {i} has no answer to change", 409)
+        return self._payloads([(i, None)])[0]
+
+    def _payloads(self, picked) -> list[dict]:
+        if not picked:
+            return []
+        raw = np.asarray(self.campaign.X[[i for i, _ in picked]])
+        rows = raw.astype(np.float64)
+        guesses = self._guesses(raw)
+        answered = self._answered()
+        out = []
+        for k, (i, why) in enumerate(picked):
+            item = {"index": i, **self.display.payload(rows[k]), "why": self._why(why, guesses[k]),
+                    "guess": guesses[k], "name": self.names[i] if self.names else None}
+            if i in answered:
+                item["answer"] = answered[i]
+            out.append(item)
+        return out
+
+    def _guesses(self, rows) -> list:
+        estimator = self.campaign.estimator_
+        if estimator is None:
+            return [None] * len(rows)
+        try:
+            proba = np.asarray(estimator.predict_proba(rows))
+        except Exception as exc:  # noqa: BLE001 - no guess is better than no sample
+            print(f"skal label --web: no guess: {exc!r}", file=sys.stderr, flush=True)
+            return [None] * len(rows)
+        classes = [plain(c) for c in estimator.classes_.tolist()]
+        out = []
+        for p in proba:
+            order = np.argsort(-p, kind="stable")[:2]
+            out.append([[classes[j], round(float(p[j]), 4)] for j in order])
+        return out
+
+    def _why(self, handout, guess) -> dict:
+        if handout is None:
+            return {"reason": "relabel", "text": "answered before: choose a new label"}
+        reason = handout.reason
+        if reason == "initial":
+            text = (f"random sample of {handout.n_candidates:,} (no model yet: it needs "
+                    f"{max(self.initial_size, 2)} labels of two classes)")
+        elif reason == "given":
+            text = "undone answer: label it again"
+        else:
+            text = f"{_ordinal(handout.rank)} pick of {handout.n_candidates:,} by {reason}"
+            if handout.score is not None:
+                text += f" (score {handout.score:.3g}"
+                if guess and len(guess) > 1:
+                    text += f"; {guess[0][1]:.2f} vs {guess[1][1]:.2f}"
+                text += ")"
+        return {"reason": reason, "round": handout.round, "rank": handout.rank,
+                "n_candidates": handout.n_candidates, "score": handout.score, "text": text}
+
+    # ------------------------------------------------------------------ answers
+
+    def _index(self, index) -> int:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise SessionError("index must be an integer")
+        if not 0 <= index < len(self.campaign.X):
+            raise SessionError(f"index {index} is outside the pool")
+        return index
+
+    def _label(self, label):
+        if label is None:
+            return None
+        if isinstance(label, str) and not self.fixed_classes:
+            label = parse_label(label)
+        if isinstance(label, bool) or not isinstance(label, int | str) or (
+                isinstance(label, str) and not 0 < len(label) <= 100):
+            raise SessionError("a label is an integer or a short string")
+        if self.fixed_classes and label not in self.classes:
+            raise SessionError(f"{label!r} is not one of the classes")
+        return label
+
+    def _answered(self) -> dict:
+        c = self.campaign
+        out = {int(i): plain(v) for i, v in zip(c.labeled_indices_.tolist(), c.labels_.tolist())}
+        out.update((int(i), None) for i in c.skipped_indices_.tolist())
+        return out
+
+    def answer(self, client, index, label) -> dict:
+        """Record an answer (``None`` = skip) in the journal, then reply with the state."""
+        i, label = self._index(index), self._label(label)
+        with self._lock:
+            c = self._client(client)
+            owner = self._owner(i)
+            if owner not in (None, client) or (owner is None and i not in self._answered()):
+                raise SessionError(f"sample {i} is not handed to this page", 409)
+            self.campaign.answer(i, label)  # the journal commits before we go on
+            c.sent.pop(i, None)
+            if label is not None and label not in self.classes:
+                self.classes.append(label)
+            self._since_fit += 1
+        self._maybe_refit()
+        return self.state()
+
+    def undo(self, client, index) -> dict:
+        """Take back an answer; the sample comes back to this page to be answered again."""
+        i = self._index(index)
+        with self._lock:
+            c = self._client(client)
+            if i not in self._answered():
+                raise SessionError(f"sample {i} has no answer to undo", 409)
+            if self._owner(i) not in (None, client):
+                raise SessionError(f"sample {i} is handed to another page", 409)
+            self.campaign.undo(i)
+            c.sent[i] = None
+        payload = self._payloads([(i, None)])[0]
+        payload["why"] = {"reason": "undo", "text": "undone: label it again"}
+        return {"sample": payload, "state": self.state()}
+
+    # ------------------------------------------------------------------ model
+
+    def _training(self) -> bool:
+        return self._future is not None and not self._future.done()
+
+    def _maybe_refit(self, force: bool = False) -> None:
+        """Retrain in the background: first with ``initial_size`` labels of two classes,
+        then after each ``batch_size`` answers."""
+        labels = self.campaign.labels_
+        if len(labels) < self.initial_size or len(set(labels.tolist())) < 2:
+            return
+        with self._lock:
+            first = self.campaign.estimator_ is None and not self._training()
+            if not (force or first or self._since_fit >= self.batch_size):
+                return
+            self._since_fit = 0
+            self._future = self.campaign.refit(background=True)
+        self._future.add_done_callback(_log_failure)
+
+    def _on_fit(self, campaign) -> None:
+        row = campaign.history_[-1]
+        if self.holdout is not None:
+            try:
+                score = float(campaign.estimator_.score(*self.holdout))
+                self.curve.append([row["n_labeled"], round(score, 4)])
+            except Exception as exc:  # noqa: BLE001 - a bad holdout must not stop labelling
+                print(f"skal label --web: holdout score failed: {exc!r}", file=sys.stderr)
+        with self._lock:
+            self.model_version += 1
+            for c in self._clients.values():  # the next samples come from the new model
+                for i, _ in c.ready:
+                    campaign.release(i)
+                c.ready.clear()
+
+    def _classes(self) -> dict:
+        classes = list(self.classes)
+        return {"classes": classes, "keys": class_keys(classes)}
+
+    def state(self) -> dict:
+        """Progress: labels, skips, budget, round, model, learning curve, recent answers."""
+        c = self.campaign
+        labeled, labels = c.labeled_indices_.tolist(), c.labels_.tolist()
+        history = c.history_
+        training = self._training()
+        recent = [[int(i), plain(v)] for i, v in zip(labeled[-12:], labels[-12:])][::-1]
+        for item in recent:
+            item.append(self._thumbnail(item[0]))
+        return {
+            "n_labeled": len(labeled), "n_skipped": len(c.skipped_indices_),
+            "n_samples": len(c.X), "budget": self.budget, "round": len(history),
+            "model_labels": history[-1]["n_labeled"] if history else 0,
+            "model_version": self.model_version, "training": training,
+            "curve": list(self.curve), "recent": recent, **self._classes(),
+        }
+
+    def _thumbnail(self, index: int):
+        with self._lock:
+            if index in self._thumbs:
+                self._thumbs.move_to_end(index)
+                return self._thumbs[index]
+        thumb = self.display.thumbnail(np.asarray(self.campaign.X[index], dtype=np.float64))
+        with self._lock:
+            self._thumbs[index] = thumb
+            while len(self._thumbs) > 256:
+                self._thumbs.popitem(last=False)
+        return thumb
+
+    def close(self) -> None:
+        """Stop the query thread and wait for a running refit."""
+        self._prefetch.shutdown(wait=False, cancel_futures=True)
+        try:
+            self.campaign.wait()
+        except Exception:  # noqa: BLE001 - already logged
+            pass
+
+
+def _log_failure(future) -> None:
+    exc = future.exception()
+    if exc is not None:
+        print(f"skal label --web: retraining failed: {exc!r}", file=sys.stderr, flush=True)
