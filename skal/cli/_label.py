@@ -154,61 +154,42 @@ def _model(args, shape):
     return CNNClassifier(input_shape=input_shape, epochs=args.epochs, random_state=args.seed)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run a labeling session; the exit status."""
-    from skal import ActiveLearningClassifier, Campaign
-    from skal.oracles import TerminalOracle
+def _fail(message: str) -> int:
+    print(f"skal label: error: {safe_text(message)}", file=sys.stderr)
+    return 2
 
-    def fail(message: str) -> int:
-        print(f"skal label: error: {safe_text(message)}", file=sys.stderr)
-        return 2
 
-    try:
-        X, shape, names = load_pool(args.pool, _shape(args.image_size, "--image-size"))
-    except ValueError as exc:
-        return fail(str(exc))
-    display_shape = _shape(args.image_shape, "--image-shape") or shape
+def _prepare(args: argparse.Namespace) -> dict:
+    """The pool, journal, classes and holdout of a session; ValueError with the message."""
+    X, shape, names = load_pool(args.pool, _shape(args.image_size, "--image-size"))
     journal_path = args.journal or str(args.pool).rstrip("/\\") + ".journal.sqlite"
     try:
         journal = _AcknowledgingJournal(journal_path, pool_fingerprint=pool_fingerprint(X))
     except ValueError as exc:
-        return fail(f"{exc} (use --journal to start a new journal for this pool)")
+        raise ValueError(f"{exc} (use --journal to start a new journal for this pool)") from exc
     classes = None
     if args.classes:
         classes = [parse_label(c) for c in args.classes.split(",") if c.strip()]
         if len({type(c) for c in classes}) > 1:
             classes = [str(c) for c in classes]
-    try:
-        holdout = load_holdout(args.holdout, X.shape[1]) if args.holdout else None
-        if args.labels:
-            ids, labels = load_labels(args.labels, len(X), names)
-            known = journal.labels()
-            new = [(i, lab) for i, lab in zip(ids, labels) if i not in known]
-            if new:
-                journal.quiet = True
-                journal.append([i for i, _ in new], [lab for _, lab in new], round=0,
-                               strategy="labels-file")
-                journal.quiet = False
-                print(f"imported {len(new)} labels from {args.labels}", flush=True)
-    except ValueError as exc:
-        return fail(str(exc))
+    holdout = load_holdout(args.holdout, X.shape[1]) if args.holdout else None
+    if args.labels:
+        ids, labels = load_labels(args.labels, len(X), names)
+        known = journal.labels()
+        new = [(i, lab) for i, lab in zip(ids, labels) if i not in known]
+        if new:
+            journal.quiet = True
+            journal.append([i for i, _ in new], [lab for _, lab in new], round=0,
+                           strategy="labels-file")
+            journal.quiet = False
+            print(f"imported {len(new)} labels from {args.labels}", flush=True)
+    return {"X": X, "names": names, "journal": journal, "journal_path": journal_path,
+            "display_shape": _shape(args.image_shape, "--image-shape") or shape,
+            "classes": classes, "holdout": holdout}
 
-    n_before = len(journal.labeled_ids())
-    oracle = TerminalOracle(
-        classes, input=sys.stdin, output=sys.stdout, image_shape=display_shape,
-        color=args.color, names=names,
-    )
-    learner = ActiveLearningClassifier(
-        _model(args, display_shape if display_shape and len(display_shape) in (2, 3) else None),
-        query_strategy=args.strategy,
-        n_instances=args.batch_size,
-        initial_size=args.initial_size,
-        random_state=args.seed,
-        max_labels=args.max_labels,
-    )
-    holdout_note = f", holdout {len(holdout[1])}" if holdout else ""
-    print(f"pool: {len(X)} samples of {X.shape[1]} features{holdout_note}; "
-          f"journal: {safe_text(journal_path)} ({n_before} samples answered so far)", flush=True)
+
+def _progress(holdout):
+    """A Campaign callback printing one line per fit (validation accuracy with a holdout)."""
     started = time.perf_counter()
 
     def progress(campaign):
@@ -218,13 +199,49 @@ def run(args: argparse.Namespace) -> int:
             line += f", validation accuracy {campaign.estimator_.score(*holdout):.3f}"
         print(line + f" ({time.perf_counter() - started:.0f}s)", flush=True)
 
+    return progress
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a labeling session; the exit status."""
+    from skal import ActiveLearningClassifier
+
+    try:
+        session = _prepare(args)
+    except ValueError as exc:
+        return _fail(str(exc))
+    X, journal, shape = session["X"], session["journal"], session["display_shape"]
+    learner = ActiveLearningClassifier(
+        _model(args, shape if shape and len(shape) in (2, 3) else None),
+        query_strategy=args.strategy, n_instances=args.batch_size,
+        initial_size=args.initial_size, random_state=args.seed, max_labels=args.max_labels,
+    )
+    holdout = session["holdout"]
+    holdout_note = f", holdout {len(holdout[1])}" if holdout else ""
+    print(f"pool: {len(X)} samples of {X.shape[1]} features{holdout_note}; journal: "
+          f"{safe_text(session['journal_path'])} ({len(journal.labeled_ids())} samples "
+          "answered so far)", flush=True)
     if getattr(args, "web", False):
         from skal.cli._web import serve
 
-        return serve(args, X=X, learner=learner, journal=journal, display_shape=display_shape,
-                     classes=classes, names=names, holdout=holdout, callbacks=[progress])
+        return serve(args, X=X, learner=learner, journal=journal, display_shape=shape,
+                     classes=session["classes"], names=session["names"], holdout=holdout,
+                     callbacks=[_progress(holdout)])
+    return _run_terminal(args, learner, session)
+
+
+def _run_terminal(args, learner, session) -> int:
+    from skal import Campaign
+    from skal.oracles import TerminalOracle
+
+    X, journal = session["X"], session["journal"]
+    oracle = TerminalOracle(
+        session["classes"], input=sys.stdin, output=sys.stdout,
+        image_shape=session["display_shape"], color=args.color, names=session["names"],
+    )
     try:
-        campaign = Campaign(learner, X, oracle=oracle, journal=journal, callbacks=[progress])
+        campaign = Campaign(learner, X, oracle=oracle, journal=journal,
+                            callbacks=[_progress(session["holdout"])])
         campaign.run(args.rounds or len(X))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {_summary(journal, len(X))}", flush=True)
@@ -233,17 +250,17 @@ def run(args: argparse.Namespace) -> int:
         if oracle.stopped:  # stopped before two classes were labeled
             print(f"stopped: {exc}\n{_summary(journal, len(X))}", flush=True)
             return 0
-        return fail(str(exc))
+        return _fail(str(exc))
     finally:
         journal.quiet = True
     state = "stopped" if oracle.stopped else "done"
     print(f"{state}: {_summary(journal, len(X))}", flush=True)
     if args.save:
         try:
-            saved = ActiveLearningClassifier.from_campaign(campaign).save(args.save)
+            saved = type(learner).from_campaign(campaign).save(args.save)
             print(f"saved the learner to {saved}", flush=True)
         except TypeError as exc:
-            return fail(str(exc))
+            return _fail(str(exc))
     return 0
 
 
