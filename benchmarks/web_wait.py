@@ -1,4 +1,4 @@
-"""How long a person waits on the labelling page of ``skal label --web``.
+"""How long a person waits on the labeling page of ``skal label --web``.
 
 The wait is the time between pressing a class key and the next sample on screen, measured
 two ways over ``--answers`` answers (default 200) given by a real headless browser
@@ -13,7 +13,7 @@ The server runs the default CNN (``skal label digits.npy --web``, entropy, batch
 digits (``load_digits().data / 16``; the last 297 as ``--holdout``), so the CNN retrains in
 the background after every 10 answers while the browser keeps answering. A person needs
 well over a second per sample; the driver "thinks" ``--think-ms`` (default 300 ms) before
-each key, a fast labeller. With ``--think-ms 0`` the page's buffer of prefetched samples
+each key, a fast labeler. With ``--think-ms 0`` the page's buffer of prefetched samples
 can run dry while a query runs.
 Prints a table and writes ``benchmarks/results/web_wait.json``.
 """

@@ -106,9 +106,9 @@ CNN_KEPT = {
 def expected_failed_checks(estimator):
     if isinstance(estimator, ActiveLearningClassifier):
         return {
-            # The check trains on labels {-1, 1}; -1 marks unlabelled samples (scikit-learn's
+            # The check trains on labels {-1, 1}; -1 marks unlabeled samples (scikit-learn's
             # semi-supervised convention), so one class is left ("y has only one class").
-            "check_classifiers_classes": "-1 means unlabelled, as in SelfTrainingClassifier",
+            "check_classifiers_classes": "-1 means unlabeled, as in SelfTrainingClassifier",
         }
     return {
         # scikeras.wrappers.BaseWrapper defines the legacy _more_tags and no __sklearn_tags__

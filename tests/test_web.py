@@ -177,7 +177,7 @@ def test_keyboard_undo_relabel_then_kill_and_resume(browser, digits_pool, tmp_pa
             expected[i] = int(y[i])
         settled(page)
         assert page.locator("#buttons button[data-label='7']").count() == 1
-        assert "30 labelled" in page.text_content("#progress")
+        assert "30 labeled" in page.text_content("#progress")
 
         last = list(expected)[-1]  # undo: the last answer comes back to be answered again
         page.keyboard.press("Backspace")
@@ -208,7 +208,7 @@ def test_keyboard_undo_relabel_then_kill_and_resume(browser, digits_pool, tmp_pa
         server = Server(pool, journal, "--classes", DIGIT_CLASSES, "--batch-size", "10",
                         port=server.port, workdir=tmp_path)
         context, page, errors = open_page(browser, server.url)
-        assert "29 labelled" in page.text_content("#progress")
+        assert "29 labeled" in page.text_content("#progress")
         assert shown(page) not in expected
         i = shown(page)
         press_and_wait(page, str(y[i]), i)
@@ -267,7 +267,7 @@ def test_default_cnn_retrains_in_the_background_and_guesses(browser, digits_pool
     try:
         context, page, errors = open_page(browser, server.url)
         deadline = time.monotonic() + 90
-        while "guess" not in page.text_content("#guess"):  # labelling goes on meanwhile
+        while "guess" not in page.text_content("#guess"):  # labeling goes on meanwhile
             assert time.monotonic() < deadline, server.log.read_text()
             i = shown(page)
             press_and_wait(page, str(y[i]), i)

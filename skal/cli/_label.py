@@ -87,7 +87,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     web = p.add_argument_group("in the browser (needs: pip install 'skal[web]')")
     web.add_argument("--web", action="store_true",
                      help="label in a web page instead of the terminal: samples drawn large, "
-                          "one key per class, undo, relabelling, the model's guess; the model "
+                          "one key per class, undo, relabeling, the model's guess; the model "
                           "retrains in the background while you label")
     web.add_argument("--host", default="127.0.0.1",
                      help="address the page is served on (default: %(default)s, this machine "

@@ -62,7 +62,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         Epochs of a warm-started ``fit`` (``warm_start=True`` and a model already built):
         fine-tuning needs fewer epochs than training from scratch. ``None`` means ``epochs``.
     min_train_steps : int or None, default=200
-        A fit from scratch trains for at least this many gradient steps: a small labelled
+        A fit from scratch trains for at least this many gradient steps: a small labeled
         set is repeated within each epoch (20 samples and ``batch_size=32``: 8 batches an
         epoch instead of one), and ``epochs`` is raised only for the remainder (never
         repeating rows with a ``validation_split``). Active learning starts from a few
@@ -144,7 +144,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
     def _plan_min_steps(self, n_samples: int) -> int:
         """Epochs (and data repeats, kept for ``_fit_keras_model``) for ``min_train_steps``.
 
-        Small labelled sets give few steps per epoch (20 samples: one). Each Keras epoch
+        Small labeled sets give few steps per epoch (20 samples: one). Each Keras epoch
         costs ~10 ms of data-pipeline set-up, so 200 one-step epochs spend more time there
         than training. The data are repeated within an epoch instead, up to
         ``ceil(min_train_steps / epochs)`` batches, and epochs are raised only for the rest.

@@ -22,7 +22,7 @@ MISSING = ("skal label --web needs the web extra: pip install 'skal[web]' "
 
 def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=None,
           holdout=None, callbacks=()) -> int:
-    """Run the labelling page until Ctrl-C; the exit status.
+    """Run the labeling page until Ctrl-C; the exit status.
 
     Parameters
     ----------
@@ -103,7 +103,7 @@ def _run(app, sock, host: str, token: str, open_browser: bool) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}: anyone who can reach this machine and knows "
               "the URL can label", flush=True)
-    print(f"labelling page: {url}\n(Ctrl-C to stop; answers are saved as they are given)",
+    print(f"labeling page: {url}\n(Ctrl-C to stop; answers are saved as they are given)",
           flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     if open_browser:

@@ -102,7 +102,7 @@ async def _json_body(request: Request) -> dict:
 
 
 def create_app(session, token: str) -> Starlette:
-    """The Starlette app of a labelling session, guarded by ``token``.
+    """The Starlette app of a labeling session, guarded by ``token``.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""How one pool sample looks on the labelling page: a PNG, a line plot's points or a table.
+"""How one pool sample looks on the labeling page: a PNG, a line plot's points or a table.
 
 Everything here is a pure function of the pool's rows; nothing reads a path or a request.
 Images are rendered in memory (Pillow) and scaled up by whole pixels (nearest neighbour),

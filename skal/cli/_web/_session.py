@@ -1,9 +1,9 @@
-"""The labelling page's state on the server: who labels which sample, on one :class:`Campaign`.
+"""The labeling page's state on the server: who labels which sample, on one :class:`Campaign`.
 
 Every browser page is a *client*. A client is handed its own batch from
 :meth:`Campaign.next_batch` (so two pages never see the same sample), answers go to
 :meth:`Campaign.answer` (the journal first), and after each batch of answers the model is
-retrained in the background with :meth:`Campaign.refit` while people keep labelling; when the
+retrained in the background with :meth:`Campaign.refit` while people keep labeling; when the
 new model is ready, samples handed out but not yet sent to a page are handed back, so the
 next ones come from the newest model.
 """
@@ -69,7 +69,7 @@ class _Client:
 
 
 class LabelSession:
-    """Labelling by several people at once, over one campaign.
+    """Labeling by several people at once, over one campaign.
 
     Parameters
     ----------
@@ -365,7 +365,7 @@ class LabelSession:
             try:
                 score = float(campaign.estimator_.score(*self.holdout))
                 self.curve.append([row["n_labeled"], round(score, 4)])
-            except Exception as exc:  # noqa: BLE001 - a bad holdout must not stop labelling
+            except Exception as exc:  # noqa: BLE001 - a bad holdout must not stop labeling
                 print(f"skal label --web: holdout score failed: {exc!r}", file=sys.stderr)
         with self._lock:
             self.model_version += 1

@@ -1,5 +1,5 @@
 "use strict";
-// The labelling page of `skal label --web`. Everything from the pool is put in the page
+// The labeling page of `skal label --web`. Everything from the pool is put in the page
 // with textContent or setAttribute, never as HTML. Answers are sent in order, one at a time,
 // while the next sample (prefetched, decoded) is shown at once.
 (() => {
@@ -277,7 +277,7 @@
   function renderState(state) {
     const total = state.budget || state.n_samples;
     const done = state.n_labeled + state.n_skipped;
-    $("progress").textContent = `${state.n_labeled} labelled, ${state.n_skipped} skipped`
+    $("progress").textContent = `${state.n_labeled} labeled, ${state.n_skipped} skipped`
       + ` of ${total}${state.budget ? " (budget)" : ""} · round ${state.round}`;
     $("bar-fill").style.width = `${Math.min(100, (100 * done) / Math.max(1, total))}%`;
     let model = state.model_labels
