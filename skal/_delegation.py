@@ -39,7 +39,8 @@ class DelegationMixin:
         if is_frame(X):
             validate_data(self, X, reset=reset, skip_check_array=True)
             return X
-        if np.ndim(X) <= 2:
+        shape = getattr(X, "shape", None)  # np.ndim would refuse some array-likes
+        if (len(shape) if shape is not None else np.asarray(X).ndim) <= 2:
             X = validate_data(self, X, reset=reset, allow_nd=True, dtype=None,
                               ensure_all_finite=True)
         else:
