@@ -263,7 +263,7 @@ def test_default_cnn_retrains_in_the_background_and_guesses(browser, digits_pool
     pool, y = digits_pool
     server = Server(pool, tmp_path / "j.sqlite", "--classes", DIGIT_CLASSES, "--model", "cnn",
                     "--epochs", "2", "--batch-size", "6", "--initial-size", "6",
-                    workdir=tmp_path)
+                    "--save", str(tmp_path / "web.skal"), workdir=tmp_path)
     try:
         context, page, errors = open_page(browser, server.url)
         deadline = time.monotonic() + 90
@@ -277,6 +277,11 @@ def test_default_cnn_retrains_in_the_background_and_guesses(browser, digits_pool
     finally:
         server.stop()
     assert "Traceback" not in server.log.read_text()
+    import skal  # --save: after Ctrl-C, a learner fitted on every answer of the journal
+
+    saved = skal.load(tmp_path / "web.skal")
+    assert set(saved.labeled_indices_.tolist()) == set(journal_labels(tmp_path / "j.sqlite"))
+    assert saved.history_[-1]["n_labeled"] == saved.n_labeled_
 
 
 def test_file_names_are_shown_as_text(browser, tmp_path):

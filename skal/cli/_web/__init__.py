@@ -79,6 +79,18 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
     print(f"stopped: {len(campaign.labeled_indices_)} labels and "
           f"{len(campaign.skipped_indices_)} skips in the journal; run the same command to "
           "continue.", flush=True)
+    return _save(campaign, args.save) if getattr(args, "save", None) else 0
+
+
+def _save(campaign, path) -> int:
+    """``--save``: one last fit on every answer, then the learner to ``path``."""
+    try:
+        campaign.refit()  # the model then matches the labeled set it is saved with
+        saved = type(campaign.learner).from_campaign(campaign).save(path)
+    except (TypeError, ValueError) as exc:
+        print(f"skal label: error: not saved: {exc}", file=sys.stderr, flush=True)
+        return 2
+    print(f"saved the learner to {saved}", flush=True)
     return 0
 
 
