@@ -8,7 +8,7 @@ from sklearn.utils import check_array
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skal._pool import is_frame
+from skal._pool import is_frame, n_features_of
 
 __all__ = ["DelegationMixin"]
 
@@ -45,7 +45,7 @@ class DelegationMixin:
                               ensure_all_finite=True)
         else:
             X = check_array(X, allow_nd=True, dtype=None, ensure_all_finite=True)
-            n_flat = int(np.prod(X.shape[1:]))
+            n_flat = n_features_of(X)
             if reset:
                 self.n_features_in_ = n_flat
                 self.__dict__.pop("feature_names_in_", None)

@@ -25,6 +25,7 @@ __all__ = [
     "is_dask_collection",
     "is_frame",
     "iter_chunks",
+    "n_features_of",
     "pool_length",
     "select_top_k",
     "take_rows",
@@ -52,6 +53,11 @@ def is_dask_collection(X) -> bool:
     """Whether ``X`` is a dask collection (array, dataframe ...), without importing dask."""
     module = type(X).__module__
     return module == "dask" or module.startswith("dask.")
+
+
+def n_features_of(X) -> int:
+    """Features of one sample: its flat size, so an image's features are its pixels."""
+    return int(np.prod(X.shape[1:]))
 
 
 def is_frame(X) -> bool:
@@ -189,12 +195,15 @@ def check_pool_chunk(chunk, n_features: int | None, feature_names=None):
                 + f": expected {list(feature_names)[:10]}, got {columns[:10]}. Select them "
                 "as in fit, e.g. X_pool[learner.feature_names_in_]."
             )
-        if n_features is not None and chunk.shape[1] != n_features:
-            raise ValueError(
-                f"X_pool has {chunk.shape[1]} features, but the learner was fitted with "
-                f"{n_features} features."
-            )
-        return chunk
+    else:
+        chunk = check_array(chunk, allow_nd=True, ensure_min_samples=0, input_name="X_pool")
+    n_flat = n_features_of(chunk)
+    if n_features is not None and n_flat != n_features:
+        raise ValueError(
+            f"X_pool has {n_flat} features (samples of shape {chunk.shape[1:]}), but the "
+            f"learner was fitted with {n_features} features."
+        )
+    return chunk
     chunk = check_array(chunk, allow_nd=True, ensure_min_samples=0, input_name="X_pool")
     n_flat = int(np.prod(chunk.shape[1:]))  # an image's features are its pixels
     if n_features is not None and n_flat != n_features:

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_random_state
 from skal._answers import Answers, Handout, as_pairs, open_journal
 from skal._asking import ask, ask_initial
 from skal._labels import check_two_classes, check_y, unlabeled_mask
-from skal._pool import check_pool, check_pool_chunk, is_frame, take_rows
+from skal._pool import check_pool, check_pool_chunk, is_frame, n_features_of, take_rows
 from skal._refit import base_estimator, fit_estimator
 from skal._sampling import EXTRA_SALT, n_initial, round_seed
 from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
@@ -337,7 +337,7 @@ class Campaign:
 
     @property
     def n_features_in_(self) -> int:
-        return int(np.prod(self.X.shape[1:]))
+        return n_features_of(self.X)
 
     @property
     def feature_names_in_(self):
