@@ -16,7 +16,8 @@ _LAZY = {
     "CNNClassifier": "skal.keras",
     "KerasClassifier": "skal.keras",
     "LabelJournal": "skal.io",
-    "load": "skal._learner",
+    "PseudoLabels": "skal.semi_supervised",
+    "load": "skal._loading",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from skal._answers import Answers, ask_oracle
-from skal._labels import clean_label, plain_labels, unlabeled_mask
+from skal._labels import check_two_classes, clean_label, plain_labels, unlabeled_mask
 from skal._pool import take_rows
 from skal._sampling import EXTRA_SALT, INITIAL_SALT, initial_indices, n_initial
 from skal.exceptions import StopLabeling
 
-__all__ = ["ask", "ask_initial", "known_mask"]
+__all__ = ["ask", "ask_initial", "check_answerable", "known_mask"]
 
 
 def known_mask(y, n: int) -> np.ndarray:
@@ -128,3 +128,24 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
             + "); a classifier needs at least two classes: label more samples."
         )
     return stopped
+
+
+def check_answerable(y, oracle, asked: np.ndarray) -> None:
+    """Raise unless someone can answer a campaign: ``y`` complete (a simulation) or an oracle.
+
+    ``asked`` marks the samples already answered (a journal's), which need no answer.
+    """
+    if oracle is not None:
+        return
+    if y is None:
+        raise ValueError(
+            "Campaign.run needs y (a simulation) or an oracle to answer; without them, "
+            "drive it with next_batch/answer/refit."
+        )
+    if (unlabeled_mask(y) & ~asked).any():
+        raise ValueError(
+            "y contains -1 (unlabeled) but a campaign without an oracle is a simulation "
+            "in which y is the oracle: every sample needs its label (or pass an oracle= "
+            "to label them)."
+        )
+    check_two_classes(y[~unlabeled_mask(y)])

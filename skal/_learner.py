@@ -8,13 +8,13 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skal._answers import check_sample_ids
 from skal._delegation import DelegationMixin
 from skal._labels import check_label_kind, check_y, classes_of, plain_labels, unlabeled_mask
-from skal._persistence import PersistenceMixin, load_learner
+from skal._persistence import PersistenceMixin
 from skal._pool import (
     DEFAULT_POOL_BATCH_SIZE,
     check_pool_chunk,
@@ -28,7 +28,7 @@ from skal.campaign import Campaign
 from skal.io.journal import LabelJournal, row_digests
 from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
 
-__all__ = ["ActiveLearningClassifier", "load"]
+__all__ = ["ActiveLearningClassifier"]
 
 class ActiveLearningClassifier(
     PersistenceMixin, DelegationMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
@@ -94,6 +94,21 @@ class ActiveLearningClassifier(
         search over ``n_instances`` with a fixed ``max_labels`` (and a large ``n_queries``)
         compares strategies at one budget. ``None``: no budget beyond ``n_queries``.
 
+    semi_supervised : None, "pseudo_labels" or skal.PseudoLabels, default=None
+        Train on the unlabeled pool too: from the second fit of a campaign on, the model of
+        the previous round labels the pool samples it is confident about (class-balanced,
+        at most as many as the real labels by default; see :class:`skal.PseudoLabels`), and
+        the refit trains on the labeled and these pseudo-labeled samples. The same for
+        every query strategy. Applies to campaigns (``fit`` with ``n_queries > 0``,
+        :class:`skal.Campaign`); :meth:`teach` trains on real labels only. ``None``: real
+        labels only.
+    store_round_estimators : bool, default=False
+        Keep the model of every round of ``fit``'s campaign in ``round_estimators_``, so
+        that a learning-curve scorer (:func:`skal.metrics.make_curve_scorer`) can score the
+        campaign on data given later. Costs one model's memory per round (the default CNN:
+        about 0.2 MB of weights per round) and a little time (a network is not reused
+        across rounds).
+
     Attributes
     ----------
     estimator_ : estimator object
@@ -117,7 +132,10 @@ class ActiveLearningClassifier(
         The batch queried in each round of :meth:`fit`, indices into its ``X``.
     history_ : list of dict
         One entry per round (``fit``'s rounds, then one per :meth:`teach`): ``round``,
-        ``n_labeled``, ``query_time`` and ``fit_time`` in seconds.
+        ``n_labeled``, ``n_pseudo_labeled``, ``query_time`` and ``fit_time`` in seconds.
+    round_estimators_ : list of estimator
+        The model fitted in each round of ``fit``'s campaign (one per history row of it);
+        only with ``store_round_estimators=True``, else empty.
 
     Examples
     --------
@@ -148,6 +166,8 @@ class ActiveLearningClassifier(
         "oracle": [callable, HasMethods(["label"]), None],
         "journal": [str, os.PathLike, LabelJournal, None],
         "max_labels": [Interval(Integral, 1, None, closed="left"), None],
+        "semi_supervised": [StrOptions({"pseudo_labels"}), HasMethods(["select"]), None],
+        "store_round_estimators": ["boolean"],
     }
 
     def __init__(
@@ -165,6 +185,8 @@ class ActiveLearningClassifier(
         oracle=None,
         journal=None,
         max_labels: int | None = None,
+        semi_supervised=None,
+        store_round_estimators: bool = False,
     ) -> None:
         self.estimator = estimator
         self.query_strategy = query_strategy
@@ -178,6 +200,8 @@ class ActiveLearningClassifier(
         self.oracle = oracle
         self.journal = journal
         self.max_labels = max_labels
+        self.semi_supervised = semi_supervised
+        self.store_round_estimators = store_round_estimators
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=False)
@@ -227,6 +251,7 @@ class ActiveLearningClassifier(
         self.labeled_round_ = campaign.labeled_round_
         self.queried_indices_ = list(campaign.queried_indices_)
         self.history_ = [dict(row) for row in campaign.history_]
+        self.round_estimators_ = list(campaign.round_estimators_)
         self.X_labeled_ = take_rows(campaign.X, labeled)
         self.y_labeled_ = campaign.labels_
         self.n_labeled_ = len(labeled)
@@ -379,8 +404,8 @@ class ActiveLearningClassifier(
         self.n_labeled_ = len(y_all)
         self.classes_ = classes_of(estimator, y_all)
         self.history_.append(
-            {"round": len(self.history_), "n_labeled": self.n_labeled_, "query_time": 0.0,
-             "fit_time": time.perf_counter() - start}
+            {"round": len(self.history_), "n_labeled": self.n_labeled_, "n_pseudo_labeled": 0,
+             "query_time": 0.0, "fit_time": time.perf_counter() - start}
         )
         return self
 
@@ -390,40 +415,3 @@ class ActiveLearningClassifier(
         tags.input_tags.allow_nan = False
         return tags
 
-
-def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
-    """Load a learner saved with :meth:`ActiveLearningClassifier.save`.
-
-    Nothing is unpickled and no code from the file runs: parameters are JSON, arrays are read
-    without pickle and the Keras model with ``safe_mode=True``. Every part is read within
-    size limits and checked (the state against itself and against the model). The loaded
-    learner gives the same ``predict_proba`` and, having the same seed and history, the
-    same next ``query`` as the saved one.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The saved file.
-    custom_objects : dict or None, default=None
-        Custom Keras layers or functions of your own model, as for
-        ``keras.saving.load_model``.
-    **params
-        Learner parameters to set on the loaded learner, typically ``oracle=`` and
-        ``journal=`` (never saved), ``query_strategy=`` (a callable or object), or
-        ``estimator=`` (an unfitted estimator whose parameters replace the saved ones, e.g.
-        a ``KerasClassifier`` with its model-building function; the saved network is kept).
-
-    Returns
-    -------
-    learner : ActiveLearningClassifier
-        The fitted learner.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        "... is not a readable skal save: <what>." if the file is not a skal save, is
-        truncated, damaged, too large or inconsistent; or if it has another format version.
-    """
-    return load_learner(ActiveLearningClassifier, path, custom_objects=custom_objects, **params)

@@ -6,7 +6,12 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-__all__ = ["base_estimator", "fit_estimator"]
+from skal._pool import take_rows
+
+__all__ = ["base_estimator", "fit_estimator", "training_set"]
+
+# Salt of the seed sequence of the pool rows offered for pseudo-labels.
+PSEUDO_SALT = 0xA13
 
 
 def base_estimator(estimator):
@@ -59,3 +64,41 @@ def fit_estimator(
         if reuse is not None:
             reuse(previous)
     return estimator.fit(X, y)
+
+
+def training_set(X, labeled, labels, unlabeled, previous, pseudo, *, seed, pool_batch_size):
+    """The rows a refit trains on: the labeled ones, plus the previous model's confident guesses.
+
+    Parameters
+    ----------
+    X : array-like
+        The pool.
+    labeled : ndarray of int
+        Pool indices of the labeled samples; ``labels`` are their labels.
+    unlabeled : ndarray of int
+        Pool indices nobody answered: the candidates for pseudo-labels.
+    previous : estimator or None
+        The model of the previous round: it labels the confident unlabeled rows.
+    pseudo : PseudoLabels or None
+        How pseudo-labels are chosen; ``None`` trains on the labeled rows only.
+    seed, pool_batch_size : int
+        Seed of the subsample of ``unlabeled`` and rows scored at once.
+
+    Returns
+    -------
+    X_fit, y_fit : array-like
+        The training set, labeled rows first.
+    n_pseudo : int
+        How many of its rows are pseudo-labeled.
+    """
+    if pseudo is None or previous is None or len(unlabeled) == 0:
+        return take_rows(X, labeled), labels, 0
+    rows, guesses = pseudo.select(
+        previous, X, unlabeled, len(labeled), seed, pool_batch_size=pool_batch_size
+    )
+    if len(rows) == 0:
+        return take_rows(X, labeled), labels, 0
+    y_fit = np.concatenate([np.asarray(labels, dtype=object), np.asarray(guesses, dtype=object)])
+    if np.asarray(labels).dtype != object:  # keep the labels' own dtype (ints stay ints)
+        y_fit = y_fit.astype(np.result_type(np.asarray(labels), np.asarray(guesses)))
+    return take_rows(X, np.concatenate([labeled, rows])), y_fit, len(rows)

@@ -22,11 +22,12 @@ import numpy as np
 from sklearn.utils.validation import check_random_state
 
 from skal._answers import Answers, Handout, as_pairs, open_journal
-from skal._asking import ask, ask_initial
-from skal._labels import check_two_classes, check_y, unlabeled_mask
+from skal._asking import ask, ask_initial, check_answerable
+from skal._labels import check_two_classes, check_y
 from skal._pool import check_pool, check_pool_chunk, is_frame, n_features_of, take_rows
-from skal._refit import base_estimator, fit_estimator
+from skal._refit import PSEUDO_SALT, base_estimator, fit_estimator, training_set
 from skal._sampling import EXTRA_SALT, n_initial, round_seed
+from skal.semi_supervised import resolve_semi_supervised
 from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
 
 __all__ = ["Campaign"]
@@ -76,8 +77,12 @@ class Campaign:
         The batch handed out in each round of :meth:`run`.
     query_scores_ : list of ndarray
         The strategy's scores of those batches.
+    round_estimators_ : list of estimator
+        The model of every fit, when the learner's ``store_round_estimators`` is True.
     history_ : list of dict
-        One row per fit: ``round``, ``n_labeled``, ``query_time``, ``fit_time`` (seconds).
+        One row per fit: ``round``, ``n_labeled``, ``n_pseudo_labeled`` (pool rows trained on
+        with the previous model's labels, see the learner's ``semi_supervised``),
+        ``query_time``, ``fit_time`` (seconds).
     stop_reason_ : str or None
         Why :meth:`run` ended: ``"n_queries"``, ``"max_labels"`` (the learner's budget),
         ``"pool exhausted"`` or ``"oracle stopped"``.
@@ -124,6 +129,7 @@ class Campaign:
         handle = open_journal(learner.journal if journal is None else journal, self.X)
         self.answers = Answers(n, handle, keys=keys)
         self._template = base_estimator(learner.estimator)
+        self._pseudo = resolve_semi_supervised(learner.semi_supervised)
         self._handed: dict[int, Handout] = {}
         self._n_draws = 0
         self._lock = threading.RLock()
@@ -134,6 +140,7 @@ class Campaign:
         self.queried_indices_: list[np.ndarray] = []
         self.query_scores_: list[np.ndarray] = []
         self.history_: list[dict] = []
+        self.round_estimators_: list = []
         self.stop_reason_: str | None = None
 
     @property
@@ -319,17 +326,26 @@ class Campaign:
         with self._lock:
             labeled, labels = self.labeled_indices_, self.labels_
             previous, self._fitted_version = self.estimator_, self.answers.version
+            unlabeled = np.flatnonzero(~self.answers.asked_mask())
         check_two_classes(labels)
-        if copy_previous and previous is not None and self.learner.warm_start:
+        X_fit, y_fit, n_pseudo = training_set(
+            self.X, labeled, labels, unlabeled, previous, self._pseudo,
+            seed=round_seed(self.seed_ ^ PSEUDO_SALT, len(self.history_)),
+            pool_batch_size=self.learner.pool_batch_size,
+        )
+        keep = self.learner.store_round_estimators  # a kept model must not be changed later
+        if (copy_previous or keep) and previous is not None and self.learner.warm_start:
             previous = copy.deepcopy(previous)  # the current model keeps serving queries
         estimator = fit_estimator(
-            self._template, take_rows(self.X, labeled), labels, previous,
-            warm_start=self.learner.warm_start, discard_previous=discard_previous,
+            self._template, X_fit, y_fit, previous,
+            warm_start=self.learner.warm_start, discard_previous=discard_previous and not keep,
         )
         with self._lock:
             self.estimator_ = estimator
+            self.round_estimators_ += [estimator] if keep else []
             row = {"round": len(self.history_), "n_labeled": len(labeled),
-                   "query_time": query_time, "fit_time": time.perf_counter() - start}
+                   "n_pseudo_labeled": n_pseudo, "query_time": query_time,
+                   "fit_time": time.perf_counter() - start}
             self.history_.append(row)
         for callback in self.callbacks:
             callback(self)
@@ -365,7 +381,7 @@ class Campaign:
         n_queries = self.learner.n_queries if n_queries is None else n_queries
         if isinstance(n_queries, bool) or not isinstance(n_queries, Integral) or n_queries < 0:
             raise ValueError(f"n_queries must be an int >= 0, got {n_queries!r}.")
-        self._check_answerable()
+        check_answerable(self.y, self.oracle, self.answers.asked_mask())
         budget = getattr(self.learner, "max_labels", None)
         if budget is not None and n_initial(self.learner.initial_size, len(self.X)) > budget:
             raise ValueError(
@@ -409,23 +425,6 @@ class Campaign:
             if stopped:
                 self.stop_reason_ = "oracle stopped"
         return self
-
-    def _check_answerable(self) -> None:
-        if self.oracle is not None:
-            return
-        if self.y is None:
-            raise ValueError(
-                "Campaign.run needs y (a simulation) or an oracle to answer; without them, "
-                "drive it with next_batch/answer/refit."
-            )
-        missing = unlabeled_mask(self.y) & ~self.answers.asked_mask()
-        if missing.any():
-            raise ValueError(
-                "y contains -1 (unlabeled) but a campaign without an oracle is a simulation "
-                "in which y is the oracle: every sample needs its label (or pass an oracle= "
-                "to label them)."
-            )
-        check_two_classes(self.y[~unlabeled_mask(self.y)])
 
     def _ask(self, indices: np.ndarray, round_: int, scores) -> bool:
         stopped = ask(

@@ -5,7 +5,9 @@ round, against the number of labeled samples at that round. The functions here r
 such a curve to a single number so that query strategies can be compared:
 
 - :func:`area_under_learning_curve` -- the normalised area under the curve (AULC);
-- :func:`labels_to_reach` -- the label budget needed to reach a target score.
+- :func:`labels_to_reach` -- the label budget needed to reach a target score;
+- :func:`make_curve_scorer` -- either of them as a scikit-learn scorer of an active learner,
+  so that ``GridSearchCV`` selects query strategies by label efficiency.
 
 Both accept ``scores`` of shape ``(n_rounds,)`` for one curve, or
 ``(n_rounds, n_splits)`` for one curve per column (e.g. per cross-validation split, as
@@ -14,11 +16,18 @@ returned by :func:`skal.evaluation.active_learning_curve`).
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["area_under_learning_curve", "labels_to_reach"]
+__all__ = [
+    "CurveScorer", "area_under_learning_curve", "curves_from_cv_results", "labels_to_reach",
+    "make_curve_scorer",
+]
+
+_KINDS = ("aulc", "labels_to_target", "curve")
 
 
 def _check_curve(n_labeled, scores) -> tuple[np.ndarray, np.ndarray]:
@@ -160,3 +169,267 @@ def labels_to_reach(n_labeled, scores, target) -> float | np.ndarray:
     first = np.argmax(reached, axis=0)
     result = np.where(np.any(reached, axis=0), x[first], np.inf)
     return float(result) if y.ndim == 1 else np.asarray(result, dtype=float)
+
+
+def make_curve_scorer(
+    score_func=None, *, kind: str = "aulc", target: float | None = None,
+    response_method="predict", greater_is_better: bool = True, **kwargs,
+):
+    """A scorer of an active learner's whole campaign, for ``scoring=`` in scikit-learn.
+
+    ``GridSearchCV(learner, ..., scoring=make_curve_scorer())`` runs each candidate's
+    campaign on a training split (``fit`` with ``n_queries > 0``), then scores the model of
+    *every round* on the held-out split and reduces that learning curve to one number, so
+    the search picks the strategy that needs the fewest labels, not merely the best final
+    model. The learner must keep its round models: ``store_round_estimators=True``.
+
+    Parameters
+    ----------
+    score_func : callable, str or None, default=None
+        The score of one round: a metric ``score_func(y_true, y_pred, **kwargs)`` such as
+        :func:`sklearn.metrics.f1_score`, or the name of a scikit-learn scorer
+        (``"balanced_accuracy"``, ``"f1_macro"``). ``None`` means accuracy.
+    kind : {"aulc", "labels_to_target", "curve"}, default="aulc"
+        ``"aulc"``: the normalised area under the learning curve
+        (:func:`area_under_learning_curve`). ``"labels_to_target"``: minus the labels needed
+        to reach ``target`` (:func:`labels_to_reach`); a campaign that never reaches it
+        scores minus (its labels plus one round of ``n_instances``). ``"curve"``: a dict --
+        ``"aulc"``, ``"labels_to_target"`` (with a ``target``), and ``"score_round_<r>"``
+        and ``"n_labeled_round_<r>"`` for every planned round (NaN for rounds not run) -- to
+        pass as the whole ``scoring`` (with ``refit="aulc"``), so that the curves land in
+        ``cv_results_`` (see ``ActiveLearningCurveDisplay.from_cv_results``); every
+        candidate must then plan as many rounds (same ``n_queries``, ``n_instances`` and
+        ``max_labels``).
+    target : float or None, default=None
+        The score to reach; required by ``kind="labels_to_target"``.
+    response_method : str or list of str, default="predict"
+        What ``score_func`` takes, as in :func:`sklearn.metrics.make_scorer`
+        (``"predict_proba"`` for ``log_loss``). Ignored when ``score_func`` is a name.
+    greater_is_better : bool, default=True
+        As in :func:`sklearn.metrics.make_scorer`; False negates each round's score.
+    **kwargs
+        Passed to ``score_func`` (e.g. ``average="macro"``).
+
+    Returns
+    -------
+    scorer : CurveScorer
+        Callable as ``scorer(estimator, X, y)`` on a fitted
+        :class:`skal.ActiveLearningClassifier` (or a Pipeline ending in one).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skal import ActiveLearningClassifier
+    >>> from skal.metrics import make_curve_scorer
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearningClassifier(
+    ...     LogisticRegression(max_iter=300), n_queries=4, n_instances=20, initial_size=20,
+    ...     random_state=0, store_round_estimators=True)
+    >>> search = GridSearchCV(learner, {"query_strategy": ["random", "margin"]}, cv=2,
+    ...                       scoring=make_curve_scorer()).fit(X[:600], y[:600])
+    >>> search.best_params_
+    {'query_strategy': 'margin'}
+    >>> make_curve_scorer(kind="labels_to_target", target=0.9)(
+    ...     search.best_estimator_, X[600:], y[600:]) <= -20
+    True
+    """
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {list(_KINDS)}, got {kind!r}.")
+    if target is not None and not _is_real(target):
+        raise TypeError(f"target must be a real number or None, got {target!r}.")
+    if kind == "labels_to_target" and target is None:
+        raise ValueError('kind="labels_to_target" needs a target score, e.g. target=0.9.')
+    from sklearn.metrics import accuracy_score, get_scorer, make_scorer
+
+    if isinstance(score_func, str):
+        if kwargs:
+            raise TypeError(f"keyword arguments {sorted(kwargs)} cannot go to the named scorer "
+                            f"{score_func!r}; pass the metric function instead.")
+        round_scorer = get_scorer(score_func)  # a ValueError listing the valid names
+    elif score_func is None or callable(score_func):
+        round_scorer = make_scorer(
+            accuracy_score if score_func is None else score_func,
+            response_method=response_method, greater_is_better=greater_is_better, **kwargs,
+        )
+    else:
+        raise TypeError(
+            f"score_func must be a metric function, a scorer name or None, got {score_func!r}."
+        )
+    return CurveScorer(round_scorer, kind=kind, target=target)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(
+        float(value))
+
+
+class CurveScorer:
+    """The scorer :func:`make_curve_scorer` returns: a learner's campaign, on given data.
+
+    Parameters
+    ----------
+    round_scorer : callable
+        A scikit-learn scorer ``round_scorer(model, X, y)`` of one round's model.
+    kind : {"aulc", "labels_to_target", "curve"}
+        What the curve is reduced to (see :func:`make_curve_scorer`).
+    target : float or None
+        The score to reach, for ``"labels_to_target"``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import ActiveLearningClassifier
+    >>> from skal.metrics import make_curve_scorer
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearningClassifier(
+    ...     LogisticRegression(max_iter=300), n_queries=2, initial_size=20, random_state=0,
+    ...     store_round_estimators=True).fit(X[:500], y[:500])
+    >>> n_labeled, scores = make_curve_scorer().curve(learner, X[500:], y[500:])
+    >>> n_labeled.tolist(), bool(scores[-1] > scores[0])
+    ([20, 30, 40], True)
+    """
+
+    def __init__(self, round_scorer, *, kind: str, target: float | None) -> None:
+        self.round_scorer = round_scorer
+        self.kind = kind
+        self.target = target
+
+    def curve(self, estimator, X, y, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
+        """The learning curve of ``estimator``'s campaign on ``(X, y)``.
+
+        Returns
+        -------
+        n_labeled : ndarray of shape (n_rounds,)
+            Labels each round's model trained on.
+        scores : ndarray of shape (n_rounds,)
+            Each round's model's score on ``(X, y)``.
+        """
+        return self._curve(estimator, X, y, sample_weight)[1:]
+
+    def _curve(self, estimator, X, y, sample_weight):
+        learner, X = _active_learner(estimator, X)
+        models = learner.round_estimators_
+        n_labeled = np.asarray([row["n_labeled"] for row in learner.history_[: len(models)]])
+        extra = {} if sample_weight is None else {"sample_weight": sample_weight}
+        scores = np.asarray([self.round_scorer(m, X, y, **extra) for m in models], dtype=float)
+        last = np.append(n_labeled[1:] != n_labeled[:-1], True)  # a round that added no label
+        return learner, n_labeled[last], scores[last]
+
+    def __call__(self, estimator, X, y, sample_weight=None):
+        learner, n_labeled, scores = self._curve(estimator, X, y, sample_weight)
+        aulc = area_under_learning_curve(n_labeled, scores)
+        if self.kind == "aulc":
+            return aulc
+        reached = None
+        if self.target is not None:
+            needed = labels_to_reach(n_labeled, scores, self.target)
+            reached = -float(n_labeled[-1] + learner.n_instances if math.isinf(needed) else needed)
+        if self.kind == "labels_to_target":
+            return reached
+        out = {"aulc": aulc} | ({} if reached is None else {"labels_to_target": reached})
+        for r in range(_planned_rounds(learner)):
+            out[f"score_round_{r}"] = float(scores[r]) if r < len(scores) else np.nan
+            out[f"n_labeled_round_{r}"] = float(n_labeled[r]) if r < len(scores) else np.nan
+        return out
+
+    def __repr__(self) -> str:
+        return f"make_curve_scorer({self.round_scorer!r}, kind={self.kind!r})"
+
+
+def _active_learner(estimator, X):
+    """The active learner inside ``estimator`` (a Pipeline's last step) and X as it sees it."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        X = estimator[:-1].transform(X) if len(estimator) > 1 else X
+        estimator = estimator[-1]
+    if not hasattr(estimator, "store_round_estimators"):
+        raise TypeError(
+            "make_curve_scorer scores an active learner's campaign round by round; "
+            f"{type(estimator).__name__} is not an active learner. Score a "
+            "skal.ActiveLearningClassifier (or a Pipeline ending in one), or use an ordinary "
+            "scorer such as 'accuracy'."
+        )
+    if not getattr(estimator, "round_estimators_", None):
+        raise ValueError(
+            "the learner kept no round models, so its learning curve cannot be scored: "
+            "create it with store_round_estimators=True (and n_queries > 0) before fitting."
+        )
+    return estimator, X
+
+
+def _planned_rounds(learner) -> int:
+    """Rounds a campaign of ``learner`` plans (the initial fit included), from its params."""
+    rounds = learner.n_queries
+    if learner.max_labels is not None:
+        initial = learner.history_[0]["n_labeled"]
+        rounds = min(rounds, math.ceil(max(0, learner.max_labels - initial) /
+                                       learner.n_instances))
+    return rounds + 1
+
+
+def curves_from_cv_results(cv_results, candidates=None) -> tuple[dict, dict]:
+    """The learning curves a search recorded with ``make_curve_scorer(kind="curve")``.
+
+    Parameters
+    ----------
+    cv_results : dict
+        A search's ``cv_results_``.
+    candidates : int, list of int or None, default=None
+        Its rows to return; None: the best one (``rank_test_aulc == 1``).
+
+    Returns
+    -------
+    n_labeled : dict of str to ndarray of shape (n_rounds,)
+        Per candidate (named after its parameters): the mean labels of each round run.
+    scores : dict of str to ndarray of shape (n_rounds, n_splits)
+        Its score after each round on each split's held-out part.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skal import ActiveLearningClassifier
+    >>> from skal.metrics import curves_from_cv_results, make_curve_scorer
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearningClassifier(
+    ...     LogisticRegression(max_iter=300), n_queries=3, initial_size=20,
+    ...     random_state=0, store_round_estimators=True)
+    >>> search = GridSearchCV(learner, {"query_strategy": ["random", "margin"]}, cv=2,
+    ...     scoring=make_curve_scorer(kind="curve"), refit="aulc").fit(X[:400], y[:400])
+    >>> n_labeled, scores = curves_from_cv_results(search.cv_results_, [0, 1])
+    >>> n_labeled["query_strategy=margin"].tolist(), scores["query_strategy=margin"].shape
+    ([20.0, 30.0, 40.0, 50.0], (4, 2))
+    """
+    if not isinstance(cv_results, Mapping) or "mean_test_n_labeled_round_0" not in cv_results:
+        raise ValueError(
+            "cv_results holds no learning curves: search with "
+            'scoring=skal.metrics.make_curve_scorer(kind="curve") and refit="aulc", then '
+            "pass search.cv_results_."
+        )
+    n_candidates = len(cv_results["params"])
+    if candidates is None:
+        candidates = np.flatnonzero(np.asarray(cv_results["rank_test_aulc"]) == 1)[:1]
+    candidates = np.atleast_1d(np.asarray(candidates))
+    if candidates.dtype.kind not in "iu" or ((candidates < 0) | (candidates >= n_candidates)).any():
+        raise ValueError(
+            f"candidates must be row numbers of cv_results in [0, {n_candidates}), got "
+            f"{candidates.tolist()}."
+        )
+    n_splits = sum(1 for key in cv_results if key.endswith("_test_aulc")
+                   and key.startswith("split"))
+    n_rounds = sum(1 for key in cv_results if key.startswith("mean_test_n_labeled_round_"))
+    n_labeled, scores = {}, {}
+    for i in candidates.tolist():
+        x = np.array([cv_results[f"mean_test_n_labeled_round_{r}"][i] for r in range(n_rounds)])
+        s = np.array([[cv_results[f"split{k}_test_score_round_{r}"][i] for k in range(n_splits)]
+                      for r in range(n_rounds)])
+        ran = np.isfinite(x)
+        params = cv_results["params"][i]
+        name = ", ".join(f"{k}={v}" for k, v in params.items()) or f"candidate {i}"
+        n_labeled[name], scores[name] = x[ran], s[ran]
+    return n_labeled, scores

@@ -381,3 +381,55 @@ class ActiveLearningCurveDisplay:
             score_name = _infer_score_name(scoring)
         display = cls(n_labeled=n_labeled, scores=scores, score_name=score_name)
         return display.plot(ax=ax, **plot_kwargs)
+
+    @classmethod
+    def from_cv_results(
+        cls, cv_results, *, candidates=None, ax=None, score_name=None, **plot_kwargs
+    ):
+        """Plot the learning curves a search recorded, without running a campaign again.
+
+        The search must have scored with ``skal.metrics.make_curve_scorer(kind="curve")``,
+        which puts every round's score of every split into ``cv_results_``.
+
+        Parameters
+        ----------
+        cv_results : dict
+            A search's ``cv_results_`` (``GridSearchCV``, ``RandomizedSearchCV``).
+        candidates : int, list of int or None, default=None
+            Rows of ``cv_results`` to plot; None plots the best (``rank_test_aulc == 1``).
+        ax : matplotlib Axes, default=None
+            Axes to plot on. If None, a new figure and axes are created.
+        score_name : str, default=None
+            Label of the y axis; ``"Score"`` when None.
+        **plot_kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : ActiveLearningCurveDisplay
+            The plotted display, one curve per candidate, named after its parameters.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.model_selection import GridSearchCV
+        >>> from skal import ActiveLearningClassifier
+        >>> from skal.metrics import make_curve_scorer
+        >>> from skal.plotting import ActiveLearningCurveDisplay
+        >>> X, y = load_digits(return_X_y=True)
+        >>> learner = ActiveLearningClassifier(
+        ...     LogisticRegression(max_iter=300), n_queries=3, initial_size=20,
+        ...     random_state=0, store_round_estimators=True)
+        >>> search = GridSearchCV(learner, {"query_strategy": ["random", "margin"]}, cv=2,
+        ...     scoring=make_curve_scorer(kind="curve"), refit="aulc").fit(X[:400], y[:400])
+        >>> display = ActiveLearningCurveDisplay.from_cv_results(
+        ...     search.cv_results_, candidates=[0, 1])  # doctest: +SKIP
+        """
+        _check_matplotlib(f"{cls.__name__}.from_cv_results")
+        from skal.metrics import curves_from_cv_results
+
+        n_labeled, scores = curves_from_cv_results(cv_results, candidates)
+        display = cls(n_labeled=n_labeled, scores=scores, score_name=score_name)
+        return display.plot(ax=ax, **plot_kwargs)
+

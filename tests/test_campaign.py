@@ -57,7 +57,7 @@ def test_run_is_what_fit_does(data):
     assert campaign.stop_reason_ == "n_queries"
     assert len(campaign.queried_indices_) == 4 and len(campaign.query_scores_) == 4
     # the history is plain data
-    keys = {"round", "n_labeled", "query_time", "fit_time"}
+    keys = {"round", "n_labeled", "n_pseudo_labeled", "query_time", "fit_time"}
     assert all(set(row) == keys for row in campaign.history_)
 
 

@@ -1,0 +1,47 @@
+"""skal.load: a learner saved with ActiveLearningClassifier.save, read back safely."""
+
+from __future__ import annotations
+
+from skal._learner import ActiveLearningClassifier
+from skal._persistence import load_learner
+
+__all__ = ["load"]
+
+
+def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
+    """Load a learner saved with :meth:`ActiveLearningClassifier.save`.
+
+    Nothing is unpickled and no code from the file runs: parameters are JSON, arrays are read
+    without pickle and the Keras model with ``safe_mode=True``. Every part is read within
+    size limits and checked (the state against itself and against the model). The loaded
+    learner gives the same ``predict_proba`` and, having the same seed and history, the
+    same next ``query`` as the saved one.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The saved file.
+    custom_objects : dict or None, default=None
+        Custom Keras layers or functions of your own model, as for
+        ``keras.saving.load_model``.
+    **params
+        Learner parameters to set on the loaded learner, typically ``oracle=`` and
+        ``journal=`` (never saved), ``query_strategy=`` (a callable or object), or
+        ``estimator=`` (an unfitted estimator whose parameters replace the saved ones, e.g.
+        a ``KerasClassifier`` with its model-building function; the saved network is kept).
+
+    Returns
+    -------
+    learner : ActiveLearningClassifier
+        The fitted learner, with the saved models of its campaign's rounds in
+        ``round_estimators_`` (empty if none were saved).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        "... is not a readable skal save: <what>." if the file is not a skal save, is
+        truncated, damaged, too large or inconsistent; or if it has another format version.
+    """
+    return load_learner(ActiveLearningClassifier, path, custom_objects=custom_objects, **params)

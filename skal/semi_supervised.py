@@ -1,0 +1,300 @@
+"""Training that also uses the unlabeled pool: CEAL-style pseudo-labels."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import Interval
+
+from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, pool_length, take_rows
+
+__all__ = ["SEMI_SUPERVISED", "PseudoLabels", "resolve_semi_supervised"]
+
+# Confidences are rounded before they are ranked: a model's output can differ in the last bits
+# with the batch it is computed in, and rounding makes such near-ties exact ties, broken by
+# pool index, so the selection does not depend on pool_batch_size.
+_CONFIDENCE_DECIMALS = 9
+
+
+class PseudoLabels(BaseEstimator):
+    """Pseudo-labels for the pool samples the model is confident about (CEAL).
+
+    Each round, the model fitted in the previous round predicts the unlabeled pool; the
+    samples whose highest class probability reaches ``threshold`` get that class as a
+    pseudo-label, and the next fit trains on the labeled set plus these pseudo-labeled
+    samples. Pseudo-labels are not answers: the latest model chooses them afresh each round.
+    This is the high-confidence sample selection of CEAL (Wang et al. 2016), i.e.
+    pseudo-labeling (Lee 2013) on the pool; it is applied the same way whatever the query
+    strategy, which only decides what a person labels.
+
+    The selection is class-balanced and capped: at most ``ceil(max_ratio * n_labeled /
+    n_classes)`` samples per predicted class, the most confident first, and at most
+    ``floor(max_ratio * n_labeled)`` in all (then the first of each class before the second
+    of any). So a class the model finds easy cannot flood the fit, and the next fit sees at
+    most ``(1 + max_ratio)`` times the samples of the labeled-only fit: a fit whose cost grows
+    with its samples (a network's epochs) costs at most ``(1 + max_ratio)`` times as much.
+    Scoring adds one prediction of at most ``max_pool`` pool samples per round.
+
+    Parameters
+    ----------
+    threshold : float in (0, 1], default=0.95
+        Lowest highest-class probability of a pseudo-labeled sample; lower admits more, and
+        more wrong, pseudo-labels. (CEAL thresholds the prediction's entropy instead, and
+        lowers that threshold round by round.)
+    max_ratio : float > 0, default=1.0
+        Pseudo-labels per labeled sample, at most (see above).
+    max_pool : int >= 1 or None, default=10000
+        Unlabeled samples scored per round, drawn at random (with the round's seed) when the
+        pool has more; None scores them all.
+
+    See Also
+    --------
+    resolve_semi_supervised : what a ``semi_supervised`` option stands for.
+
+    References
+    ----------
+    .. [1] K. Wang, D. Zhang, Y. Li, R. Zhang and L. Lin, "Cost-Effective Active Learning
+       for Deep Image Classification", IEEE TCSVT 27(12), 2016 (CEAL).
+    .. [2] D.-H. Lee, "Pseudo-Label: The Simple and Efficient Semi-Supervised Learning Method
+       for Deep Neural Networks", ICML 2013 Workshop on Challenges in Representation
+       Learning.
+
+    Examples
+    --------
+    A model fitted on two labeled samples pseudo-labels the pool samples it is sure of, at
+    most one per class for two labels (``max_ratio=1``):
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal.semi_supervised import PseudoLabels
+    >>> X = np.array([[-3.0], [3.0], [-2.5], [0.2], [2.0], [-1.0], [2.5]])
+    >>> model = LogisticRegression(C=100).fit(X[:2], ["cat", "dog"])
+    >>> pseudo = PseudoLabels(threshold=0.9)
+    >>> idx, labels = pseudo.select(model, X, candidates=np.arange(2, 7), n_labeled=2)
+    >>> idx, labels
+    (array([2, 6]), array(['cat', 'dog'], dtype='<U3'))
+
+    A larger ``max_ratio`` admits more of the confident samples (-1.0 and 0.2 are not):
+
+    >>> PseudoLabels(threshold=0.9, max_ratio=2).select(model, X, np.arange(2, 7), 2)[0]
+    array([2, 4, 6])
+
+    The next fit trains on the labeled and the pseudo-labeled samples:
+
+    >>> model = LogisticRegression(C=100).fit(
+    ...     np.concatenate([X[:2], X[idx]]), np.concatenate([["cat", "dog"], labels]))
+    """
+
+    _parameter_constraints: dict = {
+        "threshold": [Interval(Real, 0, 1, closed="right")],
+        "max_ratio": [Interval(Real, 0, None, closed="neither")],
+        "max_pool": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self, threshold: float = 0.95, max_ratio: float = 1.0, max_pool: int | None = 10_000
+    ) -> None:
+        self.threshold = threshold
+        self.max_ratio = max_ratio
+        self.max_pool = max_pool
+
+    def select(
+        self, estimator, X, candidates, n_labeled: int, random_state=None, *,
+        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
+    ):
+        """The candidates to pseudo-label, and their pseudo-labels.
+
+        Parameters
+        ----------
+        estimator : estimator object
+            The model fitted in the previous round, with ``predict_proba`` and ``classes_``
+            (possibly a Pipeline).
+        X : array-like, memmap or DataFrame of shape (n_pool, ...)
+            The whole pool; only the rows in ``candidates`` are read.
+        candidates : array-like of int
+            Distinct row indices of ``X`` that are not labeled (in any order).
+        n_labeled : int >= 0
+            Size of the labeled set, which bounds the number of pseudo-labels.
+        random_state : int, Generator or None, default=None
+            Seed of the ``max_pool`` draw (:func:`numpy.random.default_rng`).
+        pool_batch_size : int >= 1, default=16384
+            Rows predicted at once: bounds the memory of the scoring.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_selected,), dtype intp
+            The selected row indices of ``X``, ascending; empty when none qualifies.
+        labels : ndarray of shape (n_selected,)
+            Their pseudo-labels (the predicted class), of ``estimator.classes_``'s dtype.
+
+        Raises
+        ------
+        TypeError
+            If the estimator has no ``predict_proba``, ``X`` cannot be indexed by row, or
+            ``candidates`` are not integers.
+        ValueError
+            If an option is bad (an ``InvalidParameterError``, also a TypeError, naming
+            it), or ``candidates``, ``n_labeled`` or ``pool_batch_size`` are.
+        NotFittedError
+            If the estimator has no ``classes_``.
+        """
+        self._validate_params()
+        classes = _check_estimator(estimator)
+        n_labeled = _check_count(n_labeled, "n_labeled", 0)
+        pool_batch_size = _check_count(pool_batch_size, "pool_batch_size", 1)
+        if isinstance(X, list | tuple):
+            X = np.asarray(X)
+        n_pool = pool_length(X)
+        if n_pool is None:
+            raise TypeError(
+                "X must be a pool that can be indexed by row (an array, a memmap or a "
+                f"DataFrame), got {type(X).__name__}."
+            )
+        rows = _check_candidates(candidates, n_pool)
+        if self.max_pool is not None and len(rows) > self.max_pool:
+            rng = np.random.default_rng(random_state)
+            rows = np.sort(rng.choice(rows, size=self.max_pool, replace=False))
+        per_class = _whole(self.max_ratio * n_labeled / len(classes), math.ceil)
+        total = _whole(self.max_ratio * n_labeled, math.floor)
+        if total == 0:  # nothing may be kept: the pool is not even scored
+            rows = rows[:0]
+        idx, confidence, predicted = self._confident(estimator, X, rows, len(classes),
+                                                     pool_batch_size)
+        keep = _balanced(idx, confidence, predicted, per_class=per_class, total=total)
+        keep = keep[np.argsort(idx[keep], kind="stable")]
+        return idx[keep], classes[predicted[keep]]
+
+    def _confident(self, estimator, X, rows, n_classes, pool_batch_size):
+        """Rows whose highest probability reaches the threshold: index, confidence, class."""
+        found = [(np.empty(0, np.intp), np.empty(0), np.empty(0, np.intp))]
+        for part in chunk_slices(len(rows), pool_batch_size):
+            idx = rows[part]
+            proba = np.asarray(estimator.predict_proba(take_rows(X, idx)), dtype=np.float64)
+            if proba.shape != (len(idx), n_classes):
+                raise ValueError(
+                    f"predict_proba returned shape {proba.shape} for {len(idx)} samples of "
+                    f"{n_classes} classes; expected ({len(idx)}, {n_classes})."
+                )
+            confidence = proba.max(axis=1)
+            sure = confidence >= self.threshold  # NaN never is
+            found.append((idx[sure], np.round(confidence[sure], _CONFIDENCE_DECIMALS),
+                          proba[sure].argmax(axis=1)))
+        return tuple(np.concatenate(column) for column in zip(*found, strict=True))
+
+
+def _balanced(idx, confidence, predicted, *, per_class: int, total: int) -> np.ndarray:
+    """Positions kept: the ``per_class`` most confident of each class (ties: lower index),
+    then at most ``total`` of those, the first of every class before the second of any."""
+    order = np.lexsort((idx, -confidence, predicted))
+    ranked = predicted[order]
+    rank = np.arange(len(order)) - np.searchsorted(ranked, ranked, side="left")
+    order, rank = order[rank < per_class], rank[rank < per_class]
+    if len(order) > total:
+        order = order[np.lexsort((idx[order], -confidence[order], rank))[:total]]
+    return order
+
+
+def _whole(value: float, rounding) -> int:
+    """``ceil``/``floor`` of a ratio, blind to the last bits (0.28 * 75 / 3 is 7, not 8)."""
+    return int(rounding(round(value, 9)))
+
+
+def _check_estimator(estimator) -> np.ndarray:
+    """The fitted estimator's classes; it must have predict_proba."""
+    if not hasattr(estimator, "predict_proba"):
+        raise TypeError(
+            f"Pseudo-labels need the estimator's predict_proba(), which "
+            f"{type(estimator).__name__} does not have: use a classifier with probabilities "
+            "(e.g. SVC(probability=True)), or semi_supervised=None."
+        )
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        raise NotFittedError(
+            f"Pseudo-labels come from a fitted model; this {type(estimator).__name__} has "
+            "no classes_: fit it first."
+        )
+    return np.asarray(classes)
+
+
+def _check_count(value, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
+    return int(value)
+
+
+def _check_candidates(candidates, n_pool: int) -> np.ndarray:
+    """The candidates as sorted distinct row indices of the pool."""
+    rows = np.asarray(candidates)
+    if rows.ndim != 1:
+        raise ValueError(f"candidates must be a 1-D array of row indices, got shape {rows.shape}.")
+    if len(rows) == 0:
+        return rows.astype(np.intp)
+    if rows.dtype.kind not in "iu":
+        raise TypeError(f"candidates must be integer row indices, got dtype {rows.dtype}.")
+    outside = rows[(rows < 0) | (rows >= n_pool)]
+    if len(outside):
+        raise ValueError(
+            f"candidates has indices outside the pool (of {n_pool} rows): "
+            f"{outside[:5].tolist()}."
+        )
+    unique = np.unique(rows).astype(np.intp)
+    if len(unique) != len(rows):
+        raise ValueError(f"candidates has {len(rows) - len(unique)} repeated indices.")
+    return unique
+
+
+#: What ``semi_supervised`` may be, besides None/False and a PseudoLabels object.
+SEMI_SUPERVISED = {"pseudo_labels": PseudoLabels}
+
+
+def resolve_semi_supervised(value) -> PseudoLabels | None:
+    """What a ``semi_supervised`` option stands for: None (labeled samples only) or a
+    :class:`PseudoLabels` with its options checked.
+
+    Parameters
+    ----------
+    value : None, False, "pseudo_labels" or PseudoLabels
+        None or False: train on the labeled samples only. ``"pseudo_labels"``: a
+        :class:`PseudoLabels` with its default options. A :class:`PseudoLabels` object is
+        validated and returned as it is.
+
+    Returns
+    -------
+    semi_supervised : PseudoLabels or None
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is an unknown name, or a :class:`PseudoLabels` with a bad option (an
+        ``InvalidParameterError``, also a TypeError, naming the option).
+    TypeError
+        If ``value`` is of any other type.
+
+    Examples
+    --------
+    >>> from skal.semi_supervised import PseudoLabels, resolve_semi_supervised
+    >>> resolve_semi_supervised("pseudo_labels")
+    PseudoLabels()
+    >>> resolve_semi_supervised(PseudoLabels(threshold=0.9)), resolve_semi_supervised(None)
+    (PseudoLabels(threshold=0.9), None)
+    >>> resolve_semi_supervised("pseudo")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown semi_supervised='pseudo'; choose None, False, 'pseudo_labels' or a PseudoLabels object.
+    """  # noqa: E501
+    accepted = "None, False, " + ", ".join(map(repr, SEMI_SUPERVISED)) + " or a PseudoLabels object"
+    if value is None or value is False:
+        return None
+    if isinstance(value, str):
+        try:
+            return SEMI_SUPERVISED[value]()
+        except KeyError:
+            raise ValueError(f"Unknown semi_supervised={value!r}; choose {accepted}.") from None
+    if isinstance(value, PseudoLabels):
+        value._validate_params()
+        return value
+    raise TypeError(f"semi_supervised must be {accepted}, got {value!r} ({type(value).__name__}).")

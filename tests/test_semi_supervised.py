@@ -1,0 +1,324 @@
+"""PseudoLabels and resolve_semi_supervised, on real models (no mocks)."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+import skal
+from skal.semi_supervised import PseudoLabels, resolve_semi_supervised
+
+N_LABELED = 50
+
+
+@pytest.fixture(scope="module")
+def split(digits_xy):
+    """50 labeled digits (seed 0), the rest as candidates, and a model fitted on the 50."""
+    X, y = digits_xy
+    rng = np.random.default_rng(0)
+    labeled = np.sort(rng.choice(len(X), N_LABELED, replace=False))
+    candidates = np.setdiff1d(np.arange(len(X)), labeled)
+    model = LogisticRegression(C=10, max_iter=5000).fit(X[labeled], y[labeled])
+    return X, y, labeled, candidates, model
+
+
+def confident(model, X, candidates, threshold):
+    """Brute force: the candidates whose highest probability reaches the threshold."""
+    proba = model.predict_proba(X[candidates])
+    return candidates[proba.max(axis=1) >= threshold], proba
+
+
+def test_confident_rows_are_selected_with_the_models_predictions(split):
+    X, _, _, candidates, model = split
+    idx, labels = PseudoLabels(threshold=0.9, max_ratio=1000).select(
+        model, X, candidates, N_LABELED)
+    expected, _ = confident(model, X, candidates, 0.9)
+    assert len(expected) > 100
+    np.testing.assert_array_equal(idx, expected)  # ascending, every confident candidate
+    np.testing.assert_array_equal(labels, model.predict(X[idx]))
+    assert idx.dtype == np.intp and labels.dtype == model.classes_.dtype
+    assert np.isin(idx, candidates).all()
+
+
+def test_threshold_one_with_a_soft_model_selects_only_certain_rows(split):
+    X, y, labeled, candidates, _ = split
+    soft = LogisticRegression(C=1.0, max_iter=5000).fit(X[labeled], y[labeled])
+    idx, labels = PseudoLabels(threshold=1.0, max_ratio=1000).select(
+        soft, X, candidates, N_LABELED)
+    assert len(idx) <= 5 and len(idx) == len(labels)
+    if len(idx):
+        assert (soft.predict_proba(X[idx]).max(axis=1) == 1.0).all()
+
+
+@pytest.mark.parametrize("n_labeled, max_ratio", [(20, 1.0), (50, 1.0), (13, 0.5), (100, 2.0)])
+def test_per_class_cap_keeps_the_most_confident_of_each_class(split, n_labeled, max_ratio):
+    X, _, _, candidates, model = split
+    idx, labels = PseudoLabels(threshold=0.5, max_ratio=max_ratio).select(
+        model, X, candidates, n_labeled)
+    cap = math.ceil(max_ratio * n_labeled / len(model.classes_))
+    classes, counts = np.unique(labels, return_counts=True)
+    assert counts.max() <= cap and len(idx) <= max_ratio * n_labeled
+    # within a class, nothing left out is more confident than what was kept
+    sure, proba = confident(model, X, candidates, 0.5)
+    conf = dict(zip(candidates, proba.max(axis=1), strict=True))
+    predicted = dict(zip(candidates, model.classes_[proba.argmax(axis=1)], strict=True))
+    for c in classes:
+        kept = idx[labels == c]
+        left = [i for i in sure if predicted[i] == c and i not in set(kept)]
+        if left:
+            assert min(conf[i] for i in kept) >= max(conf[i] for i in left)
+
+
+def test_total_cap_keeps_the_fit_within_one_plus_max_ratio(split):
+    X, _, _, candidates, model = split
+    # per class ceil(0.1 * 30 / 10) = 1, in all floor(0.1 * 30) = 3: three classes, one each
+    idx, labels = PseudoLabels(threshold=0.5, max_ratio=0.1).select(model, X, candidates, 30)
+    assert len(idx) == 3 and len(set(labels)) == 3
+    # 3 classes: per class 0.28 * 75 / 3 = 7.000000000000001 in floats, still 7, not 8
+    # (visible when a class has no candidate: two classes, 7 each, within the 21 in all)
+    X, y = split[0], split[1]
+    first3 = np.flatnonzero(y < 3)
+    three = LogisticRegression(max_iter=5000).fit(X[first3[:30]], y[first3[:30]])
+    rest = first3[30:]
+    rest = rest[three.predict(X[rest]) < 2]
+    _, few = PseudoLabels(threshold=0.5, max_ratio=0.28).select(three, X, rest, 75)
+    assert np.unique(few, return_counts=True)[1].tolist() == [7, 7]
+    empty = PseudoLabels(threshold=0.5).select(model, X, candidates, 0)
+    assert len(empty[0]) == len(empty[1]) == 0
+
+
+def test_result_does_not_depend_on_chunking_or_candidate_order(split):
+    X, _, _, candidates, model = split
+    pseudo = PseudoLabels(threshold=0.8, max_ratio=2)
+    idx, labels = pseudo.select(model, X, candidates, N_LABELED)
+    shuffled = np.random.default_rng(1).permutation(candidates)
+    for cand, size in ((candidates, 37), (shuffled, 16384), (shuffled, 1)):
+        other = pseudo.select(model, X, cand, N_LABELED, pool_batch_size=size)
+        np.testing.assert_array_equal(other[0], idx)
+        np.testing.assert_array_equal(other[1], labels)
+
+
+def test_max_pool_draw_is_seeded(split):
+    X, _, _, candidates, model = split
+    pseudo = PseudoLabels(threshold=0.5, max_ratio=1000, max_pool=300)
+    a = pseudo.select(model, X, candidates, N_LABELED, random_state=0)
+    again = pseudo.select(model, X, candidates, N_LABELED, random_state=0)
+    other = pseudo.select(model, X, candidates, N_LABELED, random_state=1)
+    np.testing.assert_array_equal(a[0], again[0])
+    assert not np.array_equal(a[0], other[0])
+    assert 0 < len(a[0]) <= 300 and 0 < len(other[0]) <= 300
+    # a Generator works too, and a pool no larger than max_pool is scored whole
+    assert len(pseudo.select(model, X, candidates, N_LABELED, np.random.default_rng(0))[0])
+    whole = [PseudoLabels(threshold=0.5, max_ratio=1000, max_pool=len(candidates)).select(
+        model, X, candidates, N_LABELED, random_state=seed)[0] for seed in (0, 1)]
+    np.testing.assert_array_equal(whole[0], whole[1])
+
+
+def test_dataframe_and_memmap_pools_give_the_same_result(split, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y, labeled, candidates, model = split
+    pseudo = PseudoLabels(threshold=0.8, max_ratio=2, max_pool=500)
+    idx, labels = pseudo.select(model, X, candidates, N_LABELED, random_state=3)
+    assert len(idx) > 0
+
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(X.shape[1])])
+    frame_model = LogisticRegression(C=10, max_iter=5000).fit(frame.iloc[labeled], y[labeled])
+    from_frame = pseudo.select(frame_model, frame, candidates, N_LABELED, random_state=3,
+                               pool_batch_size=100)
+
+    mm = np.memmap(tmp_path / "pool.dat", dtype=X.dtype, mode="w+", shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    mm = np.memmap(tmp_path / "pool.dat", dtype=X.dtype, mode="r", shape=X.shape)
+    from_memmap = pseudo.select(model, mm, candidates, N_LABELED, random_state=3)
+
+    for other in (from_frame, from_memmap):
+        np.testing.assert_array_equal(other[0], idx)
+        np.testing.assert_array_equal(other[1], labels)
+
+
+def test_string_classes_come_back_as_strings(split):
+    X, y, labeled, candidates, _ = split
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                      "nine"])
+    for y_named in (names[y], names[y].astype(object)):
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+        model.fit(X[labeled], y_named[labeled])
+        idx, labels = PseudoLabels(threshold=0.9).select(model, X, candidates, N_LABELED)
+        assert len(idx) > 0 and labels.dtype == model.classes_.dtype
+        assert all(isinstance(label, str) for label in labels)
+        np.testing.assert_array_equal(labels, model.predict(X[idx]))
+
+
+def test_pseudo_labels_on_digits_are_mostly_right(split):
+    X, y, _, candidates, model = split
+    for max_ratio, at_least in ((1.0, 30), (1000, 200)):
+        idx, labels = PseudoLabels(threshold=0.95, max_ratio=max_ratio).select(
+            model, X, candidates, N_LABELED)
+        assert len(idx) >= at_least
+        assert (labels == y[idx]).mean() >= 0.95
+    # what the model gets right overall is much less: the threshold is what makes them right
+    assert (model.predict(X[candidates]) == y[candidates]).mean() < 0.9
+
+
+def test_a_cnn_pseudo_labels_its_confident_digits(digits_xy):
+    from tests.conftest import tiny_cnn
+
+    X, y = digits_xy
+    X, y = X[:400], y[:400]
+    cnn = tiny_cnn(epochs=2).fit(X[:100], y[:100])
+    candidates = np.arange(100, 400)
+    proba = cnn.predict_proba(X[candidates])
+    threshold = float(np.quantile(proba.max(axis=1), 0.5))
+    idx, labels = PseudoLabels(threshold=threshold, max_ratio=1.0).select(
+        cnn, X, candidates, 100, pool_batch_size=64)
+    assert 0 < len(idx) <= 100
+    assert np.unique(labels, return_counts=True)[1].max() <= 10
+    np.testing.assert_array_equal(labels, cnn.predict(X[idx]))
+    assert (cnn.predict_proba(X[idx]).max(axis=1) >= threshold - 1e-6).all()
+
+
+def test_params_clone_pickle_and_repr():
+    pseudo = PseudoLabels(threshold=0.9, max_ratio=0.5, max_pool=None)
+    assert pseudo.get_params() == {"threshold": 0.9, "max_ratio": 0.5, "max_pool": None}
+    assert repr(pseudo) == "PseudoLabels(max_pool=None, max_ratio=0.5, threshold=0.9)"
+    for copy in (clone(pseudo), pickle.loads(pickle.dumps(pseudo))):
+        assert copy is not pseudo and copy.get_params() == pseudo.get_params()
+    assert clone(pseudo).set_params(threshold=0.8).threshold == 0.8
+    assert skal.PseudoLabels is PseudoLabels and repr(PseudoLabels()) == "PseudoLabels()"
+
+
+def test_resolve_semi_supervised_accepts_what_it_documents():
+    assert resolve_semi_supervised(None) is None
+    assert resolve_semi_supervised(False) is None
+    assert resolve_semi_supervised("pseudo_labels").get_params() == PseudoLabels().get_params()
+    mine = PseudoLabels(threshold=0.8)
+    assert resolve_semi_supervised(mine) is mine
+
+
+LR = LogisticRegression(max_iter=1000)
+BAD_INPUTS = [
+    # (what, call, expected exception, message fragment)
+    ("threshold 0", lambda m, X: PseudoLabels(threshold=0).select(m, X, [1], 5),
+     ValueError, "'threshold' parameter of PseudoLabels must be a float in the range (0.0, 1.0]"),
+    ("threshold 1.5", lambda m, X: PseudoLabels(threshold=1.5).select(m, X, [1], 5),
+     ValueError, "'threshold' parameter"),
+    ("threshold 'x'", lambda m, X: PseudoLabels(threshold="x").select(m, X, [1], 5),
+     ValueError, "Got 'x' instead"),
+    ("max_ratio 0", lambda m, X: PseudoLabels(max_ratio=0).select(m, X, [1], 5),
+     ValueError, "'max_ratio' parameter of PseudoLabels must be a float in the range (0.0, inf)"),
+    ("max_ratio -1", lambda m, X: PseudoLabels(max_ratio=-1).select(m, X, [1], 5),
+     ValueError, "'max_ratio' parameter"),
+    ("max_pool 0", lambda m, X: PseudoLabels(max_pool=0).select(m, X, [1], 5),
+     ValueError, "'max_pool' parameter of PseudoLabels must be an int in the range [1, inf)"),
+    ("max_pool 1.5", lambda m, X: PseudoLabels(max_pool=1.5).select(m, X, [1], 5),
+     ValueError, "'max_pool' parameter"),
+    ("no predict_proba", lambda m, X: PseudoLabels().select(SVC().fit(X[:20], [0, 1] * 10),
+                                                            X, [1], 5),
+     TypeError, "need the estimator's predict_proba(), which SVC does not have"),
+    ("not fitted", lambda m, X: PseudoLabels().select(clone(LR), X, [1], 5),
+     NotFittedError, "has no classes_: fit it first"),
+    ("n_labeled -1", lambda m, X: PseudoLabels().select(m, X, [1], -1),
+     ValueError, "n_labeled must be an int >= 0, got -1"),
+    ("n_labeled 2.5", lambda m, X: PseudoLabels().select(m, X, [1], 2.5),
+     ValueError, "n_labeled must be an int >= 0"),
+    ("pool_batch_size 0", lambda m, X: PseudoLabels().select(m, X, [1], 5, pool_batch_size=0),
+     ValueError, "pool_batch_size must be an int >= 1"),
+    ("float candidates", lambda m, X: PseudoLabels().select(m, X, [1.0, 2.0], 5),
+     TypeError, "candidates must be integer row indices"),
+    ("2-D candidates", lambda m, X: PseudoLabels().select(m, X, [[1, 2]], 5),
+     ValueError, "candidates must be a 1-D array"),
+    ("candidate outside", lambda m, X: PseudoLabels().select(m, X, [1, len(X)], 5),
+     ValueError, "outside the pool"),
+    ("repeated candidate", lambda m, X: PseudoLabels().select(m, X, [1, 1], 5),
+     ValueError, "1 repeated indices"),
+    ("iterable pool", lambda m, X: PseudoLabels().select(m, iter([X]), [1], 5),
+     TypeError, "X must be a pool that can be indexed by row"),
+    ("'pseudo'", lambda m, X: resolve_semi_supervised("pseudo"),
+     ValueError, "Unknown semi_supervised='pseudo'; choose None, False, 'pseudo_labels' or"),
+    ("3", lambda m, X: resolve_semi_supervised(3),
+     TypeError, "semi_supervised must be None, False, 'pseudo_labels' or a PseudoLabels object, "
+                "got 3 (int)"),
+    ("object()", lambda m, X: resolve_semi_supervised(object()),
+     TypeError, "semi_supervised must be"),
+    ("True", lambda m, X: resolve_semi_supervised(True), TypeError, "got True (bool)"),
+    ("bad PseudoLabels", lambda m, X: resolve_semi_supervised(PseudoLabels(threshold=0)),
+     ValueError, "'threshold' parameter"),
+]
+
+
+@pytest.mark.parametrize("what, call, error, fragment", BAD_INPUTS,
+                         ids=[row[0] for row in BAD_INPUTS])
+def test_bad_inputs_fail_with_a_clear_message(split, what, call, error, fragment):
+    X, y, labeled, _, model = split
+    with pytest.raises(error) as info:
+        call(model, X)
+    assert fragment in str(info.value), str(info.value)
+
+
+# --------------------------------------------------------------------------- in a campaign
+
+
+def _campaign_learner(**kw):
+    from skal import ActiveLearningClassifier
+
+    params = dict(query_strategy="margin", n_queries=3, n_instances=10, initial_size=30,
+                  random_state=0, semi_supervised="pseudo_labels")
+    params.update(kw)
+    return ActiveLearningClassifier(LogisticRegression(max_iter=500, C=10), **params)
+
+
+def test_campaign_trains_on_pseudo_labels_but_never_records_them(digits_xy, tmp_path):
+    X, y = digits_xy
+    journal = tmp_path / "labels.sqlite"
+    learner = _campaign_learner(journal=str(journal)).fit(X, y)
+    pseudo = [row["n_pseudo_labeled"] for row in learner.history_]
+    assert pseudo[0] == 0  # no previous model at the first fit
+    assert all(0 < p <= row["n_labeled"] for p, row in zip(pseudo[1:], learner.history_[1:]))
+    assert learner.n_labeled_ == 60  # real labels only
+    from skal import LabelJournal
+
+    assert len(LabelJournal(journal).labels()) == 60
+    plain = _campaign_learner(semi_supervised=None).fit(X, y)
+    assert [row["n_pseudo_labeled"] for row in plain.history_] == [0, 0, 0, 0]
+    # the first fits agree, then the pool changes the model (and so the queries)
+    np.testing.assert_array_equal(learner.queried_indices_[0], plain.queried_indices_[0])
+    assert not np.allclose(learner.estimator_.coef_, plain.estimator_.coef_)
+
+
+def test_campaign_with_pseudo_labels_is_reproducible_and_takes_string_labels(digits_xy):
+    X, y = digits_xy
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                      "eight", "nine"])[y]
+    a = _campaign_learner().fit(X, names)
+    b = _campaign_learner().fit(X, names)
+    for qa, qb in zip(a.queried_indices_, b.queried_indices_):
+        np.testing.assert_array_equal(qa, qb)
+    assert set(a.predict(X[:50])) <= set(names)
+
+
+def test_campaign_pseudo_labels_with_a_cnn(make_cnn, digits):
+    from skal import ActiveLearningClassifier
+
+    X_tr, X_te, y_tr, y_te = digits
+    learner = ActiveLearningClassifier(
+        make_cnn(epochs=5, min_train_steps=150), n_queries=2, n_instances=10,
+        initial_size=40, random_state=0, semi_supervised=PseudoLabels(threshold=0.6),
+    ).fit(X_tr, y_tr)
+    assert [row["n_pseudo_labeled"] > 0 for row in learner.history_] == [False, True, True]
+    assert learner.score(X_te, y_te) > 0.3
+
+
+@pytest.mark.parametrize("value, exc", [("pseudo", ValueError), (3, TypeError),
+                                        (object(), TypeError)])
+def test_learner_refuses_bad_semi_supervised_at_fit(value, exc, digits_xy):
+    X, y = digits_xy
+    with pytest.raises(exc, match="semi_supervised"):
+        _campaign_learner(semi_supervised=value).fit(X, y)
