@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from numbers import Integral
@@ -395,9 +396,11 @@ class ActiveLearningClassifier(
         start = time.perf_counter()
         X_all = concat_rows(self.X_labeled_, X)
         y_all = np.concatenate([self.y_labeled_, y])
+        previous = self.estimator_
+        if self.warm_start and any(m is previous for m in self.round_estimators_):
+            previous = copy.deepcopy(previous)  # a kept round model stays that round's
         estimator = fit_estimator(
-            base_estimator(self.estimator), X_all, y_all, self.estimator_,
-            warm_start=self.warm_start,
+            base_estimator(self.estimator), X_all, y_all, previous, warm_start=self.warm_start
         )
         self.estimator_ = estimator
         self.X_labeled_, self.y_labeled_ = X_all, y_all

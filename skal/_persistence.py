@@ -25,7 +25,9 @@ from skal._saved_state import (
     SavedState,
     check_model,
     check_parameters,
+    check_round_models,
     check_state,
+    round_labels,
     savable_estimators,
 )
 from skal.campaign import Campaign
@@ -127,8 +129,10 @@ class PersistenceMixin:
         """Save the fitted learner to one file, without pickle; see :func:`skal.load`.
 
         The file (a zip archive) holds ``params.json`` (the learner's parameters and the
-        estimator's, as JSON), ``state.npz`` (labeled set, history, seed, classes) and the
-        Keras model in Keras' native ``.keras`` format. It is written to a temporary file in
+        estimator's, as JSON), ``state.npz`` (labeled set, history, seed, classes), the
+        Keras model in Keras' native ``.keras`` format and, if the learner kept them
+        (``store_round_estimators=True``), the model of every round of its campaign in the
+        same format (``round_estimators_``). It is written to a temporary file in
         the same folder, flushed to disk, then renamed over ``path``: a crash during
         ``save`` leaves any previous save at ``path`` intact.
 
@@ -149,12 +153,16 @@ class PersistenceMixin:
             :class:`skal.CNNClassifier`), or ``query_strategy`` is not a registered name:
             only those can be described without pickle.
         ValueError
-            If the labeled set or the network is larger than a save may hold (see the
-            limits in ``skal.io._archive``).
+            If the labeled set, the network or the round models are larger than a save may
+            hold (see the limits in ``skal.io._archive``), or a round model was not trained
+            on the labels its ``history_`` row says (then :func:`skal.load` could not
+            rebuild it).
         """
         check_is_fitted(self)
         parameters = {"estimator": self._estimator_spec(), "learner": self._learner_params()}
-        return write_save(path, parameters, self._state_arrays(), self.estimator_.save_fitted)
+        rounds = [model.save_fitted for model in self._round_models()]
+        return write_save(path, parameters, self._state_arrays(), self.estimator_.save_fitted,
+                          rounds)
 
     def __sklearn_clone__(self):
         if self.journal is not None:
@@ -192,6 +200,31 @@ class PersistenceMixin:
             except NotJSON:
                 dropped.append(name)
         return {"class": saved_name, "params": params, "dropped": dropped}
+
+    def _round_models(self) -> list:
+        """``round_estimators_``, each checked: savable, and loadable from its labels."""
+        models = list(getattr(self, "round_estimators_", None) or [])
+        if len(models) > len(self.history_):
+            raise ValueError(f"round_estimators_ holds {len(models)} models but history_ "
+                             f"records {len(self.history_)} fits.")
+        for r, model in enumerate(models):
+            if _saved_name(model) is None or type(model) is not type(self.estimator_):
+                raise TypeError(
+                    f"save() stores round models of the estimator's class "
+                    f"{type(self.estimator_).__name__} only; round_estimators_[{r}] is "
+                    f"{type(model).__module__}.{type(model).__qualname__}."
+                )
+            # load() rebuilds it from the first n labels: they must give it its classes
+            n = self.history_[r]["n_labeled"]
+            theirs = np.unique(plain_labels(np.asarray(self.y_labeled_)[:n])).tolist()
+            its = np.asarray(getattr(model, "classes_", theirs)).tolist()
+            if not 1 <= n <= len(self.y_labeled_) or its != theirs:
+                raise ValueError(
+                    f"save() cannot store round_estimators_[{r}]: it was not trained on the "
+                    f"first {n} labels (its history_ row's n_labeled; its classes {its}, "
+                    f"theirs {theirs})."
+                )
+        return models
 
     def _learner_params(self) -> dict:
         out = {}
@@ -240,9 +273,10 @@ class PersistenceMixin:
             state["feature_names_in"] = np.asarray(names, dtype=str)
         return state
 
-    def _restore(self, estimator, state: SavedState) -> None:
-        """Become the saved learner: ``estimator`` (loaded) and the checked ``state``."""
+    def _restore(self, estimator, state: SavedState, rounds: list) -> None:
+        """Become the saved learner: ``estimator`` and ``rounds`` (loaded), the ``state``."""
         self.estimator_ = estimator
+        self.round_estimators_ = rounds
         self.X_labeled_, self.y_labeled_, self.n_labeled_ = state.X, state.y, len(state.y)
         self.labeled_indices_ = state.labeled_indices.astype(np.intp)
         self.labeled_round_ = state.labeled_round.astype(np.intp)
@@ -283,6 +317,7 @@ def load_learner(cls, path, *, custom_objects: dict | None = None, **params):
     with read_save(path) as contents:
         spec, saved = check_parameters(cls, contents.parameters, path, overridden=params)
         state = check_state(contents.arrays, path)
+        check_round_models(len(contents.round_model_files), state, path)
         template = params.pop("estimator") if "estimator" in params else \
             _build_estimator(spec, path)
         learner = cls(estimator=template, **saved)
@@ -293,10 +328,16 @@ def load_learner(cls, path, *, custom_objects: dict | None = None, **params):
         learner._validate_params()
         if template is None:
             template = savable_estimators()[_DEFAULT_ESTIMATOR]()
-        estimator = _load_fitted(clone(template), contents.model_file, state, custom_objects,
-                                 path)
-    check_model(estimator, state, path)
-    learner._restore(estimator, state)
+        estimator = _load_fitted(clone(template), contents.model_file, state.X, state.y,
+                                 custom_objects, path)
+        check_model(estimator, state, path)
+        rounds = []
+        for r, file in enumerate(contents.round_model_files):
+            X_r, y_r = round_labels(state, r)
+            rounds.append(_load_fitted(clone(template), file, X_r, y_r, custom_objects, path,
+                                       where=f"rounds/{r}.keras: "))
+            check_model(rounds[-1], state, path, round_=r)
+    learner._restore(estimator, state, rounds)
     return learner
 
 
@@ -322,8 +363,8 @@ def _build_estimator(spec: dict | None, path):
     return estimator
 
 
-def _load_fitted(estimator, model_file: str, state: SavedState, custom_objects, path):
-    """``estimator`` (unfitted) made the saved one, by its ``load_fitted``."""
+def _load_fitted(estimator, model_file: str, X, y, custom_objects, path, where=""):
+    """``estimator`` (unfitted) made the saved one, by its ``load_fitted`` on ``X, y``."""
     if not callable(getattr(estimator, "load_fitted", None)):
         raise unreadable(
             path,
@@ -331,8 +372,8 @@ def _load_fitted(estimator, model_file: str, state: SavedState, custom_objects, 
             "load_fitted method); pass an estimator= that can",
         )
     try:
-        return estimator.load_fitted(model_file, state.X, state.y, custom_objects=custom_objects)
+        return estimator.load_fitted(model_file, X, y, custom_objects=custom_objects)
     except ValueError as exc:  # the file's network, or it does not fit the estimator
-        raise unreadable(path, str(exc)) from exc
+        raise unreadable(path, where + str(exc)) from exc
 
 

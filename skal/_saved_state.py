@@ -3,10 +3,11 @@
 :mod:`skal._persistence` maps a learner to and from plain data; this module says what that
 data must look like when it comes back from a file -- the parameters of ``params.json``, the
 arrays of ``state.npz`` (names, dtypes, shapes, and their agreement: as many labels as
-samples, the classes of the labels, indices within the pool, ...) and the loaded model
-(features, classes, output width) -- and refuses anything else with ``ValueError("... is not
-a readable skal save: <what>.")``. It never imports the learner: it checks the class given.
-"""
+samples, the classes of the labels, indices within the pool, ...), the loaded model
+(features, classes, output width) and the models of a campaign's rounds (at most one per
+fit, each on a prefix of the labeled set) -- and refuses anything else with
+``ValueError("... is not a readable skal save: <what>.")``. It never imports the learner: it
+checks the class given."""
 
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ from skal.io._archive import from_json, read_json, unreadable
 from skal.io._bounded import short
 from skal.strategies import resolve_strategy
 
-__all__ = ["NOT_SAVED", "SavedState", "check_model", "check_parameters", "check_state",
-           "savable_estimators"]
+__all__ = ["NOT_SAVED", "SavedState", "check_model", "check_parameters", "check_round_models",
+           "check_state", "round_labels", "savable_estimators"]
 
 NOT_SAVED = ("estimator", "oracle", "journal")  # learner params given again to load()
 _SPEC_KEYS = ("class", "params", "dropped")
 _HISTORY_KEYS = {"round": int, "n_labeled": int, "query_time": (int, float),
                  "fit_time": (int, float)}
+_HISTORY_DEFAULTS = {"n_pseudo_labeled": 0}  # optional keys (int), absent from older saves
 # state.npz: name -> (dtype kinds, ndim; None: 2 or more). feature_names_in is optional.
 _STATE = {
     "X_labeled": ("biuf", None), "y_labeled": ("biufU", 1), "labeled_indices": ("iu", 1),
@@ -172,7 +174,9 @@ def _check_history(text: str, bad) -> list:
     for i, row in enumerate(history):
         if not isinstance(row, dict):
             raise bad(f"history_json[{i}] is {short(row)}, not an object")
-        for key, kind in _HISTORY_KEYS.items():
+        for key, default in _HISTORY_DEFAULTS.items():
+            row.setdefault(key, default)
+        for key, kind in {**_HISTORY_KEYS, **dict.fromkeys(_HISTORY_DEFAULTS, int)}.items():
             if isinstance(row.get(key), bool) or not isinstance(row.get(key), kind):
                 raise bad(f"history_json[{i}][{key!r}] is {short(row.get(key))}, not a number")
     return history
@@ -185,21 +189,54 @@ def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
             and bool(np.all(a == b)))
 
 
-def check_model(estimator, state: SavedState, path) -> None:
-    """The loaded model agrees with the saved state: features, classes, output width."""
-    def bad(why):
-        return unreadable(path, f"the model does not match the saved state: {why}")
+def check_model(estimator, state: SavedState, path, *, round_: int | None = None) -> None:
+    """The loaded model agrees with the saved state: features, classes, output width.
 
+    ``round_``: the model is that round's, trained on the first labels of the state (see
+    :func:`round_labels`), and must have their classes.
+    """
+    where = "the model" if round_ is None else f"the model of round {round_}"
+
+    def bad(why):
+        return unreadable(path, f"{where} does not match the saved state: {why}")
+
+    expected = state.classes if round_ is None else \
+        np.unique(round_labels(state, round_)[1])
     n_features = getattr(estimator, "n_features_in_", state.n_features)
     if n_features != state.n_features:
         raise bad(f"it takes {n_features} features, the state has {state.n_features}")
     classes = getattr(estimator, "classes_", None)
-    if classes is not None and not _same_values(classes, state.classes):
+    if classes is not None and not _same_values(classes, expected):
         raise bad(f"its classes {short(np.asarray(classes).tolist())} are not the saved "
-                  f"{short(state.classes.tolist())}")
+                  f"{short(expected.tolist())}")
     try:
         width = np.shape(estimator.predict_proba(state.X[:1]))[-1]
     except Exception as exc:  # whatever the estimator raises: the sample does not fit
         raise bad(f"it cannot predict a saved sample ({type(exc).__name__}: {exc})") from None
-    if width != len(state.classes):
-        raise bad(f"it gives {width} class probabilities for {len(state.classes)} classes")
+    if width != len(expected):
+        raise bad(f"it gives {width} class probabilities for {len(expected)} classes")
+
+
+def round_labels(state: SavedState, round_: int) -> tuple[np.ndarray, np.ndarray]:
+    """The labeled samples the model of ``round_`` was trained on: the first ``n_labeled``
+    of its history row (pseudo-labeled pool rows aside)."""
+    n = state.history[round_]["n_labeled"]
+    return state.X[:n], state.y[:n]
+
+
+def check_round_models(n_rounds: int, state: SavedState, path) -> None:
+    """A save's round models fit its history: one per fit at most, on saved labels.
+
+    The models are those of the first ``n_rounds`` fits (a campaign's; the learner's
+    ``teach`` adds fits without one), so there are at most as many as history rows, and
+    each was trained on a prefix of the labeled set that holds a label.
+    """
+    if n_rounds > len(state.history):
+        raise unreadable(path, f"{n_rounds} round models, but history_json records "
+                               f"{len(state.history)} fits")
+    for r, row in enumerate(state.history[:n_rounds]):
+        if not 1 <= row["n_labeled"] <= len(state.y):
+            raise unreadable(
+                path, f"history_json[{r}]['n_labeled'] is {row['n_labeled']}, not 1 to "
+                      f"{len(state.y)} (the saved labels the model of round {r} was trained on)"
+            )

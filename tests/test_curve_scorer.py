@@ -222,3 +222,13 @@ def test_curves_from_cv_results_refuses_other_results(small_digits):
     for bad in ([5], [-1], ["a"]):
         with pytest.raises(ValueError, match="candidates must be row numbers"):
             curves_from_cv_results(curve_search.cv_results_, bad)
+
+
+def test_teach_with_warm_start_leaves_the_kept_round_models_alone(small_digits):
+    X, y = small_digits
+    learner = _learner(warm_start=True).fit(X[:300], y[:300])
+    last = learner.round_estimators_[-1]
+    coef = last.coef_.copy()
+    learner.teach(X[300:320], y[300:320])
+    np.testing.assert_array_equal(last.coef_, coef)
+    assert learner.estimator_ is not last

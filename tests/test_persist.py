@@ -372,15 +372,111 @@ def test_save_never_writes_what_load_refuses(fitted_cnn, tmp_path, monkeypatch):
 
 
 def test_saves_of_earlier_writers_still_load(fitted_cnn, saved, tmp_path):
-    # Files written before a parameter existed, without "dropped", without feature names.
+    # Files written before a parameter existed, without "dropped", without feature names,
+    # without n_pseudo_labeled in the history and without round models.
     est, X = fitted_cnn
     parts = _parts(saved)
-    del parts.header["learner"]["pool_batch_size"]
+    assert not parts.rounds
+    for name in ("pool_batch_size", "semi_supervised", "store_round_estimators"):
+        del parts.header["learner"][name]
     del parts.header["estimator"]["dropped"]
     parts.state.pop("feature_names_in", None)
+    rows = json.loads(str(parts.state["history_json"]))
+    parts.state["history_json"] = np.asarray(json.dumps(
+        [{k: v for k, v in row.items() if k != "n_pseudo_labeled"} for row in rows]))
     loaded = skal.load(parts.write(tmp_path / "old.skal"))
     assert loaded.pool_batch_size == ActiveLearningClassifier().pool_batch_size
+    assert loaded.store_round_estimators is False and loaded.round_estimators_ == []
+    assert [row["n_pseudo_labeled"] for row in loaded.history_] == [0] * len(rows)
     np.testing.assert_array_equal(loaded.predict_proba(X[:5]), est.predict_proba(X[:5]))
+
+
+# --------------------------------------------------------------------------- round models
+
+
+@pytest.fixture(scope="module")
+def rounds_cnn(digits):
+    # initial_size=5: the first rounds know fewer classes than the last (rebuilt from the
+    # first n_labeled labels on load).
+    X_train, _, y_train, _ = digits
+    X, y = X_train[:240], y_train[:240]
+    cnn = skal.CNNClassifier(filters=(8,), dense_units=16, epochs=2, batch_size=64,
+                             min_train_steps=None, random_state=0)
+    est = ActiveLearningClassifier(
+        cnn, query_strategy="margin", n_queries=2, n_instances=10, initial_size=5,
+        random_state=0, store_round_estimators=True,
+    ).fit(X, y)
+    assert len(est.round_estimators_) == len(est.history_) == 3
+    assert len(est.round_estimators_[0].classes_) < len(est.classes_)
+    return est, X
+
+
+def _same_round_models(loaded, est, X):
+    assert len(loaded.round_estimators_) == len(est.round_estimators_)
+    for mine, theirs in zip(loaded.round_estimators_, est.round_estimators_, strict=True):
+        np.testing.assert_array_equal(mine.classes_, theirs.classes_)
+        np.testing.assert_allclose(mine.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+
+
+def test_round_models_are_saved_and_loaded(rounds_cnn, tmp_path):
+    est, X = rounds_cnn
+    path = est.save(tmp_path / "rounds.skal")
+    assert zipfile.ZipFile(path).namelist() == [
+        "params.json", "state.npz", "model.keras",
+        "rounds/0.keras", "rounds/1.keras", "rounds/2.keras",
+    ]
+    loaded = skal.load(path)
+    assert loaded.store_round_estimators is True and loaded.history_ == est.history_
+    _same_round_models(loaded, est, X[:60])
+    np.testing.assert_allclose(loaded.predict_proba(X), est.predict_proba(X), atol=1e-6)
+    loaded.teach(X[:2], est.y_labeled_[:2])  # a fit without a round model: still loads
+    again = skal.load(loaded.save(tmp_path / "taught.skal"))
+    assert len(again.history_) == 4 and len(again.round_estimators_) == 3
+    _same_round_models(again, est, X[:20])
+
+
+def test_a_learner_without_round_models_loads_none(fitted_cnn, saved):
+    est, _ = fitted_cnn
+    assert est.round_estimators_ == []
+    assert not [n for n in zipfile.ZipFile(saved).namelist() if n.startswith("rounds/")]
+    assert skal.load(saved).round_estimators_ == []
+
+
+def test_round_models_survive_pickling(rounds_cnn):
+    import pickle
+
+    est, X = rounds_cnn
+    restored = pickle.loads(pickle.dumps(est))
+    _same_round_models(restored, est, X[:60])
+
+
+def test_save_refuses_round_models_it_could_not_load(rounds_cnn, small, tmp_path, monkeypatch):
+    est, _ = rounds_cnn
+    X, y = small
+
+    def saving(**changes):
+        twin = copy.copy(est)  # shares the fitted models; only the changed attributes differ
+        for name, value in changes.items():
+            setattr(twin, name, value)
+        return twin.save(tmp_path / "refused.skal")
+
+    models = est.round_estimators_
+    with pytest.raises(TypeError, match=r"round_estimators_\[1\] is sklearn"):
+        saving(round_estimators_=[models[0], LogisticRegression().fit(X, y)])
+    with pytest.raises(ValueError, match="4 models but history_ records 3 fits"):
+        saving(round_estimators_=[*models, models[0]])
+    rows = [dict(row) for row in est.history_]
+    rows[0]["n_labeled"] = 2  # round 0 was trained on 5 labels of 5 classes
+    with pytest.raises(ValueError, match=r"round_estimators_\[0\]: it was not trained on"):
+        saving(history_=rows)
+    monkeypatch.setattr(_archive, "MAX_ROUND_MODELS", 2)
+    with pytest.raises(ValueError, match="3 round models are more than"):
+        saving()
+    monkeypatch.undo()
+    monkeypatch.setattr(_archive, "MAX_ROUND_MODELS_BYTES", 1000)
+    with pytest.raises(ValueError, match="the round models would take"):
+        saving()
+    assert not list(tmp_path.iterdir())  # nothing written, nothing left behind
 
 
 # --------------------------------------------------------------------------- malformed saves
@@ -396,6 +492,7 @@ class Parts:
     header: dict  # params.json, parsed
     state: dict  # state.npz's arrays
     model: bytes  # model.keras
+    rounds: list = field(default_factory=list)  # rounds/<r>.keras, round 0 first
     members: dict = field(default_factory=dict)  # name -> bytes, writer(zf, name) or None
     raw: bytes | None = None  # the whole file, verbatim
     patch: Callable[[bytes], bytes] | None = None  # applied to the finished file
@@ -406,7 +503,8 @@ class Parts:
             path.write_bytes(self.raw)
             return path
         built = {"params.json": json.dumps(self.header).encode(), "state.npz": _npz(self.state),
-                 "model.keras": self.model}
+                 "model.keras": self.model,
+                 **{f"rounds/{r}.keras": model for r, model in enumerate(self.rounds)}}
         with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             warnings.simplefilter("ignore")  # duplicate names, on purpose
             for name in [*built, *(n for n in self.members if n not in built)]:
@@ -425,7 +523,9 @@ def _parts(path) -> Parts:
         header = json.loads(zf.read("params.json"))
         with np.load(io.BytesIO(zf.read("state.npz")), allow_pickle=False) as npz:
             state = {k: npz[k] for k in npz.files}
-        return Parts(header, state, zf.read("model.keras"))
+        rounds = sorted((n for n in zf.namelist() if n.startswith("rounds/")),
+                        key=lambda n: int(n[len("rounds/"):-len(".keras")]))
+        return Parts(header, state, zf.read("model.keras"), [zf.read(n) for n in rounds])
 
 
 def _npy(array) -> bytes:
@@ -539,6 +639,23 @@ def set_attr(name, value):
 
 def pop_state(name):
     return lambda p: p.state.pop(name)
+
+
+def member(name, value):
+    """The archive member ``name`` made ``value``: bytes, a writer(zf, name) or None."""
+    return lambda p: p.members.update({name: value})
+
+
+def history_row(i, **values):
+    def corrupt(p):
+        rows = json.loads(str(p.state["history_json"]))
+        rows[i].update(values)
+        p.state["history_json"] = np.asarray(json.dumps(rows))
+    return corrupt
+
+
+def add_round(p):
+    p.rounds.append(p.rounds[0])
 
 
 _PAD = " " * (2 << 20)  # 2 MiB of spaces: deflates to ~2 KiB
@@ -680,6 +797,48 @@ MALFORMED = [
      "['round'] is True"),
     ("feature names of another width", state(feature_names_in=np.array(["a", "b", "c"])),
      "feature_names_in has 3 names for 64 features"),
+    # --- round models: names, numbering, sizes
+    ("round name climbing out", member("rounds/../x.keras", b"x"),
+     "unexpected members ['rounds/../x.keras']"),
+    ("round name not a number", member("rounds/abc.keras", b"x"),
+     "unexpected members ['rounds/abc.keras']"),
+    ("round number with a leading zero", member("rounds/01.keras", b"x"),
+     "unexpected members ['rounds/01.keras']"),
+    ("negative round number", member("rounds/-1.keras", b"x"), "unexpected members"),
+    ("round in a subfolder", member("rounds/0/0.keras", b"x"), "unexpected members"),
+    ("absolute round name", member("/rounds/0.keras", b"x"), "unexpected members"),
+    ("round folder entry", member("rounds/", b""), "unexpected members ['rounds/']"),
+    ("round model of another suffix", member("rounds/0.h5", b"x"), "unexpected members"),
+    ("round 0 missing", member("rounds/0.keras", None),
+     "incomplete: rounds/0.keras missing (the round models are numbered [1, 2])"),
+    ("round numbers with a gap", member("rounds/1.keras", None), "rounds/1.keras missing"),
+    ("round number past the others", member("rounds/7.keras", b"x"), "rounds/3.keras missing"),
+    ("round model twice", member("rounds/1.keras", twice(b"x")), "holds ['rounds/1.keras'] twice"),
+    ("too many round models", set_attr("limits", {"MAX_ROUND_MODELS": 2}),
+     "3 round models, more than the limit of 2"),
+    ("round models over their limit", set_attr("limits", {"MAX_ROUND_MODELS_BYTES": 1000}),
+     "the round models declare"),
+    ("round model over the model limit", lambda p: (
+        p.limits.update(MAX_MODEL_BYTES=max(map(len, [p.model, *p.rounds])) + 1),
+        p.rounds.append(p.model * 2)),
+     "rounds/3.keras declares"),
+    ("round model encrypted", set_attr("patch", set_flags("rounds/1.keras", 1)),
+     "rounds/1.keras is encrypted"),
+    ("round model zip bomb", member("rounds/2.keras", zeros(65 << 20)),
+     "rounds/2.keras inflates"),
+    ("round models bombing together", lambda p: p.members.update(
+        {f"rounds/{r}.keras": zeros(22 << 20) for r in range(3)}),
+     "the round models inflate"),
+    # --- round models against the history
+    ("more round models than fits", add_round, "4 round models, but history_json records 3"),
+    ("round model on more labels than saved", history_row(0, n_labeled=10**6),
+     "history_json[0]['n_labeled'] is 1000000, not 1 to 25 (the saved labels the model of "
+     "round 0 was trained on)"),
+    ("round model on no labels", history_row(1, n_labeled=0),
+     "history_json[1]['n_labeled'] is 0"),
+    ("n_pseudo_labeled a string", history_row(2, n_pseudo_labeled="3"),
+     "history_json[2]['n_pseudo_labeled'] is '3', not a number"),
+    ("n_pseudo_labeled a bool", history_row(0, n_pseudo_labeled=False), "is False"),
     # --- the model, and the state against it
     ("model garbage", lambda p: p.members.update({"model.keras": b"garbage"}),
      "Keras model could not be loaded"),
@@ -687,12 +846,18 @@ MALFORMED = [
                                            classes=np.arange(3)), "does not match the CNN"),
     ("fewer features than the model", state(X_labeled=lambda s: s["X_labeled"][:, :-1],
                                             n_features_in=np.asarray(63)), "does not match"),
+    ("round model garbage", member("rounds/1.keras", b"garbage"),
+     "rounds/1.keras: the Keras model could not be loaded"),
+    ("round models in reverse order", lambda p: p.rounds.reverse(),
+     "rounds/0.keras: the Keras model does not match"),
+    ("round model on fewer labels than it knows", history_row(0, n_labeled=2),
+     "rounds/0.keras: the Keras model does not match"),
 ]
 
 
 @pytest.fixture(scope="module")
-def valid_save(fitted_cnn, tmp_path_factory):
-    est, _ = fitted_cnn
+def valid_save(rounds_cnn, tmp_path_factory):
+    est, _ = rounds_cnn
     return _parts(est.save(tmp_path_factory.mktemp("valid") / "learner.skal"))
 
 
@@ -714,4 +879,5 @@ def test_malformed_saves_are_refused_clearly(valid_save, tmp_path, monkeypatch, 
 
 
 def test_the_valid_save_of_the_table_loads(valid_save, tmp_path):
-    skal.load(copy.deepcopy(valid_save).write(tmp_path / "good.skal"))
+    loaded = skal.load(copy.deepcopy(valid_save).write(tmp_path / "good.skal"))
+    assert len(loaded.round_estimators_) == len(valid_save.rounds) == 3

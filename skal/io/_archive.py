@@ -1,8 +1,8 @@
-"""The save-file format: a zip of ``params.json``, ``state.npz`` and a model file.
+"""The save-file format: a zip of ``params.json``, ``state.npz`` and model files.
 
 This module knows the format and nothing of what is saved in it: it writes and reads plain
-data -- a JSON-able dict of parameters, a dict of numpy arrays, and a model file written by
-a callable -- and refuses, with ``ValueError("'<path>' is not a readable skal save:
+data -- a JSON-able dict of parameters, a dict of numpy arrays, and model files written by
+callables -- and refuses, with ``ValueError("'<path>' is not a readable skal save:
 <what>.")``, every file it cannot read safely.
 
 * ``params.json`` -- ``{"format": "skal-learner", "format_version": 1, "skal_version": ...}``
@@ -10,7 +10,10 @@ a callable -- and refuses, with ``ValueError("'<path>' is not a readable skal sa
 * ``state.npz`` -- the arrays, as :func:`numpy.savez` writes them: bool, int, float or str
   arrays only (never objects: nothing is unpickled);
 * ``model.keras`` -- the model file, opaque here, extracted to a temporary file for the
-  caller's loader.
+  caller's loader;
+* ``rounds/0.keras``, ``rounds/1.keras``, ... -- optional: a model file per round of a
+  campaign, numbered from 0 without gaps (in decimal, no leading zeros), opaque as well.
+  Files written before they existed have none, and read as a save without round models.
 
 Reading is bounded (see :mod:`skal.io._bounded` and the limits below): no member is
 inflated past its limit or, beyond :data:`RATIO_FREE_BYTES`, more than
@@ -25,11 +28,12 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,13 +45,16 @@ from skal.io._bounded import BoundedZip, json_depth, parse_json, read_npz, short
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "MAX_COMPRESSION_RATIO", "MAX_JSON_DEPTH", "MAX_MODEL_BYTES",
-    "MAX_PARAMS_BYTES", "MAX_STATE_BYTES", "RATIO_FREE_BYTES", "NotJSON", "SaveContents",
+    "MAX_PARAMS_BYTES", "MAX_ROUND_MODELS", "MAX_ROUND_MODELS_BYTES", "MAX_STATE_BYTES",
+    "RATIO_FREE_BYTES", "NotJSON", "SaveContents",
     "from_json", "read_json", "read_save", "to_json", "unreadable", "write_save",
 ]
 
 FORMAT = "skal-learner"
 FORMAT_VERSION = 1
 PARAMS, STATE, MODEL = "params.json", "state.npz", "model.keras"
+ROUND = "rounds/{}.keras"
+_ROUND_NAME = re.compile(r"rounds/(0|[1-9][0-9]{0,5})\.keras")  # canonical: one name a round
 _ENVELOPE = ("format", "format_version", "skal_version")
 ARRAY_KINDS = "biufU"  # bool, int, unsigned, float, str
 
@@ -61,6 +68,12 @@ MAX_STATE_BYTES = 4 << 30
 #: The model file (extracted to disk, never held in memory): weights plus optimizer state
 #: (3x the weights for Adam); 4 GiB is a ~300M-parameter network.
 MAX_MODEL_BYTES = 4 << 30
+#: Round models (each also within MAX_MODEL_BYTES): one per fit of a campaign; 10,000 rounds
+#: is far beyond a labeling campaign (hundreds of rounds at most) ...
+MAX_ROUND_MODELS = 10_000
+#: ... and together they are extracted to disk within this: 16 GiB is 10,000 rounds of a
+#: 1.6 MB network (the default CNN with its optimizer state is ~1 MB), or 4 maximal ones.
+MAX_ROUND_MODELS_BYTES = 16 << 30
 #: A member may inflate at most this many times its compressed size: real saves compress
 #: 2-20x (features, weights), DEFLATE bombs ~1000x ...
 MAX_COMPRESSION_RATIO = 100
@@ -80,6 +93,7 @@ class SaveContents(NamedTuple):
     arrays: dict[str, np.ndarray]  # state.npz
     model_file: str  # the extracted model file; exists inside read_save's with-block
     skal_version: str  # the skal that wrote the file
+    round_model_files: Sequence[str] = ()  # the extracted round models, round 0 first
 
 
 def unreadable(path, why: str) -> ValueError:
@@ -174,6 +188,7 @@ def write_save(
     parameters: dict[str, Any],
     arrays: dict[str, np.ndarray],
     write_model: Callable[[str], None],
+    round_models: Sequence[Callable[[str], None]] = (),
 ) -> Path:
     """Write a save file atomically; a crash leaves any previous file at ``path`` intact.
 
@@ -188,14 +203,35 @@ def write_save(
     write_model : callable
         ``write_model(file)`` writes the model to ``file``, a path named ``model.keras`` in
         a temporary folder.
+    round_models : sequence of callable, default=()
+        ``round_models[r](file)`` writes the model of round ``r`` to ``file`` (a path ending
+        in ``.keras``), stored as ``rounds/<r>.keras``.
 
     Returns
     -------
     pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> def write(text):
+    ...     return lambda file: Path(file).write_text(text)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_save(Path(folder) / "a.skal", {"n": 3}, {"x": np.arange(2)},
+    ...                       write("final"), [write("round 0"), write("round 1")])
+    ...     with read_save(path) as saved:
+    ...         print(saved.parameters, saved.arrays["x"], Path(saved.model_file).read_text(),
+    ...               [Path(f).read_text() for f in saved.round_model_files])
+    {'n': 3} [0 1] final ['round 0', 'round 1']
     """
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{str(path)!r} is a directory; save() writes one file.")
+    if len(round_models) > MAX_ROUND_MODELS:
+        raise ValueError(
+            f"{len(round_models)} round models are more than a skal save may hold "
+            f"({MAX_ROUND_MODELS}, a limit of skal.io._archive)."
+        )
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "skal_version": __version__,
               **parameters}
     params = json.dumps(header, indent=2)
@@ -210,14 +246,16 @@ def write_save(
     tmp = folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
     try:
         with tempfile.TemporaryDirectory(dir=folder, prefix=".skal-save-") as scratch:
-            model_file = os.path.join(scratch, MODEL)
-            write_model(model_file)
-            _check_size("the model file", os.path.getsize(model_file), MAX_MODEL_BYTES)
             with open(tmp, "wb") as fh:
                 with zipfile.ZipFile(fh, "w") as zf:
                     zf.writestr(PARAMS, params, _compression(params.encode()))
                     zf.writestr(STATE, state, _compression(state))
-                    zf.write(model_file, MODEL, zipfile.ZIP_STORED)
+                    _add_model(zf, scratch, MODEL, write_model, "the model file")
+                    total = 0
+                    for r, write in enumerate(round_models):
+                        total += _add_model(zf, scratch, ROUND.format(r), write,
+                                            f"the model of round {r}")
+                        _check_size("the round models", total, MAX_ROUND_MODELS_BYTES)
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -226,6 +264,17 @@ def write_save(
         raise
     _fsync_dir(folder)
     return path
+
+
+def _add_model(zf: zipfile.ZipFile, scratch: str, name: str, write, what: str) -> int:
+    """Have ``write`` write a model file in ``scratch``, store it as ``name``; its size."""
+    file = os.path.join(scratch, os.path.basename(name))
+    write(file)
+    size = os.path.getsize(file)
+    _check_size(what, size, MAX_MODEL_BYTES)
+    zf.write(file, name, zipfile.ZIP_STORED)  # weights barely compress; no ratio to break
+    os.remove(file)
+    return size
 
 
 # --------------------------------------------------------------------------- reading
@@ -251,17 +300,42 @@ def _header(reader: BoundedZip, members: dict) -> dict:
     missing = sorted({STATE, MODEL} - set(members))
     if missing:
         raise ValueError(f"incomplete: {missing} missing")
-    extra = sorted(set(members) - {PARAMS, STATE, MODEL})
+    extra = sorted(n for n in members if n not in (PARAMS, STATE, MODEL)
+                   and not _ROUND_NAME.fullmatch(n))
     if extra:
         raise ValueError(f"unexpected members {short(extra)}")
     return header
 
 
+def _round_members(reader: BoundedZip, members: dict) -> list[zipfile.ZipInfo]:
+    """The round models' members, round 0 first: numbered without gaps, within the limits."""
+    numbers = sorted(int(m[1]) for m in map(_ROUND_NAME.fullmatch, members) if m)
+    if len(numbers) > MAX_ROUND_MODELS:
+        raise ValueError(f"{len(numbers)} round models, more than the limit of "
+                         f"{MAX_ROUND_MODELS}")
+    if numbers != list(range(len(numbers))):
+        missing = min(set(range(len(numbers))) - set(numbers))
+        raise ValueError(f"incomplete: {ROUND.format(missing)} missing (the round models "
+                         f"are numbered {short(numbers)})")
+    infos = [members[ROUND.format(r)] for r in numbers]
+    for info in infos:
+        reader.check(info, MAX_MODEL_BYTES)
+    reader.check_together(infos, MAX_ROUND_MODELS_BYTES, "the round models")
+    return infos
+
+
+def _extract(reader: BoundedZip, info: zipfile.ZipInfo, file: str) -> str:
+    with open(file, "wb") as out:
+        for chunk in reader.chunks(info, MAX_MODEL_BYTES):
+            out.write(chunk)
+    return file
+
+
 @contextmanager
 def read_save(path: str | os.PathLike) -> Iterator[SaveContents]:
-    """Open a save file: its parameters, its arrays and its model, extracted to a file.
+    """Open a save file: its parameters, its arrays and its models, extracted to files.
 
-    The model file is temporary: it is removed when the ``with`` block ends.
+    The model files are temporary: they are removed when the ``with`` block ends.
 
     Raises
     ------
@@ -271,6 +345,10 @@ def read_save(path: str | os.PathLike) -> Iterator[SaveContents]:
         "... is not a readable skal save: <what>." for a file that is not a complete, intact
         save within the limits of this module; "... is a skal save in format version N ..."
         for a save of another format version.
+
+    Examples
+    --------
+    See :func:`write_save`.
     """
     path = Path(path)
     if path.is_dir():
@@ -291,12 +369,13 @@ def read_save(path: str | os.PathLike) -> Iterator[SaveContents]:
                 header = _header(reader, members)
                 reader.check(members[STATE], MAX_STATE_BYTES)  # refuse before inflating
                 reader.check(members[MODEL], MAX_MODEL_BYTES)
+                rounds = _round_members(reader, members)
                 state = reader.read(members[STATE], MAX_STATE_BYTES)
                 arrays = read_npz(state, STATE, MAX_STATE_BYTES, ARRAY_KINDS, **ratio)
-                model_file = os.path.join(scratch, MODEL)
-                with open(model_file, "wb") as out:
-                    for chunk in reader.chunks(members[MODEL], MAX_MODEL_BYTES):
-                        out.write(chunk)
+                model_file = _extract(reader, members[MODEL], os.path.join(scratch, MODEL))
+                os.mkdir(os.path.join(scratch, "rounds"))
+                round_files = [_extract(reader, info, os.path.join(scratch, info.filename))
+                               for info in rounds]
             except _OtherVersion as other:
                 version, writer = other.args
                 raise ValueError(
@@ -306,4 +385,5 @@ def read_save(path: str | os.PathLike) -> Iterator[SaveContents]:
             except ValueError as exc:
                 raise unreadable(path, str(exc)) from None
             parameters = {k: v for k, v in header.items() if k not in _ENVELOPE}
-            yield SaveContents(parameters, arrays, model_file, header["skal_version"])
+            yield SaveContents(parameters, arrays, model_file, header["skal_version"],
+                               round_files)

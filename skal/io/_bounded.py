@@ -57,6 +57,24 @@ class BoundedZip:
             raise ValueError(f"{name} declares {info.file_size} bytes, over the limit of {limit}")
         self._ratio(name, info, info.file_size)
 
+    def check_together(self, infos: list[zipfile.ZipInfo], limit: int, what: str) -> None:
+        """Refuse members by what they declare together: their total and its ratio.
+
+        Each member is also refused on its own by :meth:`check`; this bounds what many
+        members may cost together, each inflating less than ``ratio_free`` bytes.
+        """
+        declared = sum(info.file_size for info in infos)
+        if declared > limit:
+            raise ValueError(
+                f"{what} declare {declared} bytes together, over the limit of {limit}"
+            )
+        packed = max(1, min(sum(info.compress_size for info in infos), self.size))
+        if declared > self.ratio_free and declared > self.max_ratio * packed:
+            raise ValueError(
+                f"{what} inflate {declared // packed}-fold together from {packed} bytes, more "
+                f"than {self.max_ratio}-fold (a zip bomb?)"
+            )
+
     def _ratio(self, name: str, info: zipfile.ZipInfo, inflated: int) -> None:
         packed = max(1, min(info.compress_size, self.size))  # a forged size helps no one
         if inflated > self.ratio_free and inflated > self.max_ratio * packed:
