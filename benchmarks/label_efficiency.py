@@ -46,6 +46,11 @@ DATASETS = {
     "digits": {"initial": 20, "step": 10, "budget": 300, "seeds": 10, "targets": [0.90, 0.95]},
     "mnist1d": {"initial": 100, "step": 100, "budget": 2000, "seeds": 5, "targets": None},
 }
+# Low budgets (issue 17): where uncertainty sampling is known to lose to random.
+LOW = {
+    "digits": {"initial": 10, "step": 10, "budget": 100, "seeds": 10, "targets": [0.80, 0.85]},
+    "mnist1d": {"initial": 20, "step": 20, "budget": 300, "seeds": 10, "targets": None},
+}
 QUICK = {
     "digits": {"initial": 20, "step": 20, "budget": 140, "seeds": 2, "targets": [0.90, 0.95]},
     "mnist1d": {"initial": 100, "step": 200, "budget": 700, "seeds": 2, "targets": None},
@@ -88,15 +93,22 @@ def make_cnn(name: str, seed: int, epochs: int, params: dict | None = None):
 
 
 # ------------------------------------------------------------------ skal
+# "<strategy>+spreading": the same strategy, trained on the unlabeled pool too (pseudo-labels
+# spread over a neighbour graph, ActiveLearningClassifier(semi_supervised="label_spreading")).
+PSEUDO = "+spreading"
+
+
 def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=False):
     from skal import ActiveLearningClassifier
     from skal.evaluation import campaign_scores
 
     X_tr, X_te, y_tr, y_te = data
     n_queries = (cfg["budget"] - cfg["initial"]) // cfg["step"]
+    pseudo = strategy.endswith(PSEUDO)
     learner = ActiveLearningClassifier(
         make_cnn(cfg["name"], seed, epochs, cnn_params),
-        query_strategy=strategy,
+        semi_supervised="label_spreading" if pseudo else None,
+        query_strategy=strategy.removesuffix(PSEUDO),
         warm_start=warm_start,
         initial_size=cfg["initial"],
         n_instances=cfg["step"],
@@ -450,6 +462,12 @@ def collect(done: dict, tasks: list[dict], dataset: str) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, short budgets")
+    parser.add_argument("--low", action="store_true",
+                        help="the low-budget protocol: digits 10 -> 100 labels in steps of "
+                             "10, MNIST-1D 20 -> 300 in steps of 20, 10 seeds")
+    parser.add_argument("--semi-supervised", choices=["off", "on", "both"], default="off",
+                        help="train skal strategies on the unlabeled pool too (pseudo-labels): "
+                             "'both' runs every strategy with and without (name+pseudo)")
     parser.add_argument("--datasets", default="digits,mnist1d")
     parser.add_argument("--strategies", default=None,
                         help="comma-separated; default: every registered strategy")
@@ -478,6 +496,10 @@ def main(argv=None) -> int:
                   ["random"] + sorted(s for s in STRATEGIES if s != "random"))
     if "random" not in strategies:
         strategies.insert(0, "random")
+    if args.semi_supervised != "off":
+        with_pool = [f"{name}{PSEUDO}" for name in strategies if not name.endswith(PSEUDO)]
+        strategies = (strategies + with_pool if args.semi_supervised == "both" else
+                      ["random"] + with_pool)
     peers = [p for p in args.peers.split(",") if p]
     try:
         cnn_params = json.loads(args.cnn_params)
@@ -495,8 +517,11 @@ def main(argv=None) -> int:
     if args.warm_start and peers:
         parser.error("--warm-start: peers refit from scratch; pass --peers ''")
     threads = args.threads if args.threads is not None else (1 if args.jobs > 1 else 0)
-    table = QUICK if args.quick else DATASETS
-    stem = "label_efficiency_quick" if args.quick else "label_efficiency"
+    if args.quick and args.low:
+        parser.error("--quick and --low are two protocols; pick one")
+    table = QUICK if args.quick else LOW if args.low else DATASETS
+    stem = ("label_efficiency_quick" if args.quick else
+            "label_efficiency_low" if args.low else "label_efficiency")
     out_json = Path(args.output) if args.output else HERE / "results" / f"{stem}.json"
     out_json.parent.mkdir(parents=True, exist_ok=True)
     runs_path = out_json.with_name(out_json.stem + "_runs.jsonl")

@@ -16,6 +16,7 @@ _LAZY = {
     "CNNClassifier": "skal.keras",
     "KerasClassifier": "skal.keras",
     "LabelJournal": "skal.io",
+    "LabelSpreadingPseudoLabels": "skal.semi_supervised",
     "PseudoLabels": "skal.semi_supervised",
     "load": "skal._loading",
 }

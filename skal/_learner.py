@@ -95,14 +95,16 @@ class ActiveLearningClassifier(
         search over ``n_instances`` with a fixed ``max_labels`` (and a large ``n_queries``)
         compares strategies at one budget. ``None``: no budget beyond ``n_queries``.
 
-    semi_supervised : None, "pseudo_labels" or skal.PseudoLabels, default=None
-        Train on the unlabeled pool too: from the second fit of a campaign on, the model of
-        the previous round labels the pool samples it is confident about (class-balanced,
-        at most as many as the real labels by default; see :class:`skal.PseudoLabels`), and
-        the refit trains on the labeled and these pseudo-labeled samples. The same for
-        every query strategy. Applies to campaigns (``fit`` with ``n_queries > 0``,
-        :class:`skal.Campaign`); :meth:`teach` trains on real labels only. ``None``: real
-        labels only.
+    semi_supervised : None, "pseudo_labels", "label_spreading" or an object, default=None
+        Train on the unlabeled pool too: each refit of a campaign trains on the labeled
+        samples plus pseudo-labeled pool samples, class-balanced and capped, chosen afresh
+        every round and never recorded as answers. ``"label_spreading"``
+        (:class:`skal.semi_supervised.LabelSpreadingPseudoLabels`): labels spread over a
+        neighbour graph of the pool, up to 3 per label. ``"pseudo_labels"``
+        (:class:`skal.PseudoLabels`, CEAL): the previous round's model's confident
+        predictions, up to 1 per label. The same for every query strategy. Applies to
+        campaigns (``fit`` with ``n_queries > 0``, :class:`skal.Campaign`); :meth:`teach`
+        trains on real labels only. ``None``: real labels only.
     store_round_estimators : bool, default=False
         Keep the model of every round of ``fit``'s campaign in ``round_estimators_``, so
         that a learning-curve scorer (:func:`skal.metrics.make_curve_scorer`) can score the
@@ -167,7 +169,9 @@ class ActiveLearningClassifier(
         "oracle": [callable, HasMethods(["label"]), None],
         "journal": [str, os.PathLike, LabelJournal, None],
         "max_labels": [Interval(Integral, 1, None, closed="left"), None],
-        "semi_supervised": [StrOptions({"pseudo_labels"}), HasMethods(["select"]), None],
+        "semi_supervised": [
+            StrOptions({"pseudo_labels", "label_spreading"}), HasMethods(["select"]), None
+        ],
         "store_round_estimators": ["boolean"],
     }
 

@@ -7,6 +7,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from skal._pool import take_rows
+from skal.semi_supervised import LabelSpreadingPseudoLabels
 
 __all__ = ["base_estimator", "fit_estimator", "training_set"]
 
@@ -78,8 +79,9 @@ def training_set(X, labeled, labels, unlabeled, previous, pseudo, *, seed, pool_
     unlabeled : ndarray of int
         Pool indices nobody answered: the candidates for pseudo-labels.
     previous : estimator or None
-        The model of the previous round: it labels the confident unlabeled rows.
-    pseudo : PseudoLabels or None
+        The model of the previous round: it labels the confident unlabeled rows (not
+        needed by label spreading).
+    pseudo : PseudoLabels, LabelSpreadingPseudoLabels or None
         How pseudo-labels are chosen; ``None`` trains on the labeled rows only.
     seed, pool_batch_size : int
         Seed of the subsample of ``unlabeled`` and rows scored at once.
@@ -91,10 +93,12 @@ def training_set(X, labeled, labels, unlabeled, previous, pseudo, *, seed, pool_
     n_pseudo : int
         How many of its rows are pseudo-labeled.
     """
-    if pseudo is None or previous is None or len(unlabeled) == 0:
+    needs_model = not isinstance(pseudo, LabelSpreadingPseudoLabels)
+    if pseudo is None or (previous is None and needs_model) or len(unlabeled) == 0:
         return take_rows(X, labeled), labels, 0
     rows, guesses = pseudo.select(
-        previous, X, unlabeled, len(labeled), seed, pool_batch_size=pool_batch_size
+        previous, X, unlabeled, len(labeled), seed, pool_batch_size=pool_batch_size,
+        labeled=labeled, labels=labels,
     )
     if len(rows) == 0:
         return take_rows(X, labeled), labels, 0

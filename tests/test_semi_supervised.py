@@ -242,10 +242,11 @@ BAD_INPUTS = [
     ("iterable pool", lambda m, X: PseudoLabels().select(m, iter([X]), [1], 5),
      TypeError, "X must be a pool that can be indexed by row"),
     ("'pseudo'", lambda m, X: resolve_semi_supervised("pseudo"),
-     ValueError, "Unknown semi_supervised='pseudo'; choose None, False, 'pseudo_labels' or"),
+     ValueError, "Unknown semi_supervised='pseudo'; choose None, False, 'pseudo_labels', "
+                 "'label_spreading'"),
     ("3", lambda m, X: resolve_semi_supervised(3),
-     TypeError, "semi_supervised must be None, False, 'pseudo_labels' or a PseudoLabels object, "
-                "got 3 (int)"),
+     TypeError, "semi_supervised must be None, False, 'pseudo_labels', 'label_spreading' or a "
+                "PseudoLabels or LabelSpreadingPseudoLabels object, got 3 (int)"),
     ("object()", lambda m, X: resolve_semi_supervised(object()),
      TypeError, "semi_supervised must be"),
     ("True", lambda m, X: resolve_semi_supervised(True), TypeError, "got True (bool)"),
@@ -322,3 +323,77 @@ def test_learner_refuses_bad_semi_supervised_at_fit(value, exc, digits_xy):
     X, y = digits_xy
     with pytest.raises(exc, match="semi_supervised"):
         _campaign_learner(semi_supervised=value).fit(X, y)
+
+
+# --------------------------------------------------------------------------- label spreading
+
+
+def _spread(X, y, n=30, **kw):
+    from skal.semi_supervised import LabelSpreadingPseudoLabels
+
+    labeled = np.random.default_rng(0).choice(len(X), n, replace=False)
+    pool = np.setdiff1d(np.arange(len(X)), labeled)
+    idx, guesses = LabelSpreadingPseudoLabels(**kw).select(
+        None, X, pool, n, 0, labeled=labeled, labels=y[labeled])
+    return labeled, idx, guesses
+
+
+def test_label_spreading_pseudo_labels_are_mostly_right_and_capped(digits_xy):
+    X, y = digits_xy
+    labeled, idx, guesses = _spread(X, y, n=50)
+    assert len(idx) == 150  # max_ratio=3
+    assert not np.isin(idx, labeled).any() and np.all(np.diff(idx) > 0)
+    assert (guesses == y[idx]).mean() >= 0.95
+    counts = np.bincount(guesses, minlength=10)
+    assert counts.max() <= math.ceil(3 * 50 / 10)
+    _, few, _ = _spread(X, y, n=50, max_ratio=0.5)
+    assert len(few) == 25
+
+
+def test_label_spreading_takes_frames_images_and_string_labels(digits_xy):
+    import pandas as pd
+
+    X, y = digits_xy
+    names = np.array([f"digit {d}" for d in range(10)])[y]
+    _, idx, guesses = _spread(X, names)
+    _, idx_frame, guesses_frame = _spread(pd.DataFrame(X), names)
+    _, idx_image, guesses_image = _spread(X.reshape(-1, 8, 8, 1), names)
+    np.testing.assert_array_equal(idx, idx_frame)
+    np.testing.assert_array_equal(idx, idx_image)
+    np.testing.assert_array_equal(guesses, guesses_image)
+    assert set(guesses) <= set(names)
+
+
+def test_label_spreading_in_a_campaign_from_the_first_fit(digits_xy):
+    X, y = digits_xy
+    learner = _campaign_learner(semi_supervised="label_spreading").fit(X, y)
+    pseudo = [row["n_pseudo_labeled"] for row in learner.history_]
+    assert pseudo == [3 * row["n_labeled"] for row in learner.history_]  # no model needed
+    assert learner.n_labeled_ == 60
+
+
+BAD_SPREADING = [  # (options, exception, fragment)
+    (dict(threshold=1.5), ValueError, "threshold"),
+    (dict(max_ratio=0), ValueError, "max_ratio"),
+    (dict(n_neighbors=0), ValueError, "n_neighbors"),
+    (dict(alpha=1.0), ValueError, "alpha"),
+    (dict(n_components="all"), TypeError, "n_components"),
+]
+
+
+@pytest.mark.parametrize("options, exc, fragment", BAD_SPREADING)
+def test_label_spreading_bad_options(options, exc, fragment, digits_xy):
+    X, y = digits_xy
+    with pytest.raises(exc, match=fragment):
+        _spread(X, y, **options)
+
+
+def test_label_spreading_needs_the_labeled_rows(digits_xy):
+    from skal.semi_supervised import LabelSpreadingPseudoLabels
+
+    X, y = digits_xy
+    with pytest.raises(TypeError, match="labeled= and labels="):
+        LabelSpreadingPseudoLabels().select(None, X, np.arange(10, 100), 10)
+    with pytest.raises(ValueError, match="labeled has 10 rows but labels 9"):
+        LabelSpreadingPseudoLabels().select(None, X, np.arange(10, 100), 10,
+                                            labeled=np.arange(10), labels=y[:9])

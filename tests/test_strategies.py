@@ -24,14 +24,17 @@ from skal import ActiveLearningClassifier
 from skal.strategies import (
     BADGE,
     STRATEGIES,
+    AutoStrategy,
     Committee,
     CoreSet,
     DiverseMiniBatch,
     InformationDensity,
     MCDropoutSampling,
+    ProbCover,
     QueryContext,
     QueryStrategy,
     RandomSampling,
+    TypiClust,
     UncertaintySampling,
     bald,
     entropy,
@@ -362,9 +365,39 @@ BAD_OPTIONS = [
     (DiverseMiniBatch, "prefilter", -1),
     (DiverseMiniBatch, "prefilter", 2.5),
     (DiverseMiniBatch, "prefilter", "10"),
+    (TypiClust, "embedding", "foo"),
+    (TypiClust, "embedding", "PCA"),
+    (TypiClust, "embedding", None),
+    (TypiClust, "n_neighbors", 0),
+    (TypiClust, "n_neighbors", 2.5),
+    (TypiClust, "n_neighbors", "20"),
+    (TypiClust, "max_candidates", 0),
+    (TypiClust, "max_candidates", -1),
+    (TypiClust, "max_candidates", 1e4),
+    (TypiClust, "max_candidates", None),
+    (ProbCover, "delta", -1),
+    (ProbCover, "delta", 0),
+    (ProbCover, "delta", np.inf),
+    (ProbCover, "delta", np.nan),
+    (ProbCover, "delta", "Auto"),
+    (ProbCover, "delta", None),
+    (ProbCover, "purity", 0),
+    (ProbCover, "purity", 1),
+    (ProbCover, "purity", 1.5),
+    (ProbCover, "purity", "high"),
+    (ProbCover, "embedding", "foo"),
+    (ProbCover, "embedding", 1),
+    (ProbCover, "max_candidates", 0),
+    (ProbCover, "max_candidates", 100.0),
+    (AutoStrategy, "low_budget_per_class", -1),
+    (AutoStrategy, "low_budget_per_class", np.inf),
+    (AutoStrategy, "low_budget_per_class", np.nan),
+    (AutoStrategy, "low_budget_per_class", "10"),
+    (AutoStrategy, "low_budget_per_class", None),
 ]
 STRATEGY_CLASSES = [UncertaintySampling, RandomSampling, MCDropoutSampling, Committee,
-                    InformationDensity, CoreSet, BADGE, DiverseMiniBatch]
+                    InformationDensity, CoreSet, BADGE, DiverseMiniBatch, TypiClust, ProbCover,
+                    AutoStrategy]
 
 
 def test_the_bad_options_table_covers_every_option_of_every_strategy():
@@ -404,6 +437,9 @@ def test_a_bad_strategy_option_fails_at_fit(digits_xy, strategy):
               bootstrap=np.bool_(False), n_samples=2),
     Committee(n_members=np.int32(3)), InformationDensity("margin", beta=0),
     InformationDensity(beta=np.float32(2.5)), DiverseMiniBatch("entropy", prefilter=1),
+    TypiClust("raw", n_neighbors=np.int64(5), max_candidates=1), ProbCover(delta=0.5),
+    ProbCover(np.float32(2), purity=0.5, embedding="model"), AutoStrategy(0),
+    AutoStrategy(np.int64(3)), AutoStrategy(2.5),
 ], ids=repr)
 def test_good_strategy_options_resolve_to_the_object_itself(strategy):
     assert resolve_strategy(strategy) is strategy
@@ -462,7 +498,7 @@ def test_strategy_options_grid_search_as_nested_params(digits_xy):
 
 def test_registry_names_resolve_to_fresh_documented_strategies():
     deep = {"bald", "variation_ratios", "mc_entropy", "vote_entropy", "kl_divergence",
-            "coreset", "badge", "density", "diverse_margin"}
+            "coreset", "badge", "density", "diverse_margin", "typiclust", "probcover", "auto"}
     assert set(STRATEGIES) == deep | {"entropy", "margin", "least_confident", "random"}
     for name in deep:
         a, b = get_strategy(name), get_strategy(name)
@@ -658,7 +694,7 @@ def test_strategy_modules_are_private_short_and_import_only_shared_helpers():
     modules = sorted(STRATEGIES_DIR.glob("*.py"))
     assert {p.stem for p in modules} >= {"__init__", *SHARED, "_registry", "_uncertainty",
                                          "_bayesian", "_committee", "_diversity", "_density",
-                                         "_random"}
+                                         "_random", "_typical", "_auto"}
     for path in modules:
         assert path.stem == "__init__" or path.stem.startswith("_"), path
         text = path.read_text()
@@ -668,7 +704,10 @@ def test_strategy_modules_are_private_short_and_import_only_shared_helpers():
             if isinstance(node, ast.FunctionDef):  # code lines, docstring excluded
                 body = node.body[1:] if ast.get_docstring(node) else node.body
                 assert node.end_lineno - body[0].lineno + 1 <= 60, (path, node.name)
-            if path.stem in ("__init__", "_registry") or not isinstance(node, ast.ImportFrom):
+            # _auto composes the other strategies, as the registry names them
+            if path.stem in ("__init__", "_registry", "_auto") or not isinstance(
+                node, ast.ImportFrom
+            ):
                 continue
             if (node.module or "").startswith("skal.strategies."):
                 assert node.module.rsplit(".", 1)[1] in SHARED, (path, node.module)

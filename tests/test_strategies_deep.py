@@ -26,7 +26,8 @@ from skal.strategies import (
 
 DEEP = ["bald", "variation_ratios", "mc_entropy", "vote_entropy", "kl_divergence", "coreset",
         "badge", "density", "diverse_margin"]
-BATCH = {"coreset", "badge"}  # their scores are not sorted: the order is the selection order
+# their scores are not sorted: the order is the selection order
+BATCH = {"coreset", "badge", "typiclust", "auto"}
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from skal.strategies import (
     STRATEGIES,
+    QueryContext,
     bald,
     entropy,
     get_strategy,
@@ -320,6 +321,53 @@ def test_pin_diverse_margin():
         assert rank("diverse_margin", DMB_MODEL, ids(6), n_instances=2,
                     random_state=seed) == [2, 1]
     assert rank("margin", DMB_MODEL, ids(6), n_instances=2) == [0, 4]
+
+
+# ----------------------------------------------------------- cold start and auto
+# One raw feature (PCA of one standardised feature is a rescaling: clusters, neighbours and
+# coverage are as on the raw values), 2 classes (the model's classes_). Pool order:
+#   0: 21   1: 0   2: 4   3: 2   4: 1   5: 3   6: 20   -> A = {0, 1, 2, 3, 4}, B = {20, 21}
+# typiclust, 2 instances, no label: k-means with 0 + 2 clusters finds A and B. The largest, A,
+# gives its most typical sample: mean distance to its 4 neighbours 2: (1+1+2+2)/4 = 1.5,
+# 1 and 3: 1.75, 0 and 4: 2.5 -> 2 (row 3). Then B: 20 and 21 tie -> the lowest row, 0.
+#   -> [3, 0]
+# probcover, 2 instances: delta from 2 k-means clusters (A, B) and purity .8: distances to
+# the other cluster A: 20, 19, 18, 17, 16 (from 0..4 to 20), B: 16, 17 (to 4); sorted
+# 16 16 17 17 18 19 20, the .2 quantile 16.2 -> delta just below 16.2. Balls: 4 covers A and
+# 20 (16 < 16.2) = 6, every other point of A 5, 20 covers B = 2, 21 covers B = 2 -> 4 first
+# (row 2); then only 21 is uncovered, covered by 20 or 21 -> the lowest row, 0.
+#   -> [2, 0]   (the most typical, 2, is not the best cover; the most central of all, 3, is
+#   not either: coverage, not typicality)
+# auto with no label: typiclust -> [3, 0]; with 20 labels (10 per class x 2 classes):
+# diverse_margin, pinned on DMB_MODEL above -> [2, 1]; with 19, typiclust, which there
+# (ids 0..5, no labeled rows given) takes the middle of {0, 1, 2}, then of {3, 4, 5}
+#   -> [1, 4].
+COLD_X = np.array([[21.0], [0.0], [4.0], [2.0], [1.0], [3.0], [20.0]])
+COLD_MODEL = TableModel(
+    COLD_X, proba=np.full((7, 2), 0.5), passes=np.full((2, 7, 2), 0.5),
+    embedding=np.column_stack([np.arange(7.0), np.zeros(7)]),
+).fit(COLD_X[:2], [0, 1])
+
+
+def test_pin_typiclust():
+    for seed in range(5):
+        assert rank("typiclust", COLD_MODEL, COLD_X, n_instances=2, random_state=seed) == [3, 0]
+
+
+def test_pin_probcover():
+    for seed in range(5):
+        assert rank("probcover", COLD_MODEL, COLD_X, n_instances=2, random_state=seed) == [2, 0]
+
+
+def test_pin_auto():
+    for seed in range(3):
+        assert rank("auto", COLD_MODEL, COLD_X, n_instances=2, random_state=seed) == [3, 0]
+    model = DMB_MODEL  # no classes_: the classes are the distinct labels so far, 2
+    twenty = QueryContext(random_state=0, y_labeled=np.arange(20) % 2)
+    assert get_strategy("auto")(model, ids(6), 2, context=twenty).tolist() == [2, 1]
+    assert get_strategy("typiclust")(model, ids(6), 2, context=twenty).tolist() == [1, 4]
+    nineteen = QueryContext(random_state=0, y_labeled=np.arange(19) % 2)
+    assert get_strategy("auto")(model, ids(6), 2, context=nineteen).tolist() == [1, 4]
 
 
 # -------------------------------------------------------------------------- random

@@ -13,10 +13,14 @@ Per-sample scores (chunked, memory independent of the pool size): ``"entropy"``,
 from MC-dropout passes (Gal et al. 2017): ``"bald"``, ``"variation_ratios"``,
 ``"mc_entropy"``, and the committee measures ``"vote_entropy"``, ``"kl_divergence"``.
 Batch-aware, on embeddings: ``"coreset"`` (Sener & Savarese 2018), ``"badge"`` (Ash et al.
-2020), ``"diverse_margin"`` (Zhdanov 2019). The measures are public functions
-(:func:`entropy`, :func:`bald`, ...).
+2020), ``"diverse_margin"`` (Zhdanov 2019). Cold start, on a PCA of the raw features that
+needs no label: ``"typiclust"`` (Hacohen et al. 2022), ``"probcover"`` (Yehuda et al. 2022);
+``"auto"`` uses TypiClust while there are fewer than 10 labels per class, then
+``"diverse_margin"``. The measures are public functions (:func:`entropy`, :func:`bald`,
+...).
 """
 
+from skal.strategies._auto import AutoStrategy
 from skal.strategies._base import QueryContext, QueryStrategy, ScoreStrategy, select_batch
 from skal.strategies._bayesian import MCDropoutSampling
 from skal.strategies._committee import Committee
@@ -34,20 +38,24 @@ from skal.strategies._measures import (
 )
 from skal.strategies._random import RandomSampling
 from skal.strategies._registry import STRATEGIES, get_strategy, resolve_strategy, strategy_name
+from skal.strategies._typical import ProbCover, TypiClust
 from skal.strategies._uncertainty import UncertaintySampling
 
 __all__ = [
     "BADGE",
     "STRATEGIES",
+    "AutoStrategy",
     "Committee",
     "CoreSet",
     "DiverseMiniBatch",
     "InformationDensity",
     "MCDropoutSampling",
+    "ProbCover",
     "QueryContext",
     "QueryStrategy",
     "RandomSampling",
     "ScoreStrategy",
+    "TypiClust",
     "UncertaintySampling",
     "bald",
     "entropy",

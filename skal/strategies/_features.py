@@ -16,6 +16,7 @@ __all__ = [
     "has_method",
     "last_step",
     "mc_scores",
+    "n_classes",
     "predict_proba_2d",
     "proba_samples",
     "query_seed",
@@ -137,6 +138,19 @@ def stochastic_error(model, strategy: str | None) -> str:
         "or skal.KerasClassifier with a Dropout layer, or a strategy that needs only "
         "predict_proba (e.g. 'entropy')."
     )
+
+
+def n_classes(estimator, y_labeled=None) -> int | None:
+    """The number of classes: the estimator's ``classes_``, else the distinct labels so far.
+
+    None when neither tells (no ``classes_`` and no label yet).
+    """
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None:
+        return len(classes)
+    if y_labeled is not None and len(y_labeled):
+        return len(set(np.asarray(y_labeled, dtype=object).tolist()))
+    return None
 
 
 def query_seed(random_state) -> int:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from skal.strategies._auto import AutoStrategy
 from skal.strategies._base import QueryStrategy
 from skal.strategies._bayesian import MCDropoutSampling
 from skal.strategies._committee import Committee
 from skal.strategies._density import InformationDensity
 from skal.strategies._diversity import BADGE, CoreSet, DiverseMiniBatch
 from skal.strategies._random import RandomSampling
+from skal.strategies._typical import ProbCover, TypiClust
 from skal.strategies._uncertainty import UncertaintySampling
 
 __all__ = ["STRATEGIES", "get_strategy", "resolve_strategy", "strategy_name"]
@@ -29,6 +31,13 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
     "badge": BADGE,
     "density": InformationDensity,
     "diverse_margin": DiverseMiniBatch,
+    # cold start, on a PCA of the raw features (no label needed)
+    "typiclust": TypiClust,
+    "probcover": ProbCover,
+    # TypiClust while fewer than 10 labels per class (AutoStrategy(low_budget_per_class=10),
+    # classes from the estimator's classes_), then "diverse_margin" ("margin" for a model
+    # without embed); the component of the last query is its last_choice_
+    "auto": AutoStrategy,
 }
 
 

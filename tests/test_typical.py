@@ -1,0 +1,210 @@
+"""Cold-start strategies (TypiClust, ProbCover) and "auto", on real pools: well-separated
+Gaussian blobs, digits, DataFrames and memmaps; bad options in a table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from skal import ActiveLearningClassifier, Campaign
+from skal.strategies import (
+    AutoStrategy,
+    DiverseMiniBatch,
+    ProbCover,
+    QueryContext,
+    TypiClust,
+    UncertaintySampling,
+    resolve_strategy,
+    select_batch,
+)
+
+N_BLOBS, PER_BLOB, DIM = 5, 40, 10
+COLD = [TypiClust(), ProbCover()]
+
+
+class EmbeddingLogReg(LogisticRegression):
+    """A user's model with embeddings: the features themselves."""
+
+    def embed(self, X, return_proba=False):
+        X = np.asarray(X, dtype=float)
+        return (X, self.predict_proba(X)) if return_proba else X
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Five blobs of 40 in 10-D, centres 20 apart (unit spread), shuffled."""
+    rng = np.random.default_rng(0)
+    centres = 20 * rng.standard_normal((N_BLOBS, DIM))
+    X = np.repeat(centres, PER_BLOB, axis=0) + rng.standard_normal((N_BLOBS * PER_BLOB, DIM))
+    blob = np.repeat(np.arange(N_BLOBS), PER_BLOB)
+    order = rng.permutation(len(X))
+    X, blob = X[order], blob[order]
+    model = LogisticRegression().fit(X, blob)  # any fitted classifier: 5 classes
+    return X, blob, centres, model
+
+
+def ask(strategy, model, X, n, seed=0, **context):
+    return select_batch(resolve_strategy(strategy), model, X, n,
+                        QueryContext(random_state=seed, **context))
+
+
+@pytest.mark.parametrize("strategy", COLD, ids=repr)
+def test_one_pick_per_blob_near_its_centre(blobs, strategy):
+    X, blob, centres, model = blobs
+    idx, scores = ask(strategy, model, X, N_BLOBS)
+    assert sorted(blob[idx].tolist()) == list(range(N_BLOBS))  # every blob covered once
+    assert len(scores) == N_BLOBS and np.isfinite(scores).all()
+    if isinstance(strategy, TypiClust):
+        # the most typical sample: among the quarter of its blob nearest the true centre
+        for i in idx:
+            d = np.linalg.norm(X[blob == blob[i]] - centres[blob[i]], axis=1)
+            assert np.linalg.norm(X[i] - centres[blob[i]]) <= np.quantile(d, 0.25)
+    else:
+        assert np.all(np.diff(scores) <= 0)  # newly covered: non-increasing
+        assert scores.sum() >= 0.9 * len(X)  # the 5 balls cover (nearly) the whole pool
+
+
+@pytest.mark.parametrize("strategy", COLD, ids=repr)
+def test_blobs_already_labeled_are_skipped(blobs, strategy):
+    X, blob, _, model = blobs
+    labeled = np.flatnonzero(blob <= 1)[[0, 1, -1]]  # samples of blobs 0 and 1
+    idx, _ = ask(strategy, model, X, 3, X_labeled=X[labeled], y_labeled=blob[labeled])
+    assert sorted(blob[idx].tolist()) == [2, 3, 4]
+    assert not set(idx) & set(labeled.tolist())  # the labeled rows are not in the pool here
+
+
+@pytest.mark.parametrize("strategy", COLD, ids=repr)
+def test_same_seed_same_batch_whatever_the_chunking(blobs, strategy):
+    X, _, _, model = blobs
+    idx, scores = ask(strategy, model, X, 12, seed=3)
+    for size in (1, 7, 64):
+        again = ask(strategy, model, X, 12, seed=3, pool_batch_size=size)
+        np.testing.assert_array_equal(again[0], idx)
+        np.testing.assert_allclose(again[1], scores)
+    chunks = (X[i : i + 9] for i in range(0, len(X), 9))  # a one-shot iterable
+    np.testing.assert_array_equal(ask(strategy, model, chunks, 12, seed=3)[0], idx)
+    assert len(np.unique(idx)) == 12
+
+
+@pytest.mark.parametrize("strategy", COLD, ids=repr)
+def test_dataframe_and_memmap_pools_give_the_array_batch(blobs, strategy, tmp_path):
+    X, _, _, model = blobs
+    expected = ask(strategy, model, X, 6, seed=1)[0]
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(DIM)])
+    np.testing.assert_array_equal(ask(strategy, model, frame, 6, seed=1)[0], expected)
+    mm = np.memmap(tmp_path / "pool.dat", dtype=np.float64, mode="w+", shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    ro = np.memmap(tmp_path / "pool.dat", dtype=np.float64, mode="r", shape=X.shape)
+    np.testing.assert_array_equal(ask(strategy, model, ro, 6, seed=1, pool_batch_size=50)[0],
+                                  expected)
+
+
+@pytest.mark.parametrize("cls", [TypiClust, ProbCover])
+def test_max_candidates_subsamples_the_pool_with_the_seed(blobs, cls):
+    X, _, _, model = blobs
+    strategy = cls(max_candidates=30)
+    a, b = ask(strategy, model, X, 40, seed=0)[0], ask(strategy, model, X, 40, seed=1)[0]
+    assert len(a) == len(np.unique(a)) == 30  # only the 30 candidates can be picked
+    np.testing.assert_array_equal(ask(strategy, model, X, 40, seed=0, pool_batch_size=7)[0], a)
+    assert set(a) != set(b)  # another seed, another subsample
+    # the whole pool when it is smaller than the batch: each sample once
+    idx, _ = ask(cls(), model, X[:17], 50)
+    assert sorted(idx.tolist()) == list(range(17))
+    assert len(ask(cls(), model, X[:1], 5)[0]) == 1
+
+
+def test_the_three_embeddings(blobs):
+    X, blob, _, _ = blobs
+    model = EmbeddingLogReg().fit(X, blob)
+    for embedding in ("pca", "raw", "model"):
+        for cls in (TypiClust, ProbCover):
+            idx, _ = ask(cls(embedding=embedding), model, X, N_BLOBS)
+            assert sorted(blob[idx].tolist()) == list(range(N_BLOBS)), (cls, embedding)
+    plain = LogisticRegression().fit(X, blob)
+    for cls in (TypiClust, ProbCover):
+        assert cls().requires == () and cls(embedding="model").requires == ("embed",)
+        with pytest.raises(TypeError, match="embed"):
+            ask(cls(embedding="model"), plain, X, 3)
+
+
+def test_features_that_are_not_numbers_are_explained(blobs):
+    X, blob, _, model = blobs
+    frame = pd.DataFrame({"colour": ["red", "blue"] * 10, "size": np.arange(20.0)})
+    for strategy in COLD:
+        with pytest.raises(ValueError, match="raw features, which must be numbers.*'model'"):
+            ask(strategy, model, frame, 3)
+
+
+# (class, option, bad value): each fails at resolve_strategy, naming the option
+BAD_OPTIONS = [
+    (TypiClust, "embedding", "foo"),
+    (TypiClust, "max_candidates", 0),
+    (TypiClust, "n_neighbors", 0),
+    (ProbCover, "delta", -1),
+    (ProbCover, "delta", 0),
+    (ProbCover, "delta", "big"),
+    (ProbCover, "purity", 1.0),
+    (ProbCover, "embedding", "foo"),
+    (ProbCover, "max_candidates", 0),
+    (AutoStrategy, "low_budget_per_class", -1),
+]
+
+
+@pytest.mark.parametrize("cls, option, value", BAD_OPTIONS,
+                         ids=[f"{c.__name__}-{o}-{v!r}" for c, o, v in BAD_OPTIONS])
+def test_a_bad_option_fails_at_fit_naming_it(digits_xy, cls, option, value):
+    X, y = digits_xy
+    strategy = cls(**{option: value})
+    with pytest.raises(ValueError, match=f"'{option}' parameter of {cls.__name__}"):
+        resolve_strategy(strategy)
+    learner = ActiveLearningClassifier(LogisticRegression(max_iter=100),
+                                       query_strategy=strategy, n_queries=1)
+    with pytest.raises(ValueError, match=f"'{option}' parameter of {cls.__name__}"):
+        learner.fit(X[:100], y[:100])
+
+
+# ------------------------------------------------------------------------ auto
+@pytest.mark.parametrize("model_cls, warm", [(LogisticRegression, "margin"),
+                                             (EmbeddingLogReg, "diverse_margin")])
+def test_auto_switches_exactly_at_the_threshold(blobs, model_cls, warm):
+    X, blob, _, _ = blobs
+    model = model_cls().fit(X, blob)  # 5 classes: 3 per class -> TypiClust below 15 labels
+    auto = AutoStrategy(low_budget_per_class=3)
+    components = {"typiclust": TypiClust(), "margin": UncertaintySampling("margin"),
+                  "diverse_margin": DiverseMiniBatch()}
+    for n_labels, expected in [(0, "typiclust"), (14, "typiclust"), (15, warm), (16, warm)]:
+        context = dict(X_labeled=X[:n_labels], y_labeled=blob[:n_labels])
+        idx, _ = ask(auto, model, X[n_labels:], 5, seed=2, **context)
+        assert auto.last_choice_ == expected, n_labels
+        assert auto.choose(model, QueryContext(**context))[0] == expected
+        np.testing.assert_array_equal(
+            idx, ask(components[expected], model, X[n_labels:], 5, seed=2, **context)[0])
+    # no label and no classes_ known: the budget is low; 0 per class: never TypiClust
+    assert auto.choose(None, QueryContext())[0] == "typiclust"
+    assert AutoStrategy(0).choose(model, QueryContext())[0] == warm
+
+
+@pytest.mark.parametrize("name", ["typiclust", "probcover", "auto"])
+def test_end_to_end_in_a_learner_on_digits(digits_xy, name):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(LogisticRegression(max_iter=1000), query_strategy=name,
+                                       n_queries=3, random_state=0)
+    learner.fit(X[:600], y[:600])
+    assert learner.n_labeled_ == 10 + 3 * 10
+    assert learner.score(X[600:], y[600:]) > 0.5
+    idx = learner.query(X[600:], 10)
+    assert len(np.unique(idx)) == 10
+    np.testing.assert_array_equal(learner.query(X[600:], 10), idx)  # same seed, same batch
+
+
+def test_auto_in_a_campaign_reports_its_component(digits_xy):
+    X, y = digits_xy
+    learner = ActiveLearningClassifier(LogisticRegression(max_iter=1000), query_strategy="auto",
+                                       n_instances=30, initial_size=40, random_state=0)
+    campaign = Campaign(learner, X[:600], y[:600]).run(n_queries=1)  # 40 labels, 10 classes
+    assert campaign.strategy.last_choice_ == "typiclust"
+    campaign.run(n_queries=1)  # 70 labels: still below 10 per class
+    assert campaign.strategy.last_choice_ == "typiclust"
+    campaign.run(n_queries=1)  # 100 labels: the threshold
+    assert campaign.strategy.last_choice_ == "margin"  # LogisticRegression has no embed
