@@ -467,7 +467,7 @@ def main(argv=None) -> int:
                              "10, MNIST-1D 20 -> 300 in steps of 20, 10 seeds")
     parser.add_argument("--semi-supervised", choices=["off", "on", "both"], default="off",
                         help="train skal strategies on the unlabeled pool too (pseudo-labels): "
-                             "'both' runs every strategy with and without (name+pseudo)")
+                             "'both' runs every strategy with and without (name+spreading)")
     parser.add_argument("--datasets", default="digits,mnist1d")
     parser.add_argument("--strategies", default=None,
                         help="comma-separated; default: every registered strategy")
