@@ -209,6 +209,15 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
         Label spreading's clamping factor: how much a labeled sample's own label may change.
     n_components : int >= 1, default=32
         Dimensions of the PCA embedding.
+    min_accuracy : float in [0, 1], default=0.6
+        No pseudo-label at all unless spreading recovers at least this fraction of the
+        labeled samples' own labels when they are hidden (5-fold, over the labeled set):
+        on a graph that does not follow the classes, spread labels would teach the model
+        noise. Measured on digits (PCA graph, random labels): 0.65 at 20 labels, 0.77 at
+        30, 0.88 at 50, and the spread labels kept were 93-100% right; on MNIST-1D (whose
+        digits are placed by circular translation, which a Euclidean graph ignores) 0.05 to
+        0.44 from 20 to 1000 labels, with kept labels about 50% right: there
+        the option trains on the labels alone. 0 turns the check off.
 
     See Also
     --------
@@ -240,11 +249,13 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        "min_accuracy": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(
         self, threshold: float = 0.0, max_ratio: float = 3.0, max_pool: int | None = 10_000,
         n_neighbors: int = 10, alpha: float = 0.2, n_components: int = 32,
+        min_accuracy: float = 0.6,
     ) -> None:
         self.threshold = threshold
         self.max_ratio = max_ratio
@@ -252,6 +263,7 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.n_components = n_components
+        self.min_accuracy = min_accuracy
 
     def select(
         self, estimator, X, candidates, n_labeled: int, random_state=None, *,
@@ -298,9 +310,9 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
         y = np.concatenate([codes, np.full(len(rows), -1)])
         spread = LabelSpreading(kernel="knn", n_neighbors=min(self.n_neighbors, len(Z) - 1),
                                 alpha=self.alpha, max_iter=100)
-        with np.errstate(divide="ignore", invalid="ignore"):  # an isolated sample: no label
-            dist = spread.fit(Z, y).label_distributions_[len(labeled):]
-        dist = np.nan_to_num(dist, nan=0.0)
+        if _held_out_accuracy(spread, Z, codes, len(rows), random_state) < self.min_accuracy:
+            return np.empty(0, np.intp), labels[:0]  # the graph does not carry the labels
+        dist = _spread(spread, Z, y)[len(labeled):]
         confidence, predicted = dist.max(axis=1), dist.argmax(axis=1)
         sure = (confidence >= self.threshold) & (confidence > 0)
         idx = rows[sure]
@@ -308,6 +320,28 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
         keep = balanced(idx, confidence, predicted[sure], per_class=per_class, total=total)
         keep = keep[np.argsort(idx[keep], kind="stable")]
         return idx[keep], classes[predicted[sure][keep]]
+
+
+def _spread(spread, Z, y) -> np.ndarray:
+    """Label distributions of every node, columns in ``spread.classes_`` order."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # an isolated node: no label
+        return np.nan_to_num(spread.fit(Z, y).label_distributions_, nan=0.0)
+
+
+def _held_out_accuracy(spread, Z, codes, n_unlabeled: int, seed, n_folds: int = 5) -> float:
+    """How often spreading recovers a hidden label: k-fold over the labeled nodes (first)."""
+    n = len(codes)
+    order = np.random.default_rng(seed).permutation(n)
+    hits = 0
+    for fold in np.array_split(order, min(n_folds, n)):
+        y = np.concatenate([codes, np.full(n_unlabeled, -1)])
+        y[fold] = -1
+        if len(np.unique(y[y >= 0])) < 2:
+            continue  # one class left: nothing to tell apart, the fold counts as missed
+        dist = _spread(spread, Z, y)[fold]
+        guessed = spread.classes_[dist.argmax(axis=1)]
+        hits += int(((dist.max(axis=1) > 0) & (guessed == codes[fold])).sum())
+    return hits / n
 
 
 def _check_estimator(estimator) -> np.ndarray:

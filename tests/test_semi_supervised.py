@@ -378,6 +378,7 @@ BAD_SPREADING = [  # (options, exception, fragment)
     (dict(n_neighbors=0), ValueError, "n_neighbors"),
     (dict(alpha=1.0), ValueError, "alpha"),
     (dict(n_components="all"), TypeError, "n_components"),
+    (dict(min_accuracy=1.2), ValueError, "min_accuracy"),
 ]
 
 
@@ -397,3 +398,14 @@ def test_label_spreading_needs_the_labeled_rows(digits_xy):
     with pytest.raises(ValueError, match="labeled has 10 rows but labels 9"):
         LabelSpreadingPseudoLabels().select(None, X, np.arange(10, 100), 10,
                                             labeled=np.arange(10), labels=y[:9])
+
+
+def test_label_spreading_gives_nothing_where_the_graph_does_not_carry_the_labels(digits_xy):
+    X, y = digits_xy
+    noise = np.random.default_rng(0).permutation(y)  # labels unrelated to the features
+    _, idx, _ = _spread(X, noise, n=100)
+    assert len(idx) == 0
+    _, idx, _ = _spread(X, noise, n=100, min_accuracy=0.0)  # the check off: noise is spread
+    assert len(idx) == 300
+    _, idx, _ = _spread(X, y, n=100)
+    assert len(idx) == 300
