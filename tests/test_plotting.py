@@ -220,3 +220,31 @@ def test_missing_matplotlib_gives_clear_error(monkeypatch, curves):
 def test_import_does_not_import_matplotlib():
     code = "import sys, skal.plotting; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_from_cv_results_plots_the_searched_curves_without_rerunning():
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    from skal import ActiveLearningClassifier
+    from skal.metrics import make_curve_scorer
+
+    X, y = load_digits(return_X_y=True)
+    learner = ActiveLearningClassifier(
+        LogisticRegression(max_iter=300), n_queries=3, initial_size=20, random_state=0,
+        store_round_estimators=True)
+    search = GridSearchCV(learner, {"query_strategy": ["random", "margin"]}, cv=2,
+                          scoring=make_curve_scorer(kind="curve"), refit="aulc"
+                          ).fit(X[:400], y[:400])
+    display = ActiveLearningCurveDisplay.from_cv_results(search.cv_results_, candidates=[0, 1])
+    assert set(display.lines_) == {"query_strategy=random", "query_strategy=margin"}
+    x, means = display.lines_["query_strategy=margin"].get_data()
+    np.testing.assert_array_equal(x, [20, 30, 40, 50])
+    row = search.cv_results_
+    expected = [np.mean([row[f"split{k}_test_score_round_{r}"][1] for k in range(2)])
+                for r in range(4)]
+    np.testing.assert_allclose(means, expected)
+    best = ActiveLearningCurveDisplay.from_cv_results(search.cv_results_)
+    assert list(best.lines_) == ["query_strategy=margin"]
+    plt.close("all")
