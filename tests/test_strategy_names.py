@@ -338,10 +338,10 @@ def test_pin_diverse_margin():
 # (row 2); then only 21 is uncovered, covered by 20 or 21 -> the lowest row, 0.
 #   -> [2, 0]   (the most typical, 2, is not the best cover; the most central of all, 3, is
 #   not either: coverage, not typicality)
-# auto with no label: typiclust -> [3, 0]; with 20 labels (10 per class x 2 classes):
-# diverse_margin, pinned on DMB_MODEL above -> [2, 1]; with 19, typiclust, which there
-# (ids 0..5, no labeled rows given) takes the middle of {0, 1, 2}, then of {3, 4, 5}
-#   -> [1, 4].
+# auto with no label: probcover -> [2, 0]; with 6 labels (3 per class x 2 classes):
+# diverse_margin, pinned on DMB_MODEL above -> [2, 1]; with 5, probcover, which there
+# (ids 0..5 evenly spaced, no labeled rows given: every ball covers as many) takes the
+# lowest rows, 0 then 1 -> [0, 1].
 COLD_X = np.array([[21.0], [0.0], [4.0], [2.0], [1.0], [3.0], [20.0]])
 COLD_MODEL = TableModel(
     COLD_X, proba=np.full((7, 2), 0.5), passes=np.full((2, 7, 2), 0.5),
@@ -361,13 +361,13 @@ def test_pin_probcover():
 
 def test_pin_auto():
     for seed in range(3):
-        assert rank("auto", COLD_MODEL, COLD_X, n_instances=2, random_state=seed) == [3, 0]
+        assert rank("auto", COLD_MODEL, COLD_X, n_instances=2, random_state=seed) == [2, 0]
     model = DMB_MODEL  # no classes_: the classes are the distinct labels so far, 2
-    twenty = QueryContext(random_state=0, y_labeled=np.arange(20) % 2)
-    assert get_strategy("auto")(model, ids(6), 2, context=twenty).tolist() == [2, 1]
-    assert get_strategy("typiclust")(model, ids(6), 2, context=twenty).tolist() == [1, 4]
-    nineteen = QueryContext(random_state=0, y_labeled=np.arange(19) % 2)
-    assert get_strategy("auto")(model, ids(6), 2, context=nineteen).tolist() == [1, 4]
+    six = QueryContext(random_state=0, y_labeled=np.arange(6) % 2)
+    assert get_strategy("auto")(model, ids(6), 2, context=six).tolist() == [2, 1]
+    assert get_strategy("probcover")(model, ids(6), 2, context=six).tolist() == [0, 1]
+    five = QueryContext(random_state=0, y_labeled=np.arange(5) % 2)
+    assert get_strategy("auto")(model, ids(6), 2, context=five).tolist() == [0, 1]
 
 
 # -------------------------------------------------------------------------- random

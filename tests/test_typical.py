@@ -169,19 +169,19 @@ def test_a_bad_option_fails_at_fit_naming_it(digits_xy, cls, option, value):
                                              (EmbeddingLogReg, "diverse_margin")])
 def test_auto_switches_exactly_at_the_threshold(blobs, model_cls, warm):
     X, blob, _, _ = blobs
-    model = model_cls().fit(X, blob)  # 5 classes: 3 per class -> TypiClust below 15 labels
-    auto = AutoStrategy(low_budget_per_class=3)
-    components = {"typiclust": TypiClust(), "margin": UncertaintySampling("margin"),
+    model = model_cls().fit(X, blob)  # 5 classes: 3 per class -> ProbCover below 15 labels
+    auto = AutoStrategy()
+    components = {"probcover": ProbCover(), "margin": UncertaintySampling("margin"),
                   "diverse_margin": DiverseMiniBatch()}
-    for n_labels, expected in [(0, "typiclust"), (14, "typiclust"), (15, warm), (16, warm)]:
+    for n_labels, expected in [(0, "probcover"), (14, "probcover"), (15, warm), (16, warm)]:
         context = dict(X_labeled=X[:n_labels], y_labeled=blob[:n_labels])
         idx, _ = ask(auto, model, X[n_labels:], 5, seed=2, **context)
         assert auto.last_choice_ == expected, n_labels
         assert auto.choose(model, QueryContext(**context))[0] == expected
         np.testing.assert_array_equal(
             idx, ask(components[expected], model, X[n_labels:], 5, seed=2, **context)[0])
-    # no label and no classes_ known: the budget is low; 0 per class: never TypiClust
-    assert auto.choose(None, QueryContext())[0] == "typiclust"
+    # no label and no classes_ known: the budget is low; 0 per class: never ProbCover
+    assert auto.choose(None, QueryContext())[0] == "probcover"
     assert AutoStrategy(0).choose(model, QueryContext())[0] == warm
 
 
@@ -201,10 +201,10 @@ def test_end_to_end_in_a_learner_on_digits(digits_xy, name):
 def test_auto_in_a_campaign_reports_its_component(digits_xy):
     X, y = digits_xy
     learner = ActiveLearningClassifier(LogisticRegression(max_iter=1000), query_strategy="auto",
-                                       n_instances=30, initial_size=40, random_state=0)
-    campaign = Campaign(learner, X[:600], y[:600]).run(n_queries=1)  # 40 labels, 10 classes
-    assert campaign.strategy.last_choice_ == "typiclust"
-    campaign.run(n_queries=1)  # 70 labels: still below 10 per class
-    assert campaign.strategy.last_choice_ == "typiclust"
-    campaign.run(n_queries=1)  # 100 labels: the threshold
+                                       n_instances=10, initial_size=10, random_state=0)
+    campaign = Campaign(learner, X[:600], y[:600]).run(n_queries=1)  # 10 labels, 10 classes
+    assert campaign.strategy.last_choice_ == "probcover"
+    campaign.run(n_queries=1)  # 20 labels: still below 3 per class
+    assert campaign.strategy.last_choice_ == "probcover"
+    campaign.run(n_queries=1)  # 30 labels: the threshold
     assert campaign.strategy.last_choice_ == "margin"  # LogisticRegression has no embed

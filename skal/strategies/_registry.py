@@ -34,7 +34,7 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
     # cold start, on a PCA of the raw features (no label needed)
     "typiclust": TypiClust,
     "probcover": ProbCover,
-    # TypiClust while fewer than 10 labels per class (AutoStrategy(low_budget_per_class=10),
+    # ProbCover while fewer than 3 labels per class (AutoStrategy(low_budget_per_class=3),
     # classes from the estimator's classes_), then "diverse_margin" ("margin" for a model
     # without embed); the component of the last query is its last_choice_
     "auto": AutoStrategy,
