@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval
 
+from skal._graph import held_out_accuracy, spread_labels
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
 from skal._pseudo_select import balanced, check_count, flat_rows, prepare
 
@@ -310,9 +311,9 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
         y = np.concatenate([codes, np.full(len(rows), -1)])
         spread = LabelSpreading(kernel="knn", n_neighbors=min(self.n_neighbors, len(Z) - 1),
                                 alpha=self.alpha, max_iter=100)
-        if _held_out_accuracy(spread, Z, codes, len(rows), random_state) < self.min_accuracy:
+        if held_out_accuracy(spread, Z, codes, len(rows), random_state) < self.min_accuracy:
             return np.empty(0, np.intp), labels[:0]  # the graph does not carry the labels
-        dist = _spread(spread, Z, y)[len(labeled):]
+        dist = spread_labels(spread, Z, y)[len(labeled):]
         confidence, predicted = dist.max(axis=1), dist.argmax(axis=1)
         sure = (confidence >= self.threshold) & (confidence > 0)
         idx = rows[sure]
@@ -320,28 +321,6 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
         keep = balanced(idx, confidence, predicted[sure], per_class=per_class, total=total)
         keep = keep[np.argsort(idx[keep], kind="stable")]
         return idx[keep], classes[predicted[sure][keep]]
-
-
-def _spread(spread, Z, y) -> np.ndarray:
-    """Label distributions of every node, columns in ``spread.classes_`` order."""
-    with np.errstate(divide="ignore", invalid="ignore"):  # an isolated node: no label
-        return np.nan_to_num(spread.fit(Z, y).label_distributions_, nan=0.0)
-
-
-def _held_out_accuracy(spread, Z, codes, n_unlabeled: int, seed, n_folds: int = 5) -> float:
-    """How often spreading recovers a hidden label: k-fold over the labeled nodes (first)."""
-    n = len(codes)
-    order = np.random.default_rng(seed).permutation(n)
-    hits = 0
-    for fold in np.array_split(order, min(n_folds, n)):
-        y = np.concatenate([codes, np.full(n_unlabeled, -1)])
-        y[fold] = -1
-        if len(np.unique(y[y >= 0])) < 2:
-            continue  # one class left: nothing to tell apart, the fold counts as missed
-        dist = _spread(spread, Z, y)[fold]
-        guessed = spread.classes_[dist.argmax(axis=1)]
-        hits += int(((dist.max(axis=1) > 0) & (guessed == codes[fold])).sum())
-    return hits / n
 
 
 def _check_estimator(estimator) -> np.ndarray:

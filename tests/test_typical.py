@@ -12,6 +12,7 @@ from skal.strategies import (
     DiverseMiniBatch,
     ProbCover,
     QueryContext,
+    RandomSampling,
     TypiClust,
     UncertaintySampling,
     resolve_strategy,
@@ -208,3 +209,21 @@ def test_auto_in_a_campaign_reports_its_component(digits_xy):
     assert campaign.strategy.last_choice_ == "probcover"
     campaign.run(n_queries=1)  # 30 labels: the threshold
     assert campaign.strategy.last_choice_ == "margin"  # LogisticRegression has no embed
+
+
+def test_auto_falls_back_to_random_when_the_embedding_ignores_the_classes(blobs):
+    X, blob, _, _ = blobs
+    model = LogisticRegression().fit(X, blob)
+    auto = AutoStrategy(low_budget_per_class=100)  # stay in the low regime
+    labeled = np.arange(0, len(X), max(1, len(X) // 12))[:12]
+    follows = QueryContext(random_state=0, X_labeled=X[labeled], y_labeled=blob[labeled])
+    assert auto.choose(model, follows, X)[0] == "probcover"
+    noise = np.tile(np.arange(2), 6)  # two labels that cut across every blob
+    ignores = QueryContext(random_state=0, X_labeled=X[labeled], y_labeled=noise)
+    assert auto.choose(model, ignores, X)[0] == "random"
+    idx, _ = ask(auto, model, X, 5, seed=3, X_labeled=X[labeled], y_labeled=noise)
+    assert auto.last_choice_ == "random"
+    np.testing.assert_array_equal(
+        idx, ask(RandomSampling(), model, X, 5, seed=3, X_labeled=X[labeled],
+                 y_labeled=noise)[0])
+    assert auto.choose(model, ignores)[0] == "probcover"  # no pool given: not checked
