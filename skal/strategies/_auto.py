@@ -18,7 +18,7 @@ from skal.strategies._base import QueryStrategy
 from skal.strategies._diversity import DiverseMiniBatch
 from skal.strategies._features import has_method, n_classes
 from skal.strategies._random import RandomSampling
-from skal.strategies._typical import ProbCover, _flat, _pca
+from skal.strategies._typical import ProbCover, flat_features, pca_embedding
 from skal.strategies._uncertainty import UncertaintySampling
 
 # Pool rows embedded to check the embedding against the labels (the check costs ~0.1 s).
@@ -152,8 +152,8 @@ def _embedding_follows_labels(X_pool, context) -> bool:
     rows = np.sort(np.random.default_rng(seed).choice(n_pool, min(n_pool, _CHECK_ROWS),
                                                       replace=False))
     who = "the auto strategy's embedding check"
-    Z, Z_labeled = _pca(_flat(take_rows(X_pool, rows), who), _flat(take_rows(L, np.arange(
-        len(y))), who), 0)
+    Z, Z_labeled = pca_embedding(flat_features(take_rows(X_pool, rows), who),
+                                 flat_features(L, who), 0)
     spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.2, max_iter=100)
     accuracy = held_out_accuracy(spread, np.vstack([Z_labeled, Z]), codes, len(Z), seed)
     return accuracy >= 1 / len(counts) + _ABOVE_CHANCE

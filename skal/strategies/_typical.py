@@ -23,7 +23,7 @@ from skal._pool import chunk_slices, iter_chunks, take_rows
 from skal.strategies._base import SCORE_DECIMALS, QueryStrategy
 from skal.strategies._features import embed, n_classes, query_seed
 
-__all__ = ["ProbCover", "TypiClust"]
+__all__ = ["ProbCover", "TypiClust", "flat_features", "pca_embedding"]
 
 EMBEDDINGS = ("pca", "raw", "model")
 _PCA_COMPONENTS = 32
@@ -35,7 +35,7 @@ _JUST_BELOW = 1.0 - 1e-6  # the automatic delta: just below the purity quantile
 
 
 # ------------------------------------------------------------------ the embedding
-def _flat(chunk, who: str) -> np.ndarray:
+def flat_features(chunk, who: str) -> np.ndarray:
     """Rows flattened to float64; a clear error for features that are not numbers."""
     try:
         X = np.asarray(chunk, dtype=np.float64)
@@ -86,7 +86,7 @@ def _smallest_keys(keys, idx, rows, limit):
     return [k[best]], [i[best]], [r[best]]
 
 
-def _pca(F: np.ndarray, L: np.ndarray, seed: int):
+def pca_embedding(F: np.ndarray, L: np.ndarray, seed: int):
     """Standardise, then PCA to at most 32 components, both fitted on the pool ``F``."""
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
@@ -121,7 +121,7 @@ class _PoolGeometry(QueryStrategy):
                 return np.asarray(embed(estimator, part, strategy=repr(self)), dtype=np.float64)
         else:
             def transform(part):
-                return _flat(part, who)
+                return flat_features(part, who)
         idx, F = _sample_rows(X_pool, self.max_candidates, rng, context, transform)
         L = np.empty((0, F.shape[1]))
         if context.X_labeled is not None:
@@ -129,7 +129,7 @@ class _PoolGeometry(QueryStrategy):
             L = L.reshape(len(L), F.shape[1]) if len(L) else np.empty((0, F.shape[1]))
         seed = query_seed(rng)
         if self.embedding == "pca":
-            F, L = _pca(F, L, seed)
+            F, L = pca_embedding(F, L, seed)
         return idx, F, L, seed
 
 
