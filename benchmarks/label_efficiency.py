@@ -94,8 +94,18 @@ def make_cnn(name: str, seed: int, epochs: int, params: dict | None = None):
 
 # ------------------------------------------------------------------ skal
 # "<strategy>+spreading": the same strategy, trained on the unlabeled pool too (pseudo-labels
-# spread over a neighbour graph, ActiveLearningClassifier(semi_supervised="label_spreading")).
+# spread over a neighbour graph, ActiveLearningClassifier(semi_supervised="label_spreading"));
+# "<strategy>+pseudo": the CNN's own confident predictions (CEAL, semi_supervised="pseudo_labels").
+POOL_TRAINING = {"+spreading": "label_spreading", "+pseudo": "pseudo_labels"}
 PSEUDO = "+spreading"
+
+
+def split_pool_training(name: str) -> tuple[str, str | None]:
+    """``"margin+pseudo"`` -> ``("margin", "pseudo_labels")``; no suffix -> ``(name, None)``."""
+    for suffix, option in POOL_TRAINING.items():
+        if name.endswith(suffix):
+            return name.removesuffix(suffix), option
+    return name, None
 
 
 def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=False):
@@ -104,11 +114,11 @@ def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=Fals
 
     X_tr, X_te, y_tr, y_te = data
     n_queries = (cfg["budget"] - cfg["initial"]) // cfg["step"]
-    pseudo = strategy.endswith(PSEUDO)
+    strategy, semi_supervised = split_pool_training(strategy)
     learner = ActiveLearningClassifier(
         make_cnn(cfg["name"], seed, epochs, cnn_params),
-        semi_supervised="label_spreading" if pseudo else None,
-        query_strategy=strategy.removesuffix(PSEUDO),
+        semi_supervised=semi_supervised,
+        query_strategy=strategy,
         warm_start=warm_start,
         initial_size=cfg["initial"],
         n_instances=cfg["step"],
@@ -497,7 +507,8 @@ def main(argv=None) -> int:
     if "random" not in strategies:
         strategies.insert(0, "random")
     if args.semi_supervised != "off":
-        with_pool = [f"{name}{PSEUDO}" for name in strategies if not name.endswith(PSEUDO)]
+        with_pool = [f"{name}{PSEUDO}" for name in strategies
+                     if split_pool_training(name)[1] is None]
         strategies = (strategies + with_pool if args.semi_supervised == "both" else
                       ["random"] + with_pool)
     peers = [p for p in args.peers.split(",") if p]

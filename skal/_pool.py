@@ -22,6 +22,7 @@ __all__ = [
     "check_pool_chunk",
     "chunk_slices",
     "concat_rows",
+    "flat_features",
     "is_dask_collection",
     "is_frame",
     "iter_chunks",
@@ -80,6 +81,19 @@ def concat_rows(first, second):
         return pd.concat([first, second], ignore_index=True)
     second = np.asarray(second).astype(first.dtype, copy=False)
     return np.concatenate([first, second.reshape(len(second), *first.shape[1:])])
+
+
+def flat_features(chunk, who: str) -> np.ndarray:
+    """Rows flattened to float64 (one sample a row); a clear error, naming ``who``, for
+    features that are not numbers."""
+    try:
+        X = np.asarray(chunk, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{who} reads the raw features, which must be numbers ({exc}); give the pool "
+            "as numbers, or use an embedding of the estimator's (embedding='model')."
+        ) from None
+    return X.reshape(len(X), -1)
 
 
 def chunk_slices(n: int, chunk_size: int) -> Iterator[slice]:

@@ -7,7 +7,7 @@ from numbers import Integral
 
 import numpy as np
 
-from skal._pool import chunk_slices, pool_length, take_rows
+from skal._pool import chunk_slices, flat_features, pool_length, take_rows
 
 __all__ = ["balanced", "check_count", "flat_rows", "prepare"]
 
@@ -32,14 +32,10 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state):
     return X, rows, per_class, total
 
 
-def flat_rows(X, rows, pool_batch_size: int) -> np.ndarray:
+def flat_rows(X, rows, pool_batch_size: int, who: str) -> np.ndarray:
     """Rows of the pool as a float matrix, one flattened sample per row, read in chunks."""
-    parts = []
-    for part in chunk_slices(len(rows), pool_batch_size):
-        chunk = take_rows(X, rows[part])
-        chunk = chunk.to_numpy(dtype=np.float64) if hasattr(chunk, "to_numpy") else chunk
-        parts.append(np.asarray(chunk, dtype=np.float64).reshape(len(rows[part]), -1))
-    return np.concatenate(parts)
+    return np.concatenate([flat_features(take_rows(X, rows[part]), who)
+                           for part in chunk_slices(len(rows), pool_batch_size)])
 
 
 def balanced(idx, confidence, predicted, *, per_class: int, total: int) -> np.ndarray:

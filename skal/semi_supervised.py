@@ -304,7 +304,8 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
                                              random_state)
         if total == 0 or len(rows) == 0 or len(classes) < 2:
             return np.empty(0, np.intp), labels[:0]
-        F = flat_rows(X, np.concatenate([labeled, rows]), pool_batch_size)
+        F = flat_rows(X, np.concatenate([labeled, rows]), pool_batch_size,
+                      f"semi_supervised={self!r}")
         F = F - F.mean(axis=0)
         k = min(self.n_components, F.shape[0], F.shape[1])
         Z = PCA(k, random_state=0).fit_transform(F) if k < F.shape[1] else F

@@ -157,6 +157,9 @@ def test_failed_teach_leaves_learner_untouched(digits_xy):
         ({"initial_size": 5000, "n_queries": 1}, "initial_size"),
         ({"pool_batch_size": 0}, "pool_batch_size"),
         ({"estimator": "svm"}, "estimator"),
+        ({"store_round_estimators": "yes"}, "store_round_estimators"),
+        ({"store_round_estimators": None}, "store_round_estimators"),
+        ({"semi_supervised": "spreading"}, "semi_supervised"),
     ],
 )
 def test_bad_parameters_name_themselves(digits_xy, params, match):

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 import skal
-from skal.semi_supervised import PseudoLabels, resolve_semi_supervised
+from skal.semi_supervised import LabelSpreadingPseudoLabels, PseudoLabels, resolve_semi_supervised
 
 N_LABELED = 50
 
@@ -252,6 +252,10 @@ BAD_INPUTS = [
     ("True", lambda m, X: resolve_semi_supervised(True), TypeError, "got True (bool)"),
     ("bad PseudoLabels", lambda m, X: resolve_semi_supervised(PseudoLabels(threshold=0)),
      ValueError, "'threshold' parameter"),
+    ("text pool, spreading", lambda m, X: LabelSpreadingPseudoLabels().select(
+        None, np.full(X.shape, "x"), np.arange(40, 80), 40, labeled=np.arange(40),
+        labels=np.arange(40) % 2),
+     ValueError, "reads the raw features, which must be numbers"),
 ]
 
 

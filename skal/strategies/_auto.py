@@ -13,12 +13,12 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from skal._graph import held_out_accuracy
-from skal._pool import pool_length, take_rows
+from skal._pool import flat_features, pool_length, take_rows
 from skal.strategies._base import QueryStrategy
 from skal.strategies._diversity import DiverseMiniBatch
 from skal.strategies._features import has_method, n_classes
 from skal.strategies._random import RandomSampling
-from skal.strategies._typical import ProbCover, flat_features, pca_embedding
+from skal.strategies._typical import ProbCover, pca_embedding
 from skal.strategies._uncertainty import UncertaintySampling
 
 # Pool rows embedded to check the embedding against the labels (the check costs ~0.1 s).

@@ -19,11 +19,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skal._pool import chunk_slices, iter_chunks, take_rows
+from skal._pool import chunk_slices, flat_features, iter_chunks, take_rows
 from skal.strategies._base import SCORE_DECIMALS, QueryStrategy
 from skal.strategies._features import embed, n_classes, query_seed
 
-__all__ = ["ProbCover", "TypiClust", "flat_features", "pca_embedding"]
+__all__ = ["ProbCover", "TypiClust", "pca_embedding"]
 
 EMBEDDINGS = ("pca", "raw", "model")
 _PCA_COMPONENTS = 32
@@ -35,18 +35,6 @@ _JUST_BELOW = 1.0 - 1e-6  # the automatic delta: just below the purity quantile
 
 
 # ------------------------------------------------------------------ the embedding
-def flat_features(chunk, who: str) -> np.ndarray:
-    """Rows flattened to float64; a clear error for features that are not numbers."""
-    try:
-        X = np.asarray(chunk, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{who} embeds the raw features, which must be numbers ({exc}); give the pool "
-            "as numbers or use embedding='model' (the estimator's embed)."
-        ) from None
-    return X.reshape(len(X), -1)
-
-
 def _sample_rows(X, limit: int, rng, context, transform):
     """At most ``limit`` rows of ``X``, drawn uniformly in one pass over its chunks.
 
