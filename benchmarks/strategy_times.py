@@ -5,6 +5,10 @@ tiled to 10 000 samples plus small Gaussian noise (so no two samples are identic
 strategy queries once to warm up (tracing of Keras functions), then ``--repeats`` times;
 the median is reported, for batches of 10 and of 100.
 
+``"auto"`` picks by the regime, so it is timed twice: fitted on the 300 digits (30 labels a
+class: diverse margin) and, beside its components, on 20 (2 a class: ProbCover after checking
+that label spreading over the pool's embedding recovers the labels, else random).
+
 Run: ``.venv/bin/python benchmarks/strategy_times.py`` (about 2 minutes on 2 CPU cores).
 Writes ``benchmarks/results/strategy_times.json``.
 """
@@ -28,6 +32,10 @@ from skal import ActiveLearningClassifier, CNNClassifier  # noqa: E402
 from skal.strategies import STRATEGIES, Committee  # noqa: E402
 
 OUT = Path(__file__).parent / "results" / "strategy_times.json"
+
+
+LOW_LABELS = 20
+LOW_STRATEGIES = ("random", "probcover", "diverse_margin", "auto")
 
 
 def make_data(n_pool: int, seed: int = 0):
@@ -77,8 +85,16 @@ def main(argv=None):
         t100 = time_query(learner, strategy, pool, 100, repeats)
         rows.append({"strategy": label, "seconds_10": t10, "seconds_100": t100})
         print(f"  {label}: {t10:.3f}s", flush=True)
+    low = ActiveLearningClassifier(CNNClassifier(random_state=0), random_state=0).fit(
+        X[:LOW_LABELS], y[:LOW_LABELS])
+    low_rows = []
+    for label in LOW_STRATEGIES:
+        t10 = time_query(low, label, pool, 10, args.repeats)
+        t100 = time_query(low, label, pool, 100, args.repeats)
+        low_rows.append({"strategy": label, "seconds_10": t10, "seconds_100": t100})
+        print(f"  {label} at {LOW_LABELS} labels: {t10:.3f}s", flush=True)
     base = next(r for r in rows if r["strategy"] == "entropy")
-    for r in rows:
+    for r in rows + low_rows:
         r["relative_10"] = r["seconds_10"] / base["seconds_10"]
         r["relative_100"] = r["seconds_100"] / base["seconds_100"]
 
@@ -86,6 +102,10 @@ def main(argv=None):
           f"{len(X)} digits in {fit_time:.1f}s (median of {args.repeats}):\n")
     print(f"{'strategy':<24}{'10 (s)':>9}{'x entropy':>11}{'100 (s)':>10}{'x entropy':>11}")
     for r in rows:
+        print(f"{r['strategy']:<24}{r['seconds_10']:>9.3f}{r['relative_10']:>11.2f}"
+              f"{r['seconds_100']:>10.3f}{r['relative_100']:>11.2f}")
+    print(f"\nFitted on {LOW_LABELS} digits (x entropy at 300 labels):\n")
+    for r in low_rows:
         print(f"{r['strategy']:<24}{r['seconds_10']:>9.3f}{r['relative_10']:>11.2f}"
               f"{r['seconds_100']:>10.3f}{r['relative_100']:>11.2f}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +117,8 @@ def main(argv=None):
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
                     "cpu_count": os.cpu_count()},
         "results": rows,
+        "low_labels": LOW_LABELS,
+        "low_label_results": low_rows,
     }, indent=2))
     print(f"\nwrote {OUT}")
 
