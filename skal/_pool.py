@@ -83,15 +83,15 @@ def concat_rows(first, second):
     return np.concatenate([first, second.reshape(len(second), *first.shape[1:])])
 
 
-def flat_features(chunk, who: str) -> np.ndarray:
-    """Rows flattened to float64 (one sample a row); a clear error, naming ``who``, for
-    features that are not numbers."""
+def flat_features(chunk, who: str, alternative: str) -> np.ndarray:
+    """Rows flattened to float64 (one sample a row); a clear error, naming ``who`` and the
+    caller's ``alternative``, for features that are not numbers."""
     try:
         X = np.asarray(chunk, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"{who} reads the raw features, which must be numbers ({exc}); give the pool "
-            "as numbers, or use an embedding of the estimator's (embedding='model')."
+            f"as numbers, or {alternative}."
         ) from None
     return X.reshape(len(X), -1)
 

@@ -34,7 +34,8 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state):
 
 def flat_rows(X, rows, pool_batch_size: int, who: str) -> np.ndarray:
     """Rows of the pool as a float matrix, one flattened sample per row, read in chunks."""
-    return np.concatenate([flat_features(take_rows(X, rows[part]), who)
+    alternative = "use semi_supervised='pseudo_labels' (the model's own predictions)"
+    return np.concatenate([flat_features(take_rows(X, rows[part]), who, alternative)
                            for part in chunk_slices(len(rows), pool_batch_size)])
 
 

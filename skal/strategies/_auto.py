@@ -151,9 +151,10 @@ def _embedding_follows_labels(X_pool, context) -> bool:
     seed = context.random_state if isinstance(context.random_state, Integral) else 0
     rows = np.sort(np.random.default_rng(seed).choice(n_pool, min(n_pool, _CHECK_ROWS),
                                                       replace=False))
-    who = "the auto strategy's embedding check"
-    Z, Z_labeled = pca_embedding(flat_features(take_rows(X_pool, rows), who),
-                                 flat_features(L, who), 0)
+    who, alternative = ("the auto strategy's embedding check",
+                        "use query_strategy='diverse_margin' (on the model's embedding)")
+    Z, Z_labeled = pca_embedding(flat_features(take_rows(X_pool, rows), who, alternative),
+                                 flat_features(L, who, alternative), 0)
     spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.2, max_iter=100)
     accuracy = held_out_accuracy(spread, np.vstack([Z_labeled, Z]), codes, len(Z), seed)
     return accuracy >= 1 / len(counts) + _ABOVE_CHANCE

@@ -23,9 +23,11 @@ from skal._pool import chunk_slices, flat_features, iter_chunks, take_rows
 from skal.strategies._base import SCORE_DECIMALS, QueryStrategy
 from skal.strategies._features import embed, n_classes, query_seed
 
-__all__ = ["ProbCover", "TypiClust", "pca_embedding"]
+__all__ = ["RAW_ALTERNATIVE", "ProbCover", "TypiClust", "pca_embedding"]
 
 EMBEDDINGS = ("pca", "raw", "model")
+#: What to do instead when the raw features are not numbers.
+RAW_ALTERNATIVE = "use embedding='model' (the estimator's embed)"
 _PCA_COMPONENTS = 32
 _MAX_CLUSTERS = 500  # TypiClust's reference implementation caps k-means there too
 _MINIBATCH_WORK = 10_000_000  # points x clusters above which k-means goes mini-batch
@@ -109,7 +111,7 @@ class _PoolGeometry(QueryStrategy):
                 return np.asarray(embed(estimator, part, strategy=repr(self)), dtype=np.float64)
         else:
             def transform(part):
-                return flat_features(part, who)
+                return flat_features(part, who, RAW_ALTERNATIVE)
         idx, F = _sample_rows(X_pool, self.max_candidates, rng, context, transform)
         L = np.empty((0, F.shape[1]))
         if context.X_labeled is not None:
