@@ -9,7 +9,12 @@ import numpy as np
 
 from skal._pool import chunk_slices, flat_features, pool_length, take_rows
 
-__all__ = ["balanced", "check_count", "flat_rows", "prepare"]
+__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "flat_rows", "prepare"]
+
+# Confidences are rounded before they are ranked: a model's output can differ in the last bits
+# with the batch it is computed in, and rounding makes such near-ties exact ties, broken by
+# pool index, so the selection does not depend on pool_batch_size.
+CONFIDENCE_DECIMALS = 9
 
 
 def prepare(options, X, candidates, n_labeled, n_classes, random_state):

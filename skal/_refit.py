@@ -79,8 +79,8 @@ def training_set(X, labeled, labels, unlabeled, previous, pseudo, *, seed, pool_
     unlabeled : ndarray of int
         Pool indices nobody answered: the candidates for pseudo-labels.
     previous : estimator or None
-        The model of the previous round: it labels the confident unlabeled rows (not
-        needed by label spreading).
+        The model of the previous round: it labels the confident unlabeled rows, or embeds
+        the pool for label spreading with ``embedding="model"`` (not needed otherwise).
     pseudo : PseudoLabels, LabelSpreadingPseudoLabels or None
         How pseudo-labels are chosen; ``None`` trains on the labeled rows only.
     seed, pool_batch_size : int
@@ -93,7 +93,7 @@ def training_set(X, labeled, labels, unlabeled, previous, pseudo, *, seed, pool_
     n_pseudo : int
         How many of its rows are pseudo-labeled.
     """
-    needs_model = not isinstance(pseudo, LabelSpreadingPseudoLabels)
+    needs_model = not isinstance(pseudo, LabelSpreadingPseudoLabels) or pseudo.needs_model
     if pseudo is None or (previous is None and needs_model) or len(unlabeled) == 0:
         return take_rows(X, labeled), labels, 0
     rows, guesses = pseudo.select(

@@ -129,7 +129,7 @@ class Campaign:
         handle = open_journal(learner.journal if journal is None else journal, self.X)
         self.answers = Answers(n, handle, keys=keys)
         self._template = base_estimator(learner.estimator)
-        self._pseudo = resolve_semi_supervised(learner.semi_supervised)
+        self._pseudo = resolve_semi_supervised(learner.semi_supervised, self._template)
         self._handed: dict[int, Handout] = {}
         self._n_draws = 0
         self._lock = threading.RLock()

@@ -9,17 +9,13 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval
 
-from skal._graph import held_out_accuracy, spread_labels
+from skal._label_spreading import LabelSpreadingPseudoLabels
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
-from skal._pseudo_select import balanced, check_count, flat_rows, prepare
+from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, check_count, prepare
 
 __all__ = ["SEMI_SUPERVISED", "LabelSpreadingPseudoLabels", "PseudoLabels",
            "resolve_semi_supervised"]
 
-# Confidences are rounded before they are ranked: a model's output can differ in the last bits
-# with the batch it is computed in, and rounding makes such near-ties exact ties, broken by
-# pool index, so the selection does not depend on pool_batch_size.
-_CONFIDENCE_DECIMALS = 9
 
 
 class PseudoLabels(BaseEstimator):
@@ -173,155 +169,9 @@ class PseudoLabels(BaseEstimator):
                 )
             confidence = proba.max(axis=1)
             sure = confidence >= self.threshold  # NaN never is
-            found.append((idx[sure], np.round(confidence[sure], _CONFIDENCE_DECIMALS),
+            found.append((idx[sure], np.round(confidence[sure], CONFIDENCE_DECIMALS),
                           proba[sure].argmax(axis=1)))
         return tuple(np.concatenate(column) for column in zip(*found, strict=True))
-
-
-class LabelSpreadingPseudoLabels(BaseEstimator):
-    """Pseudo-labels spread from the labeled samples over a neighbour graph of the pool.
-
-    Each round, label spreading (Zhou et al. 2004, :class:`sklearn.semi_supervised.
-    LabelSpreading` with a k-nearest-neighbour graph) carries the labels of the labeled
-    samples to the unlabeled pool through its neighbourhood structure, in a PCA embedding
-    of the raw features (centred, at most ``n_components`` dimensions: no training
-    and no label needed, right for small inputs such as digits or MNIST-1D signals; for
-    natural images a self-supervised embedding would be the better graph). The samples it
-    is surest of, class-balanced and capped as in :class:`PseudoLabels`, become
-    pseudo-labeled training samples of the next fit. Unlike :class:`PseudoLabels` it does
-    not trust the network's own confidence, which is high and often wrong while labels are
-    few: on digits with 20 random labels the default CNN's pseudo-labels of confidence
-    >= 0.95 were 80% right, and a CNN trained on 20 labels plus 60 spread pseudo-labels
-    scored 0.637 against 0.607 without them (0.859 against 0.825 at 50 labels).
-
-    Parameters
-    ----------
-    threshold : float in [0, 1], default=0.0
-        Lowest spread-label confidence (the normalised label distribution's maximum) of a
-        pseudo-labeled sample; 0 keeps the most confident ones up to the caps.
-    max_ratio : float > 0, default=3.0
-        Pseudo-labels per labeled sample, at most: the fit sees at most ``1 + max_ratio``
-        times the samples of a labeled-only fit.
-    max_pool : int >= 1 or None, default=10000
-        Unlabeled samples in the graph per round, drawn at random when the pool has more.
-    n_neighbors : int >= 1, default=10
-        Neighbours of each sample in the graph.
-    alpha : float in (0, 1), default=0.2
-        Label spreading's clamping factor: how much a labeled sample's own label may change.
-    n_components : int >= 1, default=32
-        Dimensions of the PCA embedding.
-    min_accuracy : float in [0, 1], default=0.6
-        No pseudo-label at all unless spreading recovers at least this fraction of the
-        labeled samples' own labels when they are hidden (5-fold, over the labeled set):
-        on a graph that does not follow the classes, spread labels would teach the model
-        noise. Measured on digits (PCA graph, random labels): 0.65 at 20 labels, 0.77 at
-        30, 0.88 at 50, and the spread labels kept were 93-100% right; on MNIST-1D (whose
-        digits are placed by circular translation, which a Euclidean graph ignores) 0.05 to
-        0.44 from 20 to 1000 labels, with kept labels about 50% right: there
-        the option trains on the labels alone. 0 turns the check off.
-
-    See Also
-    --------
-    PseudoLabels : pseudo-labels from the model's own confident predictions (CEAL).
-
-    References
-    ----------
-    .. [1] D. Zhou, O. Bousquet, T. N. Lal, J. Weston and B. Schoelkopf, "Learning with
-       Local and Global Consistency", NIPS 2004.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_digits
-    >>> from skal.semi_supervised import LabelSpreadingPseudoLabels
-    >>> X, y = load_digits(return_X_y=True)
-    >>> labeled = np.flatnonzero(np.r_[True, np.diff(y) != 0])[:30]   # 30 labels
-    >>> pool = np.setdiff1d(np.arange(len(X)), labeled)
-    >>> idx, guesses = LabelSpreadingPseudoLabels().select(
-    ...     None, X, pool, len(labeled), 0, labeled=labeled, labels=y[labeled])
-    >>> len(idx), bool((guesses == y[idx]).mean() > 0.9)
-    (90, True)
-    """
-
-    _parameter_constraints: dict = {
-        "threshold": [Interval(Real, 0, 1, closed="both")],
-        "max_ratio": [Interval(Real, 0, None, closed="neither")],
-        "max_pool": [Interval(Integral, 1, None, closed="left"), None],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, 1, closed="neither")],
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "min_accuracy": [Interval(Real, 0, 1, closed="both")],
-    }
-
-    def __init__(
-        self, threshold: float = 0.0, max_ratio: float = 3.0, max_pool: int | None = 10_000,
-        n_neighbors: int = 10, alpha: float = 0.2, n_components: int = 32,
-        min_accuracy: float = 0.6,
-    ) -> None:
-        self.threshold = threshold
-        self.max_ratio = max_ratio
-        self.max_pool = max_pool
-        self.n_neighbors = n_neighbors
-        self.alpha = alpha
-        self.n_components = n_components
-        self.min_accuracy = min_accuracy
-
-    def select(
-        self, estimator, X, candidates, n_labeled: int, random_state=None, *,
-        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE, labeled=None, labels=None,
-    ):
-        """The candidates to pseudo-label, and their spread labels.
-
-        Parameters
-        ----------
-        estimator : estimator object or None
-            Not used: the labels spread from ``labels``, not from a model.
-        X, candidates, n_labeled, random_state, pool_batch_size
-            As in :meth:`PseudoLabels.select`.
-        labeled : array-like of int
-            Row indices of ``X`` of the labeled samples (required).
-        labels : array-like
-            Their labels (required).
-
-        Returns
-        -------
-        indices : ndarray of shape (n_selected,), dtype intp
-            The selected row indices of ``X``, ascending.
-        labels : ndarray of shape (n_selected,)
-            Their pseudo-labels, of ``labels``' dtype.
-        """
-        from sklearn.decomposition import PCA
-        from sklearn.semi_supervised import LabelSpreading
-
-        self._validate_params()
-        if labeled is None or labels is None:
-            raise TypeError("LabelSpreadingPseudoLabels.select needs labeled= and labels=.")
-        labeled, labels = np.asarray(labeled, dtype=np.intp), np.asarray(labels)
-        if len(labeled) != len(labels):
-            raise ValueError(f"labeled has {len(labeled)} rows but labels {len(labels)}.")
-        classes, codes = np.unique(labels, return_inverse=True)
-        X, rows, per_class, total = prepare(self, X, candidates, n_labeled, len(classes),
-                                             random_state)
-        if total == 0 or len(rows) == 0 or len(classes) < 2:
-            return np.empty(0, np.intp), labels[:0]
-        F = flat_rows(X, np.concatenate([labeled, rows]), pool_batch_size,
-                      f"semi_supervised={self!r}")
-        F = F - F.mean(axis=0)
-        k = min(self.n_components, F.shape[0], F.shape[1])
-        Z = PCA(k, random_state=0).fit_transform(F) if k < F.shape[1] else F
-        y = np.concatenate([codes, np.full(len(rows), -1)])
-        spread = LabelSpreading(kernel="knn", n_neighbors=min(self.n_neighbors, len(Z) - 1),
-                                alpha=self.alpha, max_iter=100)
-        if held_out_accuracy(spread, Z, codes, len(rows), random_state) < self.min_accuracy:
-            return np.empty(0, np.intp), labels[:0]  # the graph does not carry the labels
-        dist = spread_labels(spread, Z, y)[len(labeled):]
-        confidence, predicted = dist.max(axis=1), dist.argmax(axis=1)
-        sure = (confidence >= self.threshold) & (confidence > 0)
-        idx = rows[sure]
-        confidence = np.round(confidence[sure], _CONFIDENCE_DECIMALS)
-        keep = balanced(idx, confidence, predicted[sure], per_class=per_class, total=total)
-        keep = keep[np.argsort(idx[keep], kind="stable")]
-        return idx[keep], classes[predicted[sure][keep]]
 
 
 def _check_estimator(estimator) -> np.ndarray:
@@ -345,7 +195,9 @@ def _check_estimator(estimator) -> np.ndarray:
 SEMI_SUPERVISED = {"pseudo_labels": PseudoLabels, "label_spreading": LabelSpreadingPseudoLabels}
 
 
-def resolve_semi_supervised(value) -> PseudoLabels | LabelSpreadingPseudoLabels | None:
+def resolve_semi_supervised(
+    value, estimator=None
+) -> PseudoLabels | LabelSpreadingPseudoLabels | None:
     """What a ``semi_supervised`` option stands for: None (labeled samples only) or a
     :class:`PseudoLabels` with its options checked.
 
@@ -356,6 +208,10 @@ def resolve_semi_supervised(value) -> PseudoLabels | LabelSpreadingPseudoLabels 
         :class:`PseudoLabels` with its default options; ``"label_spreading"``: a
         :class:`LabelSpreadingPseudoLabels`. Such an object is validated and returned as it
         is.
+    estimator : estimator object, optional
+        The model the campaign will train: checked for what the option reads from it
+        (``embed`` for ``LabelSpreadingPseudoLabels(embedding="model")``), so a mismatch
+        fails before the first label is asked for.
 
     Returns
     -------
@@ -367,7 +223,7 @@ def resolve_semi_supervised(value) -> PseudoLabels | LabelSpreadingPseudoLabels 
         If ``value`` is an unknown name, or a :class:`PseudoLabels` with a bad option (an
         ``InvalidParameterError``, also a TypeError, naming the option).
     TypeError
-        If ``value`` is of any other type.
+        If ``value`` is of any other type, or ``estimator`` lacks what it reads.
 
     Examples
     --------
@@ -387,10 +243,12 @@ def resolve_semi_supervised(value) -> PseudoLabels | LabelSpreadingPseudoLabels 
         return None
     if isinstance(value, str):
         try:
-            return SEMI_SUPERVISED[value]()
+            value = SEMI_SUPERVISED[value]()
         except KeyError:
             raise ValueError(f"Unknown semi_supervised={value!r}; choose {accepted}.") from None
     if isinstance(value, PseudoLabels | LabelSpreadingPseudoLabels):
         value._validate_params()
+        if estimator is not None and isinstance(value, LabelSpreadingPseudoLabels):
+            value.check_estimator(estimator)
         return value
     raise TypeError(f"semi_supervised must be {accepted}, got {value!r} ({type(value).__name__}).")

@@ -383,6 +383,8 @@ BAD_SPREADING = [  # (options, exception, fragment)
     (dict(alpha=1.0), ValueError, "alpha"),
     (dict(n_components="all"), TypeError, "n_components"),
     (dict(min_accuracy=1.2), ValueError, "min_accuracy"),
+    (dict(embedding="tsne"), ValueError, "embedding"),
+    (dict(embedding="model"), TypeError, "has no embed"),  # _spread passes no model
 ]
 
 
@@ -413,3 +415,47 @@ def test_label_spreading_gives_nothing_where_the_graph_does_not_carry_the_labels
     assert len(idx) == 300
     _, idx, _ = _spread(X, y, n=100)
     assert len(idx) == 300
+
+
+# ------------------------------------------------------- label spreading over the model's embedding
+
+
+def test_label_spreading_over_a_fitted_cnns_embedding(make_cnn, digits_xy):
+    X, y = digits_xy
+    labeled = np.random.default_rng(0).choice(len(X), 50, replace=False)
+    pool = np.setdiff1d(np.arange(len(X)), labeled)
+    cnn = make_cnn(epochs=10, min_train_steps=100).fit(X[labeled], y[labeled])
+    spreading = LabelSpreadingPseudoLabels(embedding="model")
+    idx, guesses = spreading.select(cnn, X, pool, 50, 0, labeled=labeled, labels=y[labeled])
+    assert len(idx) == 150 and not np.isin(idx, labeled).any()
+    assert (guesses == y[idx]).mean() >= 0.85
+    _, raw_idx, _ = _spread(X, y, n=50)  # the same labels over the raw features' graph
+    assert not np.array_equal(idx, raw_idx)  # the model's embedding is another graph
+    # chunking changes nothing, and a Pipeline's last step is asked for the embedding
+    again = spreading.select(cnn, X, pool, 50, 0, labeled=labeled, labels=y[labeled],
+                             pool_batch_size=97)
+    np.testing.assert_array_equal(idx, again[0])
+    piped = make_pipeline(StandardScaler(with_mean=False, with_std=False), cnn)
+    piped_idx, _ = spreading.select(piped.fit(X[labeled], y[labeled]), X, pool, 50, 0,
+                                    labeled=labeled, labels=y[labeled])
+    assert len(piped_idx) == 150
+
+
+def test_model_embedding_spreading_in_a_campaign_starts_after_the_first_fit(make_cnn, digits):
+    from skal import ActiveLearningClassifier
+
+    X_tr, _, y_tr, _ = digits
+    learner = ActiveLearningClassifier(
+        make_cnn(epochs=5, min_train_steps=100), n_queries=2, n_instances=10,
+        initial_size=40, random_state=0,
+        semi_supervised=LabelSpreadingPseudoLabels(embedding="model", min_accuracy=0),
+    ).fit(X_tr, y_tr)
+    assert [row["n_pseudo_labeled"] for row in learner.history_] == [0, 3 * 50, 3 * 60]
+
+
+def test_model_embedding_spreading_refuses_a_model_without_embed_before_any_label(digits_xy):
+    X, y = digits_xy
+    learner = _campaign_learner(semi_supervised=LabelSpreadingPseudoLabels(embedding="model"))
+    with pytest.raises(TypeError, match="LogisticRegression has no embed"):
+        learner.fit(X, y)
+    assert not hasattr(learner, "estimator_")
