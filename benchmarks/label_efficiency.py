@@ -95,13 +95,19 @@ def make_cnn(name: str, seed: int, epochs: int, params: dict | None = None):
 # ------------------------------------------------------------------ skal
 # "<strategy>+spreading": the same strategy, trained on the unlabeled pool too (pseudo-labels
 # spread over a neighbour graph, ActiveLearningClassifier(semi_supervised="label_spreading"));
-# "<strategy>+pseudo": the CNN's own confident predictions (CEAL, semi_supervised="pseudo_labels").
-POOL_TRAINING = {"+spreading": "label_spreading", "+pseudo": "pseudo_labels"}
-PSEUDO = "+spreading"
+# "<strategy>+pseudo": the CNN's own confident predictions (CEAL, semi_supervised="pseudo_labels");
+# "<strategy>+model_spreading": spread over a graph of the previous round's CNN embedding.
+# Each maps to (a name of skal.semi_supervised.SEMI_SUPERVISED, its options).
+POOL_TRAINING = {
+    "+spreading": ("label_spreading", {}),
+    "+pseudo": ("pseudo_labels", {}),
+    "+model_spreading": ("label_spreading", {"embedding": "model"}),
+}
+SPREADING = "+spreading"  # what --semi-supervised adds
 
 
-def split_pool_training(name: str) -> tuple[str, str | None]:
-    """``"margin+pseudo"`` -> ``("margin", "pseudo_labels")``; no suffix -> ``(name, None)``."""
+def split_pool_training(name: str) -> tuple[str, tuple[str, dict] | None]:
+    """``"margin+pseudo"`` -> ``("margin", ("pseudo_labels", {}))``; no suffix: ``(name, None)``."""
     for suffix, option in POOL_TRAINING.items():
         if name.endswith(suffix):
             return name.removesuffix(suffix), option
@@ -114,7 +120,12 @@ def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=Fals
 
     X_tr, X_te, y_tr, y_te = data
     n_queries = (cfg["budget"] - cfg["initial"]) // cfg["step"]
-    strategy, semi_supervised = split_pool_training(strategy)
+    strategy, pool_training = split_pool_training(strategy)
+    semi_supervised = None
+    if pool_training is not None:
+        from skal.semi_supervised import SEMI_SUPERVISED
+
+        semi_supervised = SEMI_SUPERVISED[pool_training[0]](**pool_training[1])
     learner = ActiveLearningClassifier(
         make_cnn(cfg["name"], seed, epochs, cnn_params),
         semi_supervised=semi_supervised,
@@ -507,7 +518,7 @@ def main(argv=None) -> int:
     if "random" not in strategies:
         strategies.insert(0, "random")
     if args.semi_supervised != "off":
-        with_pool = [f"{name}{PSEUDO}" for name in strategies
+        with_pool = [f"{name}{SPREADING}" for name in strategies
                      if split_pool_training(name)[1] is None]
         strategies = (strategies + with_pool if args.semi_supervised == "both" else
                       ["random"] + with_pool)

@@ -94,3 +94,27 @@ def test_bad_training_settings_are_refused(bench, capsys, argv, message):
     with pytest.raises(SystemExit):
         bench.main(["--datasets", "digits"] + argv)
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("margin", ("margin", None)),
+    ("margin+spreading", ("margin", ("label_spreading", {}))),
+    ("random+pseudo", ("random", ("pseudo_labels", {}))),
+    ("vote_entropy+model_spreading",
+     ("vote_entropy", ("label_spreading", {"embedding": "model"}))),
+])
+def test_pool_training_suffixes(bench, name, expected):
+    assert bench.split_pool_training(name) == expected
+
+
+def test_a_pool_training_column_runs_beside_its_plain_strategy(bench, tmp_path, capsys):
+    out = tmp_path / "le.json"
+    argv = ["--quick", "--datasets", "digits", "--strategies", "random,random+model_spreading",
+            "--peers", "", "--seeds", "1", "--epochs", "1", "--output", str(out)]
+    assert bench.main(argv) == 0
+    curves = json.loads(out.read_text())["digits"]["curves"]
+    plain, pooled = (np.asarray(curves[k]["scores"])[:, 0]
+                     for k in ("random", "random+model_spreading"))
+    assert plain[0] == pooled[0]  # the first fit has no model to embed the pool with
+    assert not np.array_equal(plain, pooled)  # later fits train on spread labels too
+    capsys.readouterr()
