@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check skal tests benchmarks
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

@@ -100,7 +100,8 @@ class ActiveLearningClassifier(
         samples plus pseudo-labeled pool samples, class-balanced and capped, chosen afresh
         every round and never recorded as answers. ``"label_spreading"``
         (:class:`skal.semi_supervised.LabelSpreadingPseudoLabels`): labels spread over a
-        neighbour graph of the pool, up to 3 per label. ``"pseudo_labels"``
+        neighbour graph of the pool's raw features, up to 3 per label (its
+        ``embedding="model"``: of the previous round's model embedding). ``"pseudo_labels"``
         (:class:`skal.PseudoLabels`, CEAL): the previous round's model's confident
         predictions, up to 1 per label. The same for every query strategy. Applies to
         campaigns (``fit`` with ``n_queries > 0``, :class:`skal.Campaign`); :meth:`teach`
