@@ -1,0 +1,97 @@
+"""What training on the unlabeled pool costs a round, against a round on the labels alone.
+
+One campaign round (query of ``step`` random samples, choosing the pseudo-labels, refit from
+scratch) at several label counts, for each ``semi_supervised`` option, with each data set's
+CNN training from ``label_efficiency.py`` (digits: the default CNN; MNIST-1D: 75 epochs,
+``shift_augment=10``). The round is the learner's second (``n_queries=1``): the previous
+model exists, as in every round of a campaign but the first. Time = the round's
+``query_time + fit_time`` from ``history_`` (``fit_time`` includes choosing the pseudo-labels).
+
+Run: ``.venv/bin/python benchmarks/pool_training_cost.py`` (about 10 minutes on 2 cores;
+``--datasets digits`` about 1); ``--repeats 3`` reports the median of 3 rounds. TensorFlow
+runs on one thread, as in ``label_efficiency.py --jobs 2``. Writes
+``benchmarks/results/pool_training_cost.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).parent))
+
+import label_efficiency as le  # noqa: E402
+
+OUT = Path(__file__).parent / "results" / "pool_training_cost.json"
+# label counts at the start, middle and end of each data set's standard protocol
+LABELS = {"digits": (50, 150, 290), "mnist1d": (300, 1000, 1900)}
+STEP = {"digits": 10, "mnist1d": 100}
+OPTIONS = ("none", "+pseudo", "+spreading", "+model_spreading")
+
+
+def one_round(dataset: str, data, n_labeled: int, option: str, seed: int = 0) -> dict:
+    """Seconds of the round after the first, and its pseudo-labels, for one option."""
+    from skal import ActiveLearningClassifier
+    from skal.semi_supervised import SEMI_SUPERVISED
+
+    X_tr, _, y_tr, _ = data
+    epochs, params = le.training_of(dataset, None, {})
+    semi = None
+    if option != "none":
+        kind, options = le.POOL_TRAINING[option]
+        semi = SEMI_SUPERVISED[kind](**options)
+    learner = ActiveLearningClassifier(
+        le.make_cnn(dataset, seed, epochs, params), query_strategy="random",
+        initial_size=n_labeled, n_instances=STEP[dataset], n_queries=1, random_state=seed,
+        semi_supervised=semi,
+    ).fit(X_tr, y_tr)
+    row = learner.history_[-1]
+    return {"seconds": row["query_time"] + row["fit_time"],
+            "n_labeled": row["n_labeled"], "n_pseudo_labeled": row["n_pseudo_labeled"]}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="digits,mnist1d")
+    parser.add_argument("--repeats", type=int, default=1, help="median of this many rounds")
+    parser.add_argument("--output", default=str(OUT))
+    args = parser.parse_args(argv)
+    import tensorflow as tf
+
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    report = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+              "results": {}}
+    for dataset in args.datasets.split(","):
+        data = le.load(dataset)
+        rows = report["results"][dataset] = []
+        for n in LABELS[dataset]:
+            for option in OPTIONS:
+                runs = [one_round(dataset, data, n, option) for _ in range(args.repeats)]
+                seconds = statistics.median(r["seconds"] for r in runs)
+                result = {"labels": n, "option": option, **runs[0], "seconds": seconds}
+                rows.append(result)
+                print(f"{dataset:8s} {n:5d} labels {option:17s} {result['seconds']:7.2f} s "
+                      f"({result['n_pseudo_labeled']} pseudo-labels)", flush=True)
+    Path(args.output).write_text(json.dumps(report, indent=1))
+    print()
+    print("| data | labels | " + " | ".join(f"{o} (s)" for o in OPTIONS) + " | × none |")
+    print("|---|---:|" + "---:|" * (len(OPTIONS) + 1))
+    for dataset, rows in report["results"].items():
+        for n in LABELS[dataset]:
+            secs = {r["option"]: r["seconds"] for r in rows if r["labels"] == n}
+            ratios = "/".join(f"{secs[o] / secs['none']:.1f}" for o in OPTIONS[1:])
+            print(f"| {dataset} | {n} | " + " | ".join(f"{secs[o]:.2f}" for o in OPTIONS)
+                  + f" | {ratios} |")
+    print(f"\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
