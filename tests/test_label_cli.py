@@ -230,3 +230,12 @@ def test_colour_folder_session_with_the_cnn_and_no_tensorflow_noise(tmp_path):
                          flags=re.M), out.stderr
     learner = load(next(tmp_path.glob("learner.skal*")))
     assert learner.estimator_.input_shape_ == (8, 8, 3)
+
+
+def test_web_refuses_rounds_before_touching_the_journal(pool):
+    path, _ = pool
+    done = subprocess.run(skal_label(path, "--web", "--rounds", "2", *FAST), env=ENV,
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "--rounds" in done.stderr and "--max-labels" in done.stderr
+    assert not Path(f"{path}.journal.sqlite").exists()

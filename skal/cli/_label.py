@@ -62,7 +62,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="labels before the first query; random samples are asked when the "
                         "journal and --labels hold fewer (default: %(default)s)")
     p.add_argument("--rounds", type=_positive_int, default=None,
-                   help="rounds in this session (default: until every sample was asked)")
+                   help="rounds in this terminal session (default: until every sample was "
+                        "asked); not with --web, which stops at --max-labels")
     p.add_argument("--max-labels", type=_positive_int, default=None,
                    help="a labeling budget: stop once this many samples are answered, "
                         "counting earlier sessions of the same journal (default: none)")
@@ -206,6 +207,9 @@ def run(args: argparse.Namespace) -> int:
     """Run a labeling session; the exit status."""
     from skal import ActiveLearningClassifier
 
+    if getattr(args, "web", False) and args.rounds is not None:
+        return _fail("--rounds counts rounds of the terminal session; the browser page asks "
+                     "until the pool is done or --max-labels: use --max-labels with --web.")
     try:
         session = _prepare(args)
     except ValueError as exc:
