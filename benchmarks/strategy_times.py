@@ -62,6 +62,24 @@ def time_query(learner, strategy, pool, n_instances, repeats):
     return statistics.median(times)
 
 
+def time_strategies(learner, strategies, pool, repeats, note=""):
+    """One row per strategy: median seconds of a query of 10 and of 100."""
+    rows = []
+    for label, strategy in strategies.items():
+        n = 1 if isinstance(strategy, Committee) else repeats
+        t10 = time_query(learner, strategy, pool, 10, n)
+        t100 = time_query(learner, strategy, pool, 100, n)
+        rows.append({"strategy": label, "seconds_10": t10, "seconds_100": t100})
+        print(f"  {label}{note}: {t10:.3f}s", flush=True)
+    return rows
+
+
+def print_rows(rows):
+    for r in rows:
+        print(f"{r['strategy']:<24}{r['seconds_10']:>9.3f}{r['relative_10']:>11.2f}"
+              f"{r['seconds_100']:>10.3f}{r['relative_100']:>11.2f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-pool", type=int, default=10_000)
@@ -78,21 +96,11 @@ def main(argv=None):
     strategies = {name: name for name in STRATEGIES}
     if not args.no_committee:
         strategies["Committee(n_members=5)"] = Committee("vote_entropy", n_members=5)
-    rows = []
-    for label, strategy in strategies.items():
-        repeats = 1 if isinstance(strategy, Committee) else args.repeats
-        t10 = time_query(learner, strategy, pool, 10, repeats)
-        t100 = time_query(learner, strategy, pool, 100, repeats)
-        rows.append({"strategy": label, "seconds_10": t10, "seconds_100": t100})
-        print(f"  {label}: {t10:.3f}s", flush=True)
+    rows = time_strategies(learner, strategies, pool, args.repeats)
     low = ActiveLearningClassifier(CNNClassifier(random_state=0), random_state=0).fit(
         X[:LOW_LABELS], y[:LOW_LABELS])
-    low_rows = []
-    for label in LOW_STRATEGIES:
-        t10 = time_query(low, label, pool, 10, args.repeats)
-        t100 = time_query(low, label, pool, 100, args.repeats)
-        low_rows.append({"strategy": label, "seconds_10": t10, "seconds_100": t100})
-        print(f"  {label} at {LOW_LABELS} labels: {t10:.3f}s", flush=True)
+    low_rows = time_strategies(low, {name: name for name in LOW_STRATEGIES}, pool,
+                               args.repeats, note=f" at {LOW_LABELS} labels")
     base = next(r for r in rows if r["strategy"] == "entropy")
     for r in rows + low_rows:
         r["relative_10"] = r["seconds_10"] / base["seconds_10"]
@@ -101,13 +109,9 @@ def main(argv=None):
     print(f"\nQuery time on a {args.n_pool}-sample digits pool, CNNClassifier() fitted on "
           f"{len(X)} digits in {fit_time:.1f}s (median of {args.repeats}):\n")
     print(f"{'strategy':<24}{'10 (s)':>9}{'x entropy':>11}{'100 (s)':>10}{'x entropy':>11}")
-    for r in rows:
-        print(f"{r['strategy']:<24}{r['seconds_10']:>9.3f}{r['relative_10']:>11.2f}"
-              f"{r['seconds_100']:>10.3f}{r['relative_100']:>11.2f}")
+    print_rows(rows)
     print(f"\nFitted on {LOW_LABELS} digits (x entropy at 300 labels):\n")
-    for r in low_rows:
-        print(f"{r['strategy']:<24}{r['seconds_10']:>9.3f}{r['relative_10']:>11.2f}"
-              f"{r['seconds_100']:>10.3f}{r['relative_100']:>11.2f}")
+    print_rows(low_rows)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({
         "n_pool": args.n_pool,
