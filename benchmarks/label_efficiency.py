@@ -114,6 +114,16 @@ def split_pool_training(name: str) -> tuple[str, tuple[str, dict] | None]:
     return name, None
 
 
+def semi_supervised_of(pool_training: tuple[str, dict] | None):
+    """The learner's ``semi_supervised`` object for a ``POOL_TRAINING`` value (None: none)."""
+    if pool_training is None:
+        return None
+    from skal.semi_supervised import SEMI_SUPERVISED
+
+    kind, options = pool_training
+    return SEMI_SUPERVISED[kind](**options)
+
+
 def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=False):
     from skal import ActiveLearningClassifier
     from skal.evaluation import campaign_scores
@@ -121,14 +131,9 @@ def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=Fals
     X_tr, X_te, y_tr, y_te = data
     n_queries = (cfg["budget"] - cfg["initial"]) // cfg["step"]
     strategy, pool_training = split_pool_training(strategy)
-    semi_supervised = None
-    if pool_training is not None:
-        from skal.semi_supervised import SEMI_SUPERVISED
-
-        semi_supervised = SEMI_SUPERVISED[pool_training[0]](**pool_training[1])
     learner = ActiveLearningClassifier(
         make_cnn(cfg["name"], seed, epochs, cnn_params),
-        semi_supervised=semi_supervised,
+        semi_supervised=semi_supervised_of(pool_training),
         query_strategy=strategy,
         warm_start=warm_start,
         initial_size=cfg["initial"],

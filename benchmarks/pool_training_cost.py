@@ -38,18 +38,13 @@ OPTIONS = ("none", "+pseudo", "+spreading", "+model_spreading")
 def one_round(dataset: str, data, n_labeled: int, option: str, seed: int = 0) -> dict:
     """Seconds of the round after the first, and its pseudo-labels, for one option."""
     from skal import ActiveLearningClassifier
-    from skal.semi_supervised import SEMI_SUPERVISED
 
     X_tr, _, y_tr, _ = data
     epochs, params = le.training_of(dataset, None, {})
-    semi = None
-    if option != "none":
-        kind, options = le.POOL_TRAINING[option]
-        semi = SEMI_SUPERVISED[kind](**options)
     learner = ActiveLearningClassifier(
         le.make_cnn(dataset, seed, epochs, params), query_strategy="random",
         initial_size=n_labeled, n_instances=STEP[dataset], n_queries=1, random_state=seed,
-        semi_supervised=semi,
+        semi_supervised=le.semi_supervised_of(le.POOL_TRAINING.get(option)),
     ).fit(X_tr, y_tr)
     row = learner.history_[-1]
     return {"seconds": row["query_time"] + row["fit_time"],

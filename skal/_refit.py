@@ -7,7 +7,6 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from skal._pool import take_rows
-from skal.semi_supervised import LabelSpreadingPseudoLabels
 
 __all__ = ["base_estimator", "fit_estimator", "training_set"]
 
@@ -93,8 +92,7 @@ def training_set(X, labeled, labels, unlabeled, previous, pseudo, *, seed, pool_
     n_pseudo : int
         How many of its rows are pseudo-labeled.
     """
-    needs_model = not isinstance(pseudo, LabelSpreadingPseudoLabels) or pseudo.needs_model
-    if pseudo is None or (previous is None and needs_model) or len(unlabeled) == 0:
+    if pseudo is None or (previous is None and pseudo.needs_model) or len(unlabeled) == 0:
         return take_rows(X, labeled), labels, 0
     rows, guesses = pseudo.select(
         previous, X, unlabeled, len(labeled), seed, pool_batch_size=pool_batch_size,

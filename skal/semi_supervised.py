@@ -17,7 +17,6 @@ __all__ = ["SEMI_SUPERVISED", "LabelSpreadingPseudoLabels", "PseudoLabels",
            "resolve_semi_supervised"]
 
 
-
 class PseudoLabels(BaseEstimator):
     """Pseudo-labels for the pool samples the model is confident about (CEAL).
 
@@ -99,6 +98,11 @@ class PseudoLabels(BaseEstimator):
         self.threshold = threshold
         self.max_ratio = max_ratio
         self.max_pool = max_pool
+
+    @property
+    def needs_model(self) -> bool:
+        """Whether :meth:`select` reads the previous round's model: always (its predictions)."""
+        return True
 
     def select(
         self, estimator, X, candidates, n_labeled: int, random_state=None, *,
