@@ -220,6 +220,42 @@ def test_keyboard_undo_relabel_then_kill_and_resume(browser, digits_pool, tmp_pa
         server.stop()
 
 
+def test_late_replies_never_set_the_progress_back(browser, digits_pool, tmp_path):
+    # answers sent late and /api/next replies held back: the state a /api/next reply
+    # carries is older than the answer's reply that arrives before it
+    pool, y = digits_pool
+    server = Server(pool, tmp_path / "labels.sqlite", "--classes", DIGIT_CLASSES,
+                    workdir=tmp_path)
+    try:
+        context, page, errors = open_page(browser, server.url)
+        page.evaluate("""() => {
+            const fetch0 = window.fetch;
+            const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+            window.fetch = async (path, init) => {
+                if (String(path).includes("/api/answer")) await sleep(200);
+                const reply = await fetch0(path, init);
+                if (String(path).includes("/api/next")) await sleep(600);
+                return reply;
+            };
+            const progress = document.querySelector("#progress");
+            window.shownProgress = [];
+            new MutationObserver(() => window.shownProgress.push(progress.textContent))
+                .observe(progress, { childList: true, characterData: true, subtree: true });
+        }""")
+        for _ in range(8):
+            i = shown(page)
+            press_and_wait(page, str(y[i]), i)
+        settled(page)
+        page.wait_for_timeout(2000)  # every held reply has arrived
+        counts = [int(text.split(" labeled")[0]) for text in
+                  page.evaluate("window.shownProgress")]
+        assert counts == sorted(counts) and counts[-1] == 8, counts
+        assert not errors
+        context.close()
+    finally:
+        server.stop()
+
+
 def test_kill_while_answering_loses_no_acknowledged_answer(browser, digits_pool, tmp_path):
     pool, y = digits_pool
     journal = tmp_path / "labels.sqlite"
@@ -393,6 +429,19 @@ def test_session_hands_out_disjoint_samples_and_checks_answers(session):
     state = s.state()
     assert state["n_labeled"] == 5 and {r[0] for r in state["recent"]} == set(got_a) - {got_a[1]}
     assert state["recent"][0][2].startswith("data:image/png;base64,")
+
+
+def test_state_version_grows_with_every_answer_undo_and_fit(session):
+    s, y = session
+    a = s.hello()["client"]
+    versions = [s.state()["version"]]
+    picked = [x["index"] for x in s.next_samples(a, 4)]
+    for i in picked:
+        versions.append(s.answer(a, i, int(y[i]))["version"])
+    s.campaign.wait()  # four labels: the first fit
+    versions.append(s.state()["version"])
+    versions.append(s.undo(a, picked[0])["state"]["version"])
+    assert all(b > a for a, b in zip(versions, versions[1:])), versions
 
 
 def test_refit_in_the_background_gives_guesses_and_reasons(session):

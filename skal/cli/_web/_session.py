@@ -115,6 +115,7 @@ class LabelSession:
         self.budget = getattr(campaign.learner, "max_labels", None)
         self.curve: list[list] = []
         self.model_version = 0
+        self._version = 0  # bumped on every change; pages drop replies older than one shown
         self._clients: dict[str, _Client] = {}
         self._lock = threading.RLock()  # clients; always taken before the campaign's lock
         self._query_lock = threading.Lock()  # one next_batch at a time
@@ -318,6 +319,7 @@ class LabelSession:
             if owner not in (None, client) or (owner is None and i not in self._answered()):
                 raise SessionError(f"sample {i} is not handed to this page", 409)
             self.campaign.answer(i, label)  # the journal commits before we go on
+            self._version += 1
             c.sent.pop(i, None)
             if label is not None and label not in self.classes:
                 self.classes.append(label)
@@ -335,6 +337,7 @@ class LabelSession:
             if self._owner(i) not in (None, client):
                 raise SessionError(f"sample {i} is handed to another page", 409)
             self.campaign.undo(i)
+            self._version += 1
             c.sent[i] = None
         payload = self._payloads([(i, None)])[0]
         payload["why"] = {"reason": "undo", "text": "undone: label it again"}
@@ -357,18 +360,23 @@ class LabelSession:
                 return
             self._since_fit = 0
             self._future = self.campaign.refit(background=True)
+            self._version += 1
         self._future.add_done_callback(_log_failure)
 
     def _on_fit(self, campaign) -> None:
         row = campaign.history_[-1]
+        point = None
         if self.holdout is not None:
             try:
                 score = float(campaign.estimator_.score(*self.holdout))
-                self.curve.append([row["n_labeled"], round(score, 4)])
+                point = [row["n_labeled"], round(score, 4)]
             except Exception as exc:  # noqa: BLE001 - a bad holdout must not stop labeling
                 print(f"skal label --web: holdout score failed: {exc!r}", file=sys.stderr)
         with self._lock:
+            if point is not None:
+                self.curve.append(point)
             self.model_version += 1
+            self._version += 1
             for c in self._clients.values():  # the next samples come from the new model
                 for i, _ in c.ready:
                     campaign.release(i)
@@ -379,20 +387,29 @@ class LabelSession:
         return {"classes": classes, "keys": class_keys(classes)}
 
     def state(self) -> dict:
-        """Progress: labels, skips, budget, round, model, learning curve, recent answers."""
+        """Progress: labels, skips, budget, round, model, learning curve, recent answers.
+
+        ``version`` grows with every answer, undo and fit: replies to requests that ran at
+        the same time can arrive out of order, and a page shows none older than one it
+        has shown.
+        """
         c = self.campaign
-        labeled, labels = c.labeled_indices_.tolist(), c.labels_.tolist()
-        history = c.history_
-        training = self._training()
+        with self._lock:  # one consistent snapshot per version
+            version = self._version
+            labeled, labels = c.labeled_indices_.tolist(), c.labels_.tolist()
+            n_skipped, history = len(c.skipped_indices_), list(c.history_)
+            training, curve = self._training(), list(self.curve)
+            model_version, classes = self.model_version, self._classes()
         recent = [[int(i), plain(v)] for i, v in zip(labeled[-12:], labels[-12:])][::-1]
         for item in recent:
             item.append(self._thumbnail(item[0]))
         return {
-            "n_labeled": len(labeled), "n_skipped": len(c.skipped_indices_),
+            "version": version,
+            "n_labeled": len(labeled), "n_skipped": n_skipped,
             "n_samples": len(c.X), "budget": self.budget, "round": len(history),
             "model_labels": history[-1]["n_labeled"] if history else 0,
-            "model_version": self.model_version, "training": training,
-            "curve": list(self.curve), "recent": recent, **self._classes(),
+            "model_version": model_version, "training": training,
+            "curve": curve, "recent": recent, **classes,
         }
 
     def _thumbnail(self, index: int):

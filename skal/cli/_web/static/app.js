@@ -10,6 +10,7 @@
   const app = {
     client: null, classes: [], keys: [], fixed: true, buffer: [], displaced: [],
     current: null, mine: [], pending: 0, chain: Promise.resolve(), fetching: false,
+    stateVersion: -1,
     exhausted: false, waitingKey: undefined, classesShown: "",
   };
   window.skal = { timings: [], acked: [], sent: [], app };
@@ -275,6 +276,9 @@
   }
 
   function renderState(state) {
+    // replies to requests sent together can arrive out of order: never go back
+    if (state.version < app.stateVersion) return;
+    app.stateVersion = state.version;
     const total = state.budget || state.n_samples;
     const done = state.n_labeled + state.n_skipped;
     $("progress").textContent = `${state.n_labeled} labeled, ${state.n_skipped} skipped`
