@@ -8,9 +8,10 @@ model exists, as in every round of a campaign but the first. Time = the round's
 ``query_time + fit_time`` from ``history_`` (``fit_time`` includes choosing the pseudo-labels).
 
 Run: ``.venv/bin/python benchmarks/pool_training_cost.py`` (about 10 minutes on 2 cores;
-``--datasets digits`` about 1); ``--repeats 3`` reports the median of 3 rounds. TensorFlow
-runs on one thread, as in ``label_efficiency.py --jobs 2``. Writes
-``benchmarks/results/pool_training_cost.json``.
+``--datasets digits`` about 1); ``--repeats 3`` reports the median of 3 rounds;
+``--options none,+wide_spreading`` measures only those. TensorFlow runs on one thread, as in
+``label_efficiency.py --jobs 2``. Writes ``benchmarks/results/pool_training_cost.json``, where
+what it measured replaces the same rows of an earlier run and keeps the others.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ OUT = Path(__file__).parent / "results" / "pool_training_cost.json"
 # label counts at the start, middle and end of each data set's standard protocol
 LABELS = {"digits": (50, 150, 290), "mnist1d": (300, 1000, 1900)}
 STEP = {"digits": 10, "mnist1d": 100}
-OPTIONS = ("none", "+pseudo", "+spreading", "+model_spreading")
+OPTIONS = ("none", "+pseudo", "+spreading", "+model_spreading", "+wide_spreading")
 
 
 def one_round(dataset: str, data, n_labeled: int, option: str, seed: int = 0) -> dict:
@@ -55,35 +56,43 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="digits,mnist1d")
     parser.add_argument("--repeats", type=int, default=1, help="median of this many rounds")
+    parser.add_argument("--options", default=",".join(OPTIONS),
+                        help="comma-separated, of " + ", ".join(OPTIONS))
     parser.add_argument("--output", default=str(OUT))
     args = parser.parse_args(argv)
+    options = args.options.split(",")
+    if "none" not in options or set(options) - set(OPTIONS):
+        parser.error(f"--options: 'none' and any of {OPTIONS}, got {args.options!r}")
     import tensorflow as tf
 
     tf.config.threading.set_inter_op_parallelism_threads(1)
     tf.config.threading.set_intra_op_parallelism_threads(1)
-    report = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-              "results": {}}
+    output = Path(args.output)
+    report = json.loads(output.read_text()) if output.exists() else {"results": {}}
+    report.update(machine=platform.processor() or platform.machine(), cpus=os.cpu_count())
     for dataset in args.datasets.split(","):
         data = le.load(dataset)
-        rows = report["results"][dataset] = []
+        rows = report["results"].setdefault(dataset, [])
         for n in LABELS[dataset]:
-            for option in OPTIONS:
+            for option in options:
                 runs = [one_round(dataset, data, n, option) for _ in range(args.repeats)]
                 seconds = statistics.median(r["seconds"] for r in runs)
                 result = {"labels": n, "option": option, **runs[0], "seconds": seconds}
+                rows[:] = [r for r in rows if (r["labels"], r["option"]) != (n, option)]
                 rows.append(result)
                 print(f"{dataset:8s} {n:5d} labels {option:17s} {result['seconds']:7.2f} s "
                       f"({result['n_pseudo_labeled']} pseudo-labels)", flush=True)
-    Path(args.output).write_text(json.dumps(report, indent=1))
+    output.write_text(json.dumps(report, indent=1))
     print()
     print("| data | labels | " + " | ".join(f"{o} (s)" for o in OPTIONS) + " | × none |")
     print("|---|---:|" + "---:|" * (len(OPTIONS) + 1))
     for dataset, rows in report["results"].items():
         for n in LABELS[dataset]:
             secs = {r["option"]: r["seconds"] for r in rows if r["labels"] == n}
-            ratios = "/".join(f"{secs[o] / secs['none']:.1f}" for o in OPTIONS[1:])
-            print(f"| {dataset} | {n} | " + " | ".join(f"{secs[o]:.2f}" for o in OPTIONS)
-                  + f" | {ratios} |")
+            cells = " | ".join(f"{secs[o]:.2f}" if o in secs else "–" for o in OPTIONS)
+            ratios = "/".join(f"{secs[o] / secs['none']:.1f}" if o in secs else "–"
+                              for o in OPTIONS[1:])
+            print(f"| {dataset} | {n} | {cells} | {ratios} |")
     print(f"\nwrote {args.output}")
     return 0
 

@@ -102,6 +102,8 @@ def test_bad_training_settings_are_refused(bench, capsys, argv, message):
     ("random+pseudo", ("random", ("pseudo_labels", {}))),
     ("vote_entropy+model_spreading",
      ("vote_entropy", ("label_spreading", {"embedding": "model"}))),
+    ("diverse_margin+wide_spreading",
+     ("diverse_margin", ("label_spreading", {"max_ratio": 10.0}))),
 ])
 def test_pool_training_suffixes(bench, name, expected):
     assert bench.split_pool_training(name) == expected
@@ -118,3 +120,13 @@ def test_a_pool_training_column_runs_beside_its_plain_strategy(bench, tmp_path, 
     assert plain[0] == pooled[0]  # the first fit has no model to embed the pool with
     assert not np.array_equal(plain, pooled)  # later fits train on spread labels too
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("options", ["+spreading", "none,+nothing", "none,"])
+def test_pool_training_cost_refuses_unknown_options(monkeypatch, capsys, options):
+    monkeypatch.syspath_prepend(str(BENCH))
+    import pool_training_cost
+
+    with pytest.raises(SystemExit):
+        pool_training_cost.main(["--options", options])
+    assert "--options" in capsys.readouterr().err
