@@ -442,6 +442,7 @@ def test_state_version_grows_with_every_answer_undo_and_fit(session):
     versions.append(s.state()["version"])
     versions.append(s.undo(a, picked[0])["state"]["version"])
     assert all(b > a for a, b in zip(versions, versions[1:])), versions
+    assert len(s.state()["instance"]) == 16  # a restarted server counts again from 0
 
 
 def test_refit_in_the_background_gives_guesses_and_reasons(session):

@@ -116,6 +116,7 @@ class LabelSession:
         self.curve: list[list] = []
         self.model_version = 0
         self._version = 0  # bumped on every change; pages drop replies older than one shown
+        self._instance = secrets.token_hex(8)  # versions restart with the server
         self._clients: dict[str, _Client] = {}
         self._lock = threading.RLock()  # clients; always taken before the campaign's lock
         self._query_lock = threading.Lock()  # one next_batch at a time
@@ -389,9 +390,9 @@ class LabelSession:
     def state(self) -> dict:
         """Progress: labels, skips, budget, round, model, learning curve, recent answers.
 
-        ``version`` grows with every answer, undo and fit: replies to requests that ran at
-        the same time can arrive out of order, and a page shows none older than one it
-        has shown.
+        ``version`` grows with every answer, undo and fit of this server ``instance``:
+        replies to requests that ran at the same time can arrive out of order, and a page
+        shows none older than one it has shown.
         """
         c = self.campaign
         with self._lock:  # one consistent snapshot per version
@@ -404,7 +405,7 @@ class LabelSession:
         for item in recent:
             item.append(self._thumbnail(item[0]))
         return {
-            "version": version,
+            "instance": self._instance, "version": version,
             "n_labeled": len(labeled), "n_skipped": n_skipped,
             "n_samples": len(c.X), "budget": self.budget, "round": len(history),
             "model_labels": history[-1]["n_labeled"] if history else 0,

@@ -10,7 +10,7 @@
   const app = {
     client: null, classes: [], keys: [], fixed: true, buffer: [], displaced: [],
     current: null, mine: [], pending: 0, chain: Promise.resolve(), fetching: false,
-    stateVersion: -1,
+    instance: null, stateVersion: -1,
     exhausted: false, waitingKey: undefined, classesShown: "",
   };
   window.skal = { timings: [], acked: [], sent: [], app };
@@ -277,7 +277,8 @@
 
   function renderState(state) {
     // replies to requests sent together can arrive out of order: never go back
-    if (state.version < app.stateVersion) return;
+    if (state.instance === app.instance && state.version < app.stateVersion) return;
+    app.instance = state.instance;
     app.stateVersion = state.version;
     const total = state.budget || state.n_samples;
     const done = state.n_labeled + state.n_skipped;
