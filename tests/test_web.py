@@ -98,11 +98,11 @@ class Server:
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
 
-    def stop(self):
+    def stop(self, wait: float = 15):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.proc.wait(15)
+                self.proc.wait(wait)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
@@ -311,7 +311,8 @@ def test_default_cnn_retrains_in_the_background_and_guesses(browser, digits_pool
         assert "pick of" in page.text_content("#why") and not errors
         context.close()
     finally:
-        server.stop()
+        server.stop(wait=120)  # Ctrl-C waits for the refit, fits every answer, saves
+    assert server.proc.returncode == 0, server.log.read_text()
     assert "Traceback" not in server.log.read_text()
     import skal  # --save: after Ctrl-C, a learner fitted on every answer of the journal
 
