@@ -97,11 +97,13 @@ def make_cnn(name: str, seed: int, epochs: int, params: dict | None = None):
 # spread over a neighbour graph, ActiveLearningClassifier(semi_supervised="label_spreading"));
 # "<strategy>+pseudo": the CNN's own confident predictions (CEAL, semi_supervised="pseudo_labels");
 # "<strategy>+model_spreading": spread over a graph of the previous round's CNN embedding;
-# "<strategy>+wide_spreading": the raw-feature graph's spread labels, 10 per label (not 3).
+# "<strategy>+wide_spreading": the raw-feature graph's spread labels, 10 per label (not 3);
+# "<strategy>+capped_spreading": 10 per label, at most 600 a round (a round's cost bounded).
 # Each maps to (a name of skal.semi_supervised.SEMI_SUPERVISED, its options).
 POOL_TRAINING = {
     "+spreading": ("label_spreading", {}),
     "+wide_spreading": ("label_spreading", {"max_ratio": 10.0}),
+    "+capped_spreading": ("label_spreading", {"max_ratio": 10.0, "max_pseudo_labels": 600}),
     "+pseudo": ("pseudo_labels", {}),
     "+model_spreading": ("label_spreading", {"embedding": "model"}),
 }

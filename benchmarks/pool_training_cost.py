@@ -33,7 +33,8 @@ OUT = Path(__file__).parent / "results" / "pool_training_cost.json"
 # label counts at the start, middle and end of each data set's standard protocol
 LABELS = {"digits": (50, 150, 290), "mnist1d": (300, 1000, 1900)}
 STEP = {"digits": 10, "mnist1d": 100}
-OPTIONS = ("none", "+pseudo", "+spreading", "+model_spreading", "+wide_spreading")
+OPTIONS = ("none", "+pseudo", "+spreading", "+model_spreading", "+wide_spreading",
+           "+capped_spreading")
 
 
 def one_round(dataset: str, data, n_labeled: int, option: str, seed: int = 0) -> dict:

@@ -352,6 +352,11 @@ def test_label_spreading_pseudo_labels_are_mostly_right_and_capped(digits_xy):
     assert counts.max() <= math.ceil(3 * 50 / 10)
     _, few, _ = _spread(X, y, n=50, max_ratio=0.5)
     assert len(few) == 25
+    _, wide, _ = _spread(X, y, n=50, max_ratio=10)
+    _, capped, capped_guesses = _spread(X, y, n=50, max_ratio=10, max_pseudo_labels=120)
+    assert len(wide) == 500 and len(capped) == 120
+    assert np.isin(capped, wide).all()  # the surest of the same spread
+    assert np.bincount(capped_guesses, minlength=10).max() <= 12 + 1  # still balanced
 
 
 def test_label_spreading_takes_frames_images_and_string_labels(digits_xy):
@@ -379,6 +384,9 @@ def test_label_spreading_in_a_campaign_from_the_first_fit(digits_xy):
 BAD_SPREADING = [  # (options, exception, fragment)
     (dict(threshold=1.5), ValueError, "threshold"),
     (dict(max_ratio=0), ValueError, "max_ratio"),
+    (dict(max_pseudo_labels=0), ValueError, "max_pseudo_labels"),
+    (dict(max_pseudo_labels=2.5), TypeError, "max_pseudo_labels"),
+    (dict(max_pseudo_labels="all"), TypeError, "max_pseudo_labels"),
     (dict(n_neighbors=0), ValueError, "n_neighbors"),
     (dict(alpha=1.0), ValueError, "alpha"),
     (dict(n_components="all"), TypeError, "n_components"),
