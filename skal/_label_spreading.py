@@ -176,9 +176,7 @@ class LabelSpreadingPseudoLabels(BaseEstimator):
             raise ValueError(f"labeled has {len(labeled)} rows but labels {len(labels)}.")
         classes, codes = np.unique(labels, return_inverse=True)
         X, rows, per_class, total = prepare(self, X, candidates, n_labeled, len(classes),
-                                             random_state)
-        if self.max_pseudo_labels is not None:
-            total = min(total, self.max_pseudo_labels)
+                                             random_state, max_total=self.max_pseudo_labels)
         if total == 0 or len(rows) == 0 or len(classes) < 2:
             return np.empty(0, np.intp), labels[:0]
         F = self._features(estimator, X, np.concatenate([labeled, rows]), pool_batch_size)

@@ -17,8 +17,9 @@ __all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "flat_rows", "prepa
 CONFIDENCE_DECIMALS = 9
 
 
-def prepare(options, X, candidates, n_labeled, n_classes, random_state):
-    """The pool as rows, the candidates (at most ``max_pool``), the per-class and total caps."""
+def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, max_total=None):
+    """The pool as rows, the candidates (at most ``max_pool``), the per-class and total caps
+    (the total at most ``max_total``, a ``max_pseudo_labels`` option, when given)."""
     n_labeled = check_count(n_labeled, "n_labeled", 0)
     if isinstance(X, list | tuple):
         X = np.asarray(X)
@@ -34,6 +35,8 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state):
         rows = np.sort(rng.choice(rows, size=options.max_pool, replace=False))
     per_class = _whole(options.max_ratio * n_labeled / n_classes, math.ceil)
     total = _whole(options.max_ratio * n_labeled, math.floor)
+    if max_total is not None:  # a bool passes sklearn's Integral check: refused here
+        total = min(total, check_count(max_total, "max_pseudo_labels", 1))
     return X, rows, per_class, total
 
 

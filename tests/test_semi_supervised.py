@@ -386,6 +386,7 @@ BAD_SPREADING = [  # (options, exception, fragment)
     (dict(max_ratio=0), ValueError, "max_ratio"),
     (dict(max_pseudo_labels=0), ValueError, "max_pseudo_labels"),
     (dict(max_pseudo_labels=2.5), TypeError, "max_pseudo_labels"),
+    (dict(max_pseudo_labels=True), ValueError, "max_pseudo_labels"),  # not 1
     (dict(max_pseudo_labels="all"), TypeError, "max_pseudo_labels"),
     (dict(n_neighbors=0), ValueError, "n_neighbors"),
     (dict(alpha=1.0), ValueError, "alpha"),
