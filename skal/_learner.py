@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skal._answers import check_sample_ids
 from skal._delegation import DelegationMixin
 from skal._labels import check_label_kind, check_y, classes_of, plain_labels, unlabeled_mask
+from skal._params import StrictParamsMixin
 from skal._persistence import PersistenceMixin
 from skal._pool import (
     DEFAULT_POOL_BATCH_SIZE,
@@ -32,7 +33,8 @@ from skal.strategies import QueryContext, resolve_strategy, select_batch, strate
 __all__ = ["ActiveLearningClassifier"]
 
 class ActiveLearningClassifier(
-    PersistenceMixin, DelegationMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    StrictParamsMixin, PersistenceMixin, DelegationMixin, ClassifierMixin, MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """Pool-based active learning around any classifier with ``predict_proba``.
 

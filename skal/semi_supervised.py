@@ -10,6 +10,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval
 
 from skal._label_spreading import LabelSpreadingPseudoLabels
+from skal._params import StrictParamsMixin
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
 from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, check_count, prepare
 
@@ -17,7 +18,7 @@ __all__ = ["SEMI_SUPERVISED", "LabelSpreadingPseudoLabels", "PseudoLabels",
            "resolve_semi_supervised"]
 
 
-class PseudoLabels(BaseEstimator):
+class PseudoLabels(StrictParamsMixin, BaseEstimator):
     """Pseudo-labels for the pool samples the model is confident about (CEAL).
 
     Each round, the model fitted in the previous round predicts the unlabeled pool; the

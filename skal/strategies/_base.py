@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from skal._params import StrictParamsMixin
 from skal._pool import (
     DEFAULT_POOL_BATCH_SIZE,
     is_dask_collection,
@@ -96,7 +97,7 @@ class QueryContext:
             raise TypeError(f"check_chunk must be callable or None, got {self.check_chunk!r}.")
 
 
-class QueryStrategy(BaseEstimator):
+class QueryStrategy(StrictParamsMixin, BaseEstimator):
     """Base class of query strategies: implement :meth:`select`.
 
     A subclass lists its options as ``__init__`` parameters (stored unchanged, as for any
