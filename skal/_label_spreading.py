@@ -255,7 +255,8 @@ class LabelSpreadingPseudoLabels(StrictParamsMixin, BaseEstimator):
         if cached is None or cached[0] != key:
             Z = _pca(F, self.n_components)
             perplexity = min(30.0, max(1.0, (len(Z) - 1) / 3.0))
-            M = TSNE(2, perplexity=perplexity, init="pca", random_state=0).fit_transform(Z)
+            init = "pca" if Z.shape[1] >= 2 else "random"  # a PCA init needs 2 dimensions
+            M = TSNE(2, perplexity=perplexity, init=init, random_state=0).fit_transform(Z)
             cached = self._tsne_cache = (key, M)
         M = np.empty_like(cached[1])
         M[order] = cached[1]

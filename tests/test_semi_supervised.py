@@ -474,6 +474,36 @@ def test_model_embedding_spreading_refuses_a_model_without_embed_before_any_labe
 # ------------------------------------------------------------- label spreading over a t-SNE map
 
 
+# (what is done to a copy of the digits, embedding, fragment of the error)
+BAD_SPREADING_POOLS = [
+    (lambda X: X.__setitem__((5, 3), np.nan), "pca", "must be finite, but 1 sample"),
+    (lambda X: X.__setitem__((5, 3), np.nan), "tsne", "must be finite, but 1 sample"),
+    (lambda X: X.__setitem__((slice(0, 3), 0), np.inf), "tsne", "but 3 sample"),
+    (lambda X: X.__setitem__((9, 0), -np.inf), "pca", "but 1 sample.*pseudo_labels"),
+]
+
+
+@pytest.mark.parametrize("spoil, embedding, fragment", BAD_SPREADING_POOLS)
+def test_label_spreading_explains_a_pool_that_is_not_finite(digits_xy, spoil, embedding,
+                                                            fragment):
+    X, y = digits_xy
+    X = X[:200].astype(float)
+    spoil(X)
+    with pytest.raises(ValueError, match=fragment):
+        _spread(X, y[:200], embedding=embedding)
+
+
+def test_tsne_spreading_takes_a_single_feature():
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (50, 1)), rng.normal(8, 1, (50, 1))]
+    y = np.repeat([0, 1], 50)
+    labeled = np.array([0, 1, 2, 50, 51, 52])
+    pool = np.setdiff1d(np.arange(100), labeled)
+    idx, guesses = LabelSpreadingPseudoLabels(embedding="tsne").select(
+        None, X, pool, 6, 0, labeled=labeled, labels=y[labeled])
+    assert len(idx) == 18 and (guesses == y[idx]).all()
+
+
 def test_tsne_map_carries_digits_labels_further_than_pca(digits_xy):
     X, y = digits_xy
     X, y = X[:800], y[:800]

@@ -137,6 +137,19 @@ def test_features_that_are_not_numbers_are_explained(blobs):
             ask(strategy, model, frame, 3)
 
 
+NOT_FINITE = [np.nan, np.inf, -np.inf]  # a value one sample of the pool holds
+
+
+@pytest.mark.parametrize("value", NOT_FINITE)
+@pytest.mark.parametrize("strategy", COLD, ids=repr)
+def test_a_pool_with_nan_or_infinity_is_explained(blobs, strategy, value):
+    X, _, _, model = blobs
+    bad = X.copy()
+    bad[7, 3] = value
+    with pytest.raises(ValueError, match="must be finite, but 1 sample.*impute"):
+        ask(strategy, model, bad, 3)
+
+
 # (class, option, bad value): each fails at resolve_strategy, naming the option
 BAD_OPTIONS = [
     (TypiClust, "embedding", "foo"),
