@@ -99,11 +99,15 @@ def make_cnn(name: str, seed: int, epochs: int, params: dict | None = None):
 # "<strategy>+model_spreading": spread over a graph of the previous round's CNN embedding;
 # "<strategy>+wide_spreading": the raw-feature graph's spread labels, 10 per label (not 3);
 # "<strategy>+capped_spreading": 10 per label, at most 600 a round (a round's cost bounded).
+# "<strategy>+tsne_spreading": spread over a t-SNE map of the raw features, 30 per label, at
+#   most 1000 a round.
 # Each maps to (a name of skal.semi_supervised.SEMI_SUPERVISED, its options).
 POOL_TRAINING = {
     "+spreading": ("label_spreading", {}),
     "+wide_spreading": ("label_spreading", {"max_ratio": 10.0}),
     "+capped_spreading": ("label_spreading", {"max_ratio": 10.0, "max_pseudo_labels": 600}),
+    "+tsne_spreading": ("label_spreading", {"embedding": "tsne", "max_ratio": 30.0,
+                                            "max_pseudo_labels": 1000}),
     "+pseudo": ("pseudo_labels", {}),
     "+model_spreading": ("label_spreading", {"embedding": "model"}),
 }
