@@ -11,10 +11,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skal._graph import held_out_accuracy, spread_labels
+from skal._model_steps import embed, has_method
 from skal._params import StrictParamsMixin
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
 from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, flat_rows, prepare
-from skal.strategies._features import embed, has_method
 
 __all__ = ["LabelSpreadingPseudoLabels"]
 
