@@ -93,13 +93,14 @@ def flat_features(chunk, who: str, alternative: str) -> np.ndarray:
             f"{who} reads the raw features, which must be numbers ({exc}); give the pool "
             f"as numbers, or {alternative}."
         ) from None
-    bad = ~np.isfinite(X).reshape(len(X), -1).all(axis=1)
+    X = X.reshape(len(X), -1)
+    bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
         raise ValueError(
             f"{who} reads the raw features, which must be finite, but {int(bad.sum())} "
             f"sample(s) hold NaN or infinite values; impute them first, or {alternative}."
         )
-    return X.reshape(len(X), -1)
+    return X
 
 
 def chunk_slices(n: int, chunk_size: int) -> Iterator[slice]:

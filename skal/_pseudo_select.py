@@ -35,8 +35,8 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, max_t
         rows = np.sort(rng.choice(rows, size=options.max_pool, replace=False))
     per_class = _whole(options.max_ratio * n_labeled / n_classes, math.ceil)
     total = _whole(options.max_ratio * n_labeled, math.floor)
-    if max_total is not None:  # a bool passes sklearn's Integral check: refused here
-        total = min(total, check_count(max_total, "max_pseudo_labels", 1))
+    if max_total is not None:
+        total = min(total, int(max_total))
     return X, rows, per_class, total
 
 
