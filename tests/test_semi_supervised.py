@@ -552,3 +552,34 @@ def test_tsne_spreading_in_a_campaign_is_reproducible(digits_xy):
     pseudo = [row["n_pseudo_labeled"] for row in runs[0].history_]
     assert pseudo == [5 * row["n_labeled"] for row in runs[0].history_]
     np.testing.assert_array_equal(runs[0].labeled_indices_, runs[1].labeled_indices_)
+
+
+# (how the pool is given, how the labels are named): each gives the plain array's answer
+TSNE_INPUTS = [
+    ("frame", "digits"), ("images", "digits"), ("array", "names"), ("frame", "names"),
+]
+
+
+def test_tsne_spreading_takes_frames_images_and_string_labels(digits_xy):
+    import pandas as pd
+
+    X, y = digits_xy
+    X, y = X[:300], y[:300]
+    name_of = np.array([f"digit {d}" for d in range(10)])
+    names = name_of[y]
+    labeled = np.random.default_rng(2).choice(len(X), 30, replace=False)
+    pool = np.setdiff1d(np.arange(len(X)), labeled)
+    spreading = LabelSpreadingPseudoLabels(embedding="tsne", max_ratio=5)
+    idx, guesses = spreading.select(None, X, pool, 30, 0, labeled=labeled, labels=y[labeled])
+    assert len(idx) > 0
+    given = {"array": X, "frame": pd.DataFrame(X), "images": X.reshape(-1, 8, 8, 1)}
+    for pool_kind, label_kind in TSNE_INPUTS:
+        labels, want = (names, name_of[guesses]) if label_kind == "names" else (y, guesses)
+        got_idx, got = spreading.select(None, given[pool_kind], pool, 30, 0, labeled=labeled,
+                                        labels=labels[labeled])
+        np.testing.assert_array_equal(got_idx, idx)
+        np.testing.assert_array_equal(got, want)
+    # nothing to pseudo-label: an empty answer of the labels' dtype
+    empty_idx, empty = spreading.select(None, X, pool[:0], 30, 0, labeled=labeled,
+                                        labels=names[labeled])
+    assert len(empty_idx) == 0 and empty.dtype == names.dtype
