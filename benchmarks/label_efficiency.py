@@ -416,18 +416,33 @@ def _key(record: dict) -> tuple:
                            "budget", "threads", "cnn_params", "warm_start"))
 
 
-def run_all(tasks: list[dict], runs_path: Path, jobs: int) -> dict:
-    """Run the campaigns not already in ``runs_path`` (one JSON line each, appended as each
-    finishes, so an interrupted run resumes). Peers wait for their seed's initial set."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from multiprocessing import get_context
-
+def load_runs(runs_path: Path) -> dict[tuple, dict]:
+    """The campaigns recorded in ``runs_path`` (one JSON line each), by their key."""
     done: dict[tuple, dict] = {}
     if runs_path.exists():
         for line in runs_path.read_text().splitlines():
             if line.strip():
                 rec = json.loads(line)
                 done[_key(rec)] = rec
+    return done
+
+
+def summarizable(tasks: list[dict], done: dict) -> tuple[list[dict], list[dict]]:
+    """``(tasks, missing)``: the tasks of every column (dataset and name) that has a campaign
+    in ``done`` -- a column never run on a dataset is left out -- and those of such columns
+    that are not there (a column with some seeds missing is not paired)."""
+    present = {(t["dataset"], t["name"]) for t in tasks if _key(_task_key(t)) in done}
+    kept = [t for t in tasks if (t["dataset"], t["name"]) in present]
+    return kept, [t for t in kept if _key(_task_key(t)) not in done]
+
+
+def run_all(tasks: list[dict], runs_path: Path, jobs: int) -> dict:
+    """Run the campaigns not already in ``runs_path`` (one JSON line each, appended as each
+    finishes, so an interrupted run resumes). Peers wait for their seed's initial set."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+
+    done = load_runs(runs_path)
 
     def initial_for(task):
         for rec in done.values():
@@ -522,6 +537,9 @@ def main(argv=None) -> int:
                         help="TensorFlow threads per process (default: 1 when --jobs > 1)")
     parser.add_argument("--output", default=None)
     parser.add_argument("--markdown", action="store_true", help="also print Markdown tables")
+    parser.add_argument("--summarize", action="store_true",
+                        help="run no campaign: summarise the ones already in the runs file "
+                             "(every one asked for must be there)")
     args = parser.parse_args(argv)
 
     from skal.strategies import STRATEGIES
@@ -584,7 +602,16 @@ def main(argv=None) -> int:
                            "threads": threads, "skal_names": strategies}
                           for name in strategies + peers]
     start = time.perf_counter()
-    done = run_all(tasks, runs_path, args.jobs)
+    if args.summarize:
+        done = load_runs(runs_path)
+        tasks, missing = summarizable(tasks, done)
+        if missing:
+            names = sorted({f"{t['dataset']}/{t['name']}" for t in missing})
+            parser.error(f"--summarize: {len(missing)} campaign(s) of a column are not in "
+                         f"{runs_path} (same seeds, epochs, threads and CNN): {names}; "
+                         "run them first (without --summarize)")
+    else:
+        done = run_all(tasks, runs_path, args.jobs)
     elapsed = time.perf_counter() - start
 
     report: dict = {"jobs": args.jobs, "threads_per_job": threads, "warm_start": args.warm_start,

@@ -49,6 +49,20 @@ def test_parallel_run_is_paired_and_resumes(bench, tmp_path, capsys):
     assert (tmp_path / "le_runs.jsonl").read_text().splitlines() == runs
     assert json.loads(out.read_text())["digits"]["curves"] == curves
 
+    # --summarize rebuilds the report from the runs file alone, and refuses a missing campaign.
+    out.unlink()
+    assert bench.main(argv + ["--summarize"]) == 0
+    assert "to run" not in capsys.readouterr().err
+    assert json.loads(out.read_text())["digits"]["curves"] == curves
+    # A column never run is left out; one with a seed missing is refused (it is not paired).
+    assert bench.main([*argv, "--summarize", "--strategies", "random,margin,entropy"]) == 0
+    assert set(json.loads(out.read_text())["digits"]["curves"]) == {"random", "margin"}
+    (tmp_path / "le_runs.jsonl").write_text("\n".join(runs[:-1]) + "\n")
+    with pytest.raises(SystemExit):
+        bench.main(argv + ["--summarize"])
+    err = capsys.readouterr().err
+    assert "1 campaign(s) of a column are not in" in err
+
 
 def test_unknown_dataset_is_refused(bench, capsys):
     with pytest.raises(SystemExit):
