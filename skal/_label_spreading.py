@@ -14,7 +14,7 @@ from skal._graph import held_out_accuracy, spread_labels
 from skal._model_steps import embed, has_method
 from skal._params import StrictParamsMixin
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
-from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, flat_rows, prepare
+from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, check_labeled, flat_rows, prepare
 
 __all__ = ["LabelSpreadingPseudoLabels"]
 
@@ -182,14 +182,11 @@ class LabelSpreadingPseudoLabels(StrictParamsMixin, BaseEstimator):
         from sklearn.semi_supervised import LabelSpreading
 
         self._validate_params()
-        if labeled is None or labels is None:
-            raise TypeError("LabelSpreadingPseudoLabels.select needs labeled= and labels=.")
-        labeled, labels = np.asarray(labeled, dtype=np.intp), np.asarray(labels)
-        if len(labeled) != len(labels):
-            raise ValueError(f"labeled has {len(labeled)} rows but labels {len(labels)}.")
+        labeled, labels = check_labeled(labeled, labels)
         classes, codes = np.unique(labels, return_inverse=True)
-        X, rows, per_class, total = prepare(self, X, candidates, n_labeled, len(classes),
-                                             random_state, max_total=self.max_pseudo_labels)
+        X, rows, per_class, total = prepare(
+            self, X, candidates, n_labeled, len(classes), random_state,
+            pool_batch_size=pool_batch_size, max_total=self.max_pseudo_labels, labeled=labeled)
         if total == 0 or len(rows) == 0 or len(classes) < 2:
             return np.empty(0, np.intp), labels[:0]
         nodes = np.concatenate([labeled, rows])

@@ -86,6 +86,11 @@ def concat_rows(first, second):
 def flat_features(chunk, who: str, alternative: str) -> np.ndarray:
     """Rows flattened to float64 (one sample a row); a clear error, naming ``who`` and the
     caller's ``alternative``, for features that are not numbers."""
+    if hasattr(chunk, "toarray"):  # densifying a sparse pool could need any amount of memory
+        raise TypeError(
+            f"{who} reads the raw features as a dense array, but the pool is a sparse "
+            f"{type(chunk).__name__}; give a dense array, or {alternative}."
+        )
     try:
         X = np.asarray(chunk, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -7,9 +7,11 @@ from numbers import Integral
 
 import numpy as np
 
+from skal._labels import plain_labels, unlabeled_mask
 from skal._pool import chunk_slices, flat_features, pool_length, take_rows
 
-__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "flat_rows", "prepare"]
+__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "check_labeled", "flat_rows",
+           "prepare"]
 
 # Confidences are rounded before they are ranked: a model's output can differ in the last bits
 # with the batch it is computed in, and rounding makes such near-ties exact ties, broken by
@@ -17,10 +19,14 @@ __all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "flat_rows", "prepa
 CONFIDENCE_DECIMALS = 9
 
 
-def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, max_total=None):
+def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, pool_batch_size,
+            max_total=None, labeled=None):
     """The pool as rows, the candidates (at most ``max_pool``), the per-class and total caps
-    (the total at most ``max_total``, a ``max_pseudo_labels`` option, when given)."""
+    (the total at most ``max_total``, a ``max_pseudo_labels`` option, when given). The
+    ``labeled`` rows, when given, must be in the pool and none of them a candidate."""
     n_labeled = check_count(n_labeled, "n_labeled", 0)
+    check_count(pool_batch_size, "pool_batch_size", 1)
+    _check_seed(random_state)
     if isinstance(X, list | tuple):
         X = np.asarray(X)
     n_pool = pool_length(X)
@@ -29,11 +35,19 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, max_t
             "X must be a pool that can be indexed by row (an array, a memmap or a "
             f"DataFrame), got {type(X).__name__}."
         )
-    rows = _check_candidates(candidates, n_pool)
+    rows = _check_rows(candidates, n_pool, "candidates")
+    if labeled is not None:
+        shared = np.intersect1d(_check_rows(labeled, n_pool, "labeled"), rows)
+        if len(shared):
+            raise ValueError(
+                f"labeled and candidates share {len(shared)} row(s) ({shared[:5].tolist()}): "
+                "a labeled sample cannot be a candidate for a pseudo-label; give the "
+                "unlabeled rows as candidates."
+            )
     if options.max_pool is not None and len(rows) > options.max_pool:
         rng = np.random.default_rng(random_state)
         rows = np.sort(rng.choice(rows, size=options.max_pool, replace=False))
-    per_class = _whole(options.max_ratio * n_labeled / n_classes, math.ceil)
+    per_class = _whole(options.max_ratio * n_labeled / max(n_classes, 1), math.ceil)
     total = _whole(options.max_ratio * n_labeled, math.floor)
     if max_total is not None:
         total = min(total, int(max_total))
@@ -70,24 +84,64 @@ def check_count(value, name: str, low: int) -> int:
     return int(value)
 
 
-def _check_candidates(candidates, n_pool: int) -> np.ndarray:
-    """The candidates as sorted distinct row indices of the pool."""
-    rows = np.asarray(candidates)
+def check_labeled(labeled, labels) -> tuple[np.ndarray, np.ndarray]:
+    """The labeled rows (1-D integers) and their labels: 1-D, one per row, none missing, of
+    one type (in the rows' order; the rows are checked against the pool by ``prepare``)."""
+    if labeled is None or labels is None:
+        raise TypeError("labeled= and labels= are needed: the labeled rows of X and their "
+                        "labels, which spread to the candidates.")
+    rows = _integer_rows(labeled, "labeled")
+    if isinstance(labels, list | tuple):
+        items, labels = list(labels), np.empty(len(labels), dtype=object)
+        labels[:] = items
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, one class label per labeled row, got shape "
+                         f"{labels.shape}; give class labels, not one-hot rows.")
+    if len(rows) != len(labels):
+        raise ValueError(f"labeled has {len(rows)} rows but labels {len(labels)}.")
+    missing = unlabeled_mask(labels)
+    if missing.any():
+        raise ValueError(
+            f"labels hold {int(missing.sum())} missing value(s) (None, NaN or -1 mark an "
+            "unlabeled sample); give only the labeled rows, each with its class."
+        )
+    labels = plain_labels(labels)
+    if labels.dtype == object and len(labels):
+        kinds = sorted({type(v).__name__ for v in labels.tolist()})
+        raise ValueError(f"labels mix label types {kinds}; give every class the same type.")
+    return rows.astype(np.intp), labels
+
+
+def _check_seed(random_state) -> None:
+    try:
+        np.random.default_rng(random_state)
+    except (TypeError, ValueError):
+        raise TypeError(f"random_state must be None, an int >= 0 or a numpy Generator, got "
+                        f"{random_state!r}.") from None
+
+
+def _integer_rows(values, name: str) -> np.ndarray:
+    """``values`` as a 1-D integer array (empty allowed)."""
+    rows = np.asarray(values)
     if rows.ndim != 1:
-        raise ValueError(f"candidates must be a 1-D array of row indices, got shape {rows.shape}.")
-    if len(rows) == 0:
-        return rows.astype(np.intp)
-    if rows.dtype.kind not in "iu":
-        raise TypeError(f"candidates must be integer row indices, got dtype {rows.dtype}.")
+        raise ValueError(f"{name} must be a 1-D array of row indices, got shape {rows.shape}.")
+    if len(rows) and rows.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer row indices, got dtype {rows.dtype}.")
+    return rows.astype(np.intp)
+
+
+def _check_rows(values, n_pool: int, name: str) -> np.ndarray:
+    """``values`` as sorted distinct row indices of the pool."""
+    rows = _integer_rows(values, name)
     outside = rows[(rows < 0) | (rows >= n_pool)]
     if len(outside):
         raise ValueError(
-            f"candidates has indices outside the pool (of {n_pool} rows): "
-            f"{outside[:5].tolist()}."
+            f"{name} has indices outside the pool (of {n_pool} rows): {outside[:5].tolist()}."
         )
-    unique = np.unique(rows).astype(np.intp)
+    unique = np.unique(rows)
     if len(unique) != len(rows):
-        raise ValueError(f"candidates has {len(rows) - len(unique)} repeated indices.")
+        raise ValueError(f"{name} has {len(rows) - len(unique)} repeated indices.")
     return unique
 
 

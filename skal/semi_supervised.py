@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval
 from skal._label_spreading import LabelSpreadingPseudoLabels
 from skal._params import StrictParamsMixin
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
-from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, check_count, prepare
+from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, prepare
 
 __all__ = ["SEMI_SUPERVISED", "LabelSpreadingPseudoLabels", "PseudoLabels",
            "resolve_semi_supervised"]
@@ -151,8 +151,7 @@ class PseudoLabels(StrictParamsMixin, BaseEstimator):
         self._validate_params()
         classes = _check_estimator(estimator)
         X, rows, per_class, total = prepare(self, X, candidates, n_labeled, len(classes),
-                                             random_state)
-        pool_batch_size = check_count(pool_batch_size, "pool_batch_size", 1)
+                                             random_state, pool_batch_size=pool_batch_size)
         if total == 0:  # nothing may be kept: the pool is not even scored
             rows = rows[:0]
         idx, confidence, predicted = self._confident(estimator, X, rows, len(classes),

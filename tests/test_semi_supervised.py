@@ -416,6 +416,76 @@ def test_label_spreading_needs_the_labeled_rows(digits_xy):
                                             labeled=np.arange(10), labels=y[:9])
 
 
+# (what, select's keyword overrides, error, message fragment): labeled rows 0-39 (digits),
+# candidates 40-299. Each was a raw error from numpy or a silent wrong answer before.
+BAD_LABELED = [
+    ("labeled outside the pool", dict(labeled=np.r_[:39, 5000]), ValueError,
+     "labeled has indices outside the pool (of 300 rows): [5000]"),
+    ("negative labeled row (was the last row)", dict(labeled=np.r_[:39, -1]), ValueError,
+     "labeled has indices outside the pool (of 300 rows): [-1]"),
+    ("float labeled rows (were truncated)", dict(labeled=np.arange(40) + 0.5), TypeError,
+     "labeled must be integer row indices, got dtype float64"),
+    ("string labeled rows (were parsed)", dict(labeled=np.arange(40).astype(str)), TypeError,
+     "labeled must be integer row indices"),
+    ("boolean mask", dict(labeled=np.arange(300) < 40), TypeError,
+     "labeled must be integer row indices, got dtype bool"),
+    ("2-D labeled", dict(labeled=np.arange(40).reshape(-1, 1)), ValueError,
+     "labeled must be a 1-D array of row indices, got shape (40, 1)"),
+    ("repeated labeled row", dict(labeled=np.r_[:39, 0]), ValueError,
+     "labeled has 1 repeated indices"),
+    ("labeled row among the candidates", dict(labeled=np.r_[:39, 100]), ValueError,
+     "labeled and candidates share 1 row(s) ([100])"),
+    ("NaN label (was a class)", dict(labels=np.r_[np.zeros(39), np.nan]), ValueError,
+     "labels hold 1 missing value(s)"),
+    ("None label", dict(labels=[0] * 39 + [None]), ValueError, "labels hold 1 missing value(s)"),
+    ("-1 label", dict(labels=np.r_[np.zeros(39, int), -1]), ValueError, "labels hold 1 missing"),
+    ("mixed label types", dict(labels=[0] * 39 + ["a"]), ValueError,
+     "labels mix label types ['int', 'str']"),
+    ("one-hot labels", dict(labels=np.eye(2)[np.arange(40) % 2]), ValueError,
+     "labels must be 1-D, one class label per labeled row, got shape (40, 2)"),
+    ("string seed", dict(random_state="abc"), TypeError,
+     "random_state must be None, an int >= 0 or a numpy Generator, got 'abc'"),
+    ("pool_batch_size 0", dict(pool_batch_size=0), ValueError,
+     "pool_batch_size must be an int >= 1, got 0"),
+    ("pool_batch_size -1", dict(pool_batch_size=-1), ValueError,
+     "pool_batch_size must be an int >= 1, got -1"),
+]
+
+
+@pytest.mark.parametrize("what, overrides, exc, fragment", BAD_LABELED,
+                         ids=[row[0] for row in BAD_LABELED])
+def test_label_spreading_refuses_bad_labeled_rows_and_labels(digits_xy, what, overrides, exc,
+                                                             fragment):
+    from skal.semi_supervised import LabelSpreadingPseudoLabels
+
+    X, y = digits_xy
+    call = dict(labeled=np.arange(40), labels=y[:40], random_state=0) | overrides
+    with pytest.raises(exc) as info:
+        LabelSpreadingPseudoLabels().select(None, X[:300], np.arange(40, 300), 40, **call)
+    assert fragment in str(info.value), str(info.value)
+
+
+def test_label_spreading_with_no_label_gives_an_empty_answer(digits_xy):
+    from skal.semi_supervised import LabelSpreadingPseudoLabels
+
+    X, y = digits_xy
+    idx, guesses = LabelSpreadingPseudoLabels().select(
+        None, X, np.arange(300), 0, labeled=np.array([], int), labels=y[:0])
+    assert len(idx) == 0 and len(guesses) == 0
+
+
+def test_a_sparse_pool_is_refused_by_the_raw_feature_readers(digits_xy):
+    import scipy.sparse as sp
+
+    from skal.semi_supervised import LabelSpreadingPseudoLabels
+
+    X, y = digits_xy
+    with pytest.raises(TypeError, match="reads the raw features as a dense array, but the pool "
+                                        "is a sparse csr_matrix"):
+        LabelSpreadingPseudoLabels().select(None, sp.csr_matrix(X), np.arange(40, 300), 40,
+                                            labeled=np.arange(40), labels=y[:40])
+
+
 def test_label_spreading_gives_nothing_where_the_graph_does_not_carry_the_labels(digits_xy):
     X, y = digits_xy
     noise = np.random.default_rng(0).permutation(y)  # labels unrelated to the features
