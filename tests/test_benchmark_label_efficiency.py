@@ -144,3 +144,17 @@ def test_pool_training_cost_refuses_unknown_options(monkeypatch, capsys, options
     with pytest.raises(SystemExit):
         pool_training_cost.main(["--options", options])
     assert "--options" in capsys.readouterr().err
+
+
+def test_spreading_trial_columns_are_read_longest_suffix_first():
+    import subprocess
+    import sys
+
+    code = ("import mnist1d_spreading_trials, label_efficiency as le; "
+            "print(le.split_pool_training('margin+model_spreading2'), "
+            "le.split_pool_training('margin+model_spreading'), le.DATASETS['mnist1d']['budget'])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=BENCH, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split("\n")[0] == (
+        "('margin', ('label_spreading', {'embedding': 'model', 'max_ratio': 2.0})) "
+        "('margin', ('label_spreading', {'embedding': 'model'})) 600")
