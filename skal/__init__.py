@@ -14,6 +14,7 @@ _LAZY = {
     "ActiveLearningClassifier": "skal._learner",
     "Campaign": "skal.campaign",
     "CNNClassifier": "skal.keras",
+    "ConsistencyTraining": "skal.semi_supervised",
     "KerasClassifier": "skal.keras",
     "LabelJournal": "skal.io",
     "LabelSpreadingPseudoLabels": "skal.semi_supervised",

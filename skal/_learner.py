@@ -97,7 +97,8 @@ class ActiveLearningClassifier(
         search over ``n_instances`` with a fixed ``max_labels`` (and a large ``n_queries``)
         compares strategies at one budget. ``None``: no budget beyond ``n_queries``.
 
-    semi_supervised : None, "pseudo_labels", "label_spreading" or an object, default=None
+    semi_supervised : None, "pseudo_labels", "label_spreading", "consistency" or an object, \
+            default=None
         Train on the unlabeled pool too: each refit of a campaign trains on the labeled
         samples plus pseudo-labeled pool samples, class-balanced and capped, chosen afresh
         every round and never recorded as answers. ``"label_spreading"``
@@ -105,7 +106,10 @@ class ActiveLearningClassifier(
         neighbour graph of the pool's raw features, up to 3 per label (its
         ``embedding="model"``: of the previous round's model embedding). ``"pseudo_labels"``
         (:class:`skal.PseudoLabels`, CEAL): the previous round's model's confident
-        predictions, up to 1 per label. The same for every query strategy. Applies to
+        predictions, up to 1 per label. ``"consistency"``
+        (:class:`skal.semi_supervised.ConsistencyTraining`, FixMatch; skal's Keras wrappers
+        only): the network trains on the unlabeled pool itself, to give a sample and its
+        perturbed copies its own confident class. The same for every query strategy. Applies to
         campaigns (``fit`` with ``n_queries > 0``, :class:`skal.Campaign`); :meth:`teach`
         trains on real labels only. ``None``: real labels only.
     store_round_estimators : bool, default=False
@@ -174,7 +178,8 @@ class ActiveLearningClassifier(
         "journal": [str, os.PathLike, LabelJournal, None],
         "max_labels": [Interval(Integral, 1, None, closed="left"), None],
         "semi_supervised": [
-            StrOptions({"pseudo_labels", "label_spreading"}), HasMethods(["select"]), None
+            StrOptions({"pseudo_labels", "label_spreading", "consistency"}),
+            HasMethods(["select"]), HasMethods(["fit_params"]), None
         ],
         "store_round_estimators": ["boolean"],
     }

@@ -80,8 +80,8 @@ class Campaign:
     round_estimators_ : list of estimator
         The model of every fit, when the learner's ``store_round_estimators`` is True.
     history_ : list of dict
-        One row per fit: ``round``, ``n_labeled``, ``n_pseudo_labeled`` (pool rows trained on
-        with the previous model's labels, see the learner's ``semi_supervised``),
+        One row per fit: ``round``, ``n_labeled``, ``n_pseudo_labeled`` (unanswered pool rows
+        trained on, pseudo-labeled or unlabeled; see the learner's ``semi_supervised``),
         ``query_time``, ``fit_time`` (seconds).
     stop_reason_ : str or None
         Why :meth:`run` ended: ``"n_queries"``, ``"max_labels"`` (the learner's budget),
@@ -328,7 +328,7 @@ class Campaign:
             previous, self._fitted_version = self.estimator_, self.answers.version
             unlabeled = np.flatnonzero(~self.answers.asked_mask())
         check_two_classes(labels)
-        X_fit, y_fit, n_pseudo = training_set(
+        X_fit, y_fit, n_pseudo, fit_params = training_set(
             self.X, labeled, labels, unlabeled, previous, self._pseudo,
             seed=round_seed(self.seed_ ^ PSEUDO_SALT, len(self.history_)),
             pool_batch_size=self.learner.pool_batch_size,
@@ -339,6 +339,7 @@ class Campaign:
         estimator = fit_estimator(
             self._template, X_fit, y_fit, previous,
             warm_start=self.learner.warm_start, discard_previous=discard_previous and not keep,
+            fit_params=fit_params,
         )
         with self._lock:
             self.estimator_ = estimator

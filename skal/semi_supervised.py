@@ -9,13 +9,14 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval
 
+from skal._consistency import ConsistencyTraining
 from skal._label_spreading import LabelSpreadingPseudoLabels
 from skal._params import StrictParamsMixin
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
 from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, prepare
 
-__all__ = ["SEMI_SUPERVISED", "LabelSpreadingPseudoLabels", "PseudoLabels",
-           "resolve_semi_supervised"]
+__all__ = ["SEMI_SUPERVISED", "ConsistencyTraining", "LabelSpreadingPseudoLabels",
+           "PseudoLabels", "resolve_semi_supervised"]
 
 
 class PseudoLabels(StrictParamsMixin, BaseEstimator):
@@ -196,7 +197,8 @@ def _check_estimator(estimator) -> np.ndarray:
 
 
 #: What ``semi_supervised`` may be, besides None/False and a PseudoLabels object.
-SEMI_SUPERVISED = {"pseudo_labels": PseudoLabels, "label_spreading": LabelSpreadingPseudoLabels}
+SEMI_SUPERVISED = {"pseudo_labels": PseudoLabels, "label_spreading": LabelSpreadingPseudoLabels,
+                   "consistency": ConsistencyTraining}
 
 
 def resolve_semi_supervised(
@@ -207,19 +209,20 @@ def resolve_semi_supervised(
 
     Parameters
     ----------
-    value : None, False, "pseudo_labels", "label_spreading" or an object of either
+    value : None, False, "pseudo_labels", "label_spreading", "consistency" or such an object
         None or False: train on the labeled samples only. ``"pseudo_labels"``: a
         :class:`PseudoLabels` with its default options; ``"label_spreading"``: a
-        :class:`LabelSpreadingPseudoLabels`. Such an object is validated and returned as it
-        is.
+        :class:`LabelSpreadingPseudoLabels`; ``"consistency"``: a
+        :class:`ConsistencyTraining`. Such an object is validated and returned as it is.
     estimator : estimator object, optional
         The model the campaign will train: checked for what the option reads from it
-        (``embed`` for ``LabelSpreadingPseudoLabels(embedding="model")``), so a mismatch
+        (``embed`` for ``LabelSpreadingPseudoLabels(embedding="model")``, a Keras wrapper
+        for ``ConsistencyTraining``), so a mismatch
         fails before the first label is asked for.
 
     Returns
     -------
-    semi_supervised : PseudoLabels or None
+    semi_supervised : PseudoLabels, LabelSpreadingPseudoLabels, ConsistencyTraining or None
 
     Raises
     ------
@@ -239,10 +242,11 @@ def resolve_semi_supervised(
     >>> resolve_semi_supervised("pseudo")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown semi_supervised='pseudo'; choose None, False, 'pseudo_labels', 'label_spreading' or a PseudoLabels or LabelSpreadingPseudoLabels object.
+    ValueError: Unknown semi_supervised='pseudo'; choose None, False, 'pseudo_labels', 'label_spreading', 'consistency' or a PseudoLabels, LabelSpreadingPseudoLabels or ConsistencyTraining object.
     """  # noqa: E501
     accepted = ("None, False, " + ", ".join(map(repr, SEMI_SUPERVISED))
-                + " or a PseudoLabels or LabelSpreadingPseudoLabels object")
+                + " or a PseudoLabels, LabelSpreadingPseudoLabels or ConsistencyTraining "
+                "object")
     if value is None or value is False:
         return None
     if isinstance(value, str):
@@ -250,9 +254,10 @@ def resolve_semi_supervised(
             value = SEMI_SUPERVISED[value]()
         except KeyError:
             raise ValueError(f"Unknown semi_supervised={value!r}; choose {accepted}.") from None
-    if isinstance(value, PseudoLabels | LabelSpreadingPseudoLabels):
+    if isinstance(value, PseudoLabels | LabelSpreadingPseudoLabels | ConsistencyTraining):
         value._validate_params()
-        if estimator is not None and isinstance(value, LabelSpreadingPseudoLabels):
+        checks = LabelSpreadingPseudoLabels | ConsistencyTraining
+        if estimator is not None and isinstance(value, checks):
             value.check_estimator(estimator)
         return value
     raise TypeError(f"semi_supervised must be {accepted}, got {value!r} ({type(value).__name__}).")

@@ -245,8 +245,9 @@ BAD_INPUTS = [
      ValueError, "Unknown semi_supervised='pseudo'; choose None, False, 'pseudo_labels', "
                  "'label_spreading'"),
     ("3", lambda m, X: resolve_semi_supervised(3),
-     TypeError, "semi_supervised must be None, False, 'pseudo_labels', 'label_spreading' or a "
-                "PseudoLabels or LabelSpreadingPseudoLabels object, got 3 (int)"),
+     TypeError, "semi_supervised must be None, False, 'pseudo_labels', 'label_spreading', "
+                "'consistency' or a PseudoLabels, LabelSpreadingPseudoLabels or "
+                "ConsistencyTraining object, got 3 (int)"),
     ("object()", lambda m, X: resolve_semi_supervised(object()),
      TypeError, "semi_supervised must be"),
     ("True", lambda m, X: resolve_semi_supervised(True), TypeError, "got True (bool)"),

@@ -29,6 +29,7 @@ from scikeras.wrappers import KerasClassifier as _SciKerasClassifier
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from skal.keras._consistency import check_unlabeled, encode_unlabeled, fit_consistency
 from skal.keras._conventions import check_probabilities, targets_for_loss
 from skal.keras._mc_dropout import MCDropout
 from skal.keras._reuse import TracedModelReuse
@@ -123,8 +124,19 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         return tags
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y, sample_weight=None, **kwargs) -> KerasClassifier:
-        """Fit the Keras model; see :meth:`scikeras.wrappers.KerasClassifier.fit`."""
+    # ConsistencyTraining may hand this wrapper the unlabeled pool (fit's X_unlabeled).
+    _trains_on_unlabeled = True
+
+    def fit(
+        self, X, y, sample_weight=None, *, X_unlabeled=None, consistency=None, **kwargs
+    ) -> KerasClassifier:
+        """Fit the Keras model; see :meth:`scikeras.wrappers.KerasClassifier.fit`.
+
+        ``X_unlabeled`` (samples like ``X``'s, without labels) trains the network on them
+        too, by consistency under perturbation, as ``consistency`` (a
+        :class:`skal.semi_supervised.ConsistencyTraining`, default options when None) says.
+        """
+        self._unlabeled = check_unlabeled(self, X_unlabeled, consistency)
         warm = self.warm_start and self.initialized_
         if warm and self.finetune_epochs is not None:
             kwargs.setdefault("epochs", _check_positive(self.finetune_epochs, "finetune_epochs"))
@@ -137,6 +149,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
                 super().fit(X, y, sample_weight=sample_weight, **kwargs)
         finally:
             self.__dict__.pop("_fit_repeats", None)
+            self.__dict__.pop("_unlabeled", None)
         if self.classes_ is None:  # SciKeras forgets classes_ on a warm-started fit
             self.classes_ = self.target_encoder_.classes_
         return self
@@ -173,6 +186,12 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
                 sample_weight = np.concatenate([np.asarray(sample_weight)] * repeats)
         elif repeats > 1:  # inputs a custom feature encoder made lists or dicts: more epochs
             epochs = plain_epochs
+        pending = self.__dict__.get("_unlabeled")
+        if pending is not None:
+            X_unlabeled = encode_unlabeled(self, pending[0])
+            if len(X_unlabeled):
+                return fit_consistency(self, X, y, sample_weight, epochs, X_unlabeled,
+                                       pending[1])
         return super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kw
         )
@@ -196,6 +215,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         state.pop("_embedding_model", None)
         state.pop("_forward_fn", None)
         state.pop("_donor_model", None)
+        state.pop("_unlabeled", None)
         return state
 
     # --------------------------------------------------------------- prediction
