@@ -101,6 +101,8 @@ def make_cnn(name: str, seed: int, epochs: int, params: dict | None = None):
 # "<strategy>+capped_spreading": 10 per label, at most 600 a round (a round's cost bounded).
 # "<strategy>+tsne_spreading": spread over a t-SNE map of the raw features, 30 per label, at
 #   most 1000 a round.
+# "<strategy>+consistency": the network trains on the unlabeled pool (FixMatch), 450 epochs
+#   (6x MNIST-1D's 75: consistency training needs long training).
 # Each maps to (a name of skal.semi_supervised.SEMI_SUPERVISED, its options).
 POOL_TRAINING = {
     "+spreading": ("label_spreading", {}),
@@ -110,6 +112,7 @@ POOL_TRAINING = {
                                             "max_pseudo_labels": 1000}),
     "+pseudo": ("pseudo_labels", {}),
     "+model_spreading": ("label_spreading", {"embedding": "model"}),
+    "+consistency": ("consistency", {"epochs": 450}),
 }
 SPREADING = "+spreading"  # what --semi-supervised adds
 

@@ -36,7 +36,7 @@ OUT = Path(__file__).parent / "results" / "pool_training_cost.json"
 LABELS = {"digits": (50, 150, 290), "mnist1d": (300, 1000, 1900)}
 STEP = {"digits": 10, "mnist1d": 100}
 OPTIONS = ("none", "+pseudo", "+spreading", "+model_spreading", "+wide_spreading",
-           "+capped_spreading", "+tsne_spreading")
+           "+capped_spreading", "+tsne_spreading", "+consistency")
 
 
 def one_round(dataset: str, data, n_labeled: int, option: str, seed: int = 0) -> dict:

@@ -118,6 +118,7 @@ def test_bad_training_settings_are_refused(bench, capsys, argv, message):
      ("vote_entropy", ("label_spreading", {"embedding": "model"}))),
     ("diverse_margin+wide_spreading",
      ("diverse_margin", ("label_spreading", {"max_ratio": 10.0}))),
+    ("vote_entropy+consistency", ("vote_entropy", ("consistency", {"epochs": 450}))),
 ])
 def test_pool_training_suffixes(bench, name, expected):
     assert bench.split_pool_training(name) == expected

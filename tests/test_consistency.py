@@ -103,7 +103,9 @@ BAD_UNLABELED = [
     ("unlabeled_batch_ratio 0", dict(consistency=ConsistencyTraining(unlabeled_batch_ratio=0)),
      {}, ValueError, "'unlabeled_batch_ratio' parameter"),
     ("validation split", {}, dict(validation_split=0.2), ValueError,
-     "has no validation_split or callbacks"),
+     "has no validation_split, class_weight or callbacks"),
+    ("class weights (were ignored)", {}, dict(class_weight={0: 2.0}), ValueError,
+     "has no validation_split, class_weight or callbacks"),
 ]
 
 
@@ -163,3 +165,14 @@ def test_estimators_that_cannot_take_the_pool_are_refused_before_any_label(digit
                                         f"{type(estimator).__name__} cannot take"):
         learner(estimator, oracle=oracle).fit(X[:100], np.full(100, -1))
     assert asked == []
+
+
+def test_sample_weights_count_in_the_loop(digits40):
+    X, y, U, X_test, y_test = digits40
+    left_out = y == y[0]  # a class whose labels weigh nothing
+    options = ConsistencyTraining(epochs=30, weight=0.0)
+    plain = small_cnn(epochs=30).fit(X, y, X_unlabeled=U, consistency=options)
+    weighted = small_cnn(epochs=30).fit(X, y, sample_weight=np.where(left_out, 0.0, 1.0),
+                                        X_unlabeled=U, consistency=options)
+    hits = [(model.predict(X_test) == y[0])[y_test == y[0]].mean() for model in (plain, weighted)]
+    assert hits[0] > 0.5 and hits[1] < hits[0] / 2, hits

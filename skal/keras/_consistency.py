@@ -109,9 +109,11 @@ def check_unlabeled(estimator, X_unlabeled, consistency):
     if hasattr(X_unlabeled, "toarray"):
         raise TypeError("X_unlabeled is a sparse matrix; give a dense array.")
     split = getattr(estimator, "fit__validation_split", estimator.validation_split)
-    if split or getattr(estimator, "callbacks", None):
+    class_weight = getattr(estimator, "fit__class_weight", estimator.class_weight)
+    if split or class_weight or getattr(estimator, "callbacks", None):
         raise ValueError("fit with X_unlabeled runs its own training loop, which has no "
-                         "validation_split or callbacks; set them to None/0 for it.")
+                         "validation_split, class_weight or callbacks; set them to None for "
+                         "it (weigh samples with fit's sample_weight).")
     return X_unlabeled, consistency
 
 
