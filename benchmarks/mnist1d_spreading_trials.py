@@ -1,4 +1,4 @@
-"""MNIST-1D: can other label-spreading settings bring skal to half the best peer's labels?
+"""MNIST-1D: which pool training brings skal to half the best peer's labels?
 
 The standard MNIST-1D protocol (100 initial labels, +100 a round, the data set's own CNN
 training) run to 600 labels only: the best peer (modAL entropy) needs 1140 labels to random's
@@ -7,13 +7,20 @@ accuracy at 2000 (0.946), so half is 570, and a setting that gets there must rea
 (``LabelSpreadingPseudoLabels(embedding="model")``: 3 pseudo-labels per label, 10 neighbours):
 
 * ``+model_spreading2`` / ``6`` / ``10``: 2, 6 or 10 pseudo-labels per label;
-* ``+model_spreading_k20``: 20 neighbours in the graph.
+* ``+model_spreading_k20``: 20 neighbours in the graph;
+
+and ``label_efficiency.py``'s ``+consistency`` (``ConsistencyTraining(epochs=450)``).
 
 Usage (the ``label_efficiency.py`` options; results in
 ``results/mnist1d_spreading_trials.json``, campaigns in its ``_runs.jsonl``)::
 
     python benchmarks/mnist1d_spreading_trials.py --jobs 2 --strategies \\
-        random,vote_entropy+model_spreading,vote_entropy+model_spreading2,...
+        random,vote_entropy+consistency,random+consistency,vote_entropy+model_spreading,\\
+        vote_entropy+model_spreading2,vote_entropy+model_spreading6,\\
+        vote_entropy+model_spreading10,vote_entropy+model_spreading_k20,\\
+        badge+model_spreading,diverse_margin+model_spreading
+
+(``--summarize`` with the same list rebuilds the committed summary from the runs file.)
 """
 
 from __future__ import annotations
