@@ -55,8 +55,9 @@ class ConsistencyTraining(StrictParamsMixin, BaseEstimator):
     unlabeled_batch_ratio : int >= 1, default=3
         Unlabeled samples per labeled sample in a training step.
     epochs : int >= 1 or None, default=None
-        Passes over the labeled set (the estimator's ``min_train_steps`` still applies);
-        None: the estimator's own ``epochs``.
+        Passes over the labeled set of a fit from scratch (the estimator's
+        ``min_train_steps`` still applies; a warm-started fine-tune keeps its
+        ``finetune_epochs``); None: the estimator's own ``epochs``.
     max_pool : int >= 1 or None, default=10000
         In a campaign, unlabeled samples handed to each fit, drawn at random when the pool
         has more; None: all of them.

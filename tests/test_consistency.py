@@ -176,3 +176,26 @@ def test_sample_weights_count_in_the_loop(digits40):
                                         X_unlabeled=U, consistency=options)
     hits = [(model.predict(X_test) == y[0])[y_test == y[0]].mean() for model in (plain, weighted)]
     assert hits[0] > 0.5 and hits[1] < hits[0] / 2, hits
+
+
+@pytest.mark.parametrize("n_labeled, epochs, expected_steps", [
+    (40, 150, 300),  # 2 steps an epoch, past the 200-step floor: the option's epochs
+    (10, 30, 210),  # 1 step an epoch: the floor, by repeating the 10 labels within an epoch
+])
+def test_the_options_epochs_count_and_the_step_floor_still_holds(digits40, n_labeled, epochs,
+                                                                 expected_steps):
+    X, y, U, _, _ = digits40
+    cnn = small_cnn().fit(X[:n_labeled], y[:n_labeled], X_unlabeled=U,
+                          consistency=ConsistencyTraining(epochs=epochs))
+    steps = cnn.model_.optimizer.iterations.numpy()
+    assert expected_steps <= steps <= expected_steps + 2 * len(cnn.history_["loss"]), steps
+
+
+def test_a_warm_fine_tune_keeps_its_own_epochs(digits40):
+    X, y, U, _, _ = digits40
+    options = ConsistencyTraining(epochs=20)
+    cnn = small_cnn(warm_start=True, finetune_epochs=2).fit(X, y, X_unlabeled=U,
+                                                            consistency=options)
+    assert len(cnn.history_["loss"]) >= 20
+    cnn.fit(X, y, X_unlabeled=U, consistency=options)
+    assert len(cnn.history_["loss"]) == 2

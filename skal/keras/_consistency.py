@@ -24,17 +24,15 @@ __all__ = ["check_unlabeled", "encode_unlabeled", "fit_consistency"]
 def fit_consistency(estimator, X, y, sample_weight, epochs: int, X_unlabeled, options) -> None:
     """Train ``estimator.model_`` on ``(X, y)`` and ``X_unlabeled`` (all encoded arrays).
 
-    ``epochs`` count passes over the labeled set (``options.epochs`` replaces it when set);
-    the history (``history_``) holds per epoch the labeled loss (``loss``), the unlabeled
-    one (``unlabeled_loss``) and the share of unlabeled samples above the threshold
-    (``confident_fraction``).
+    ``epochs`` count passes over the labeled set (the wrapper's ``fit`` plans them from
+    ``options.epochs``). The history (``history_``) holds per epoch the labeled loss
+    (``loss``), the unlabeled one (``unlabeled_loss``) and the share of unlabeled samples
+    above the threshold (``confident_fraction``).
     """
     import keras
     import tensorflow as tf
 
     model = estimator.model_
-    if options.epochs is not None:
-        epochs = int(options.epochs)
     batch = int(getattr(estimator, "fit__batch_size", estimator.batch_size) or 32)
     n, n_unlabeled = len(X), len(X_unlabeled)
     per_epoch = max(1, math.ceil(n / batch))

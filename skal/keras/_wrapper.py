@@ -138,12 +138,17 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         """
         self._unlabeled = check_unlabeled(self, X_unlabeled, consistency)
         warm = self.warm_start and self.initialized_
+        # A fit from scratch on the pool trains for the option's epochs (a fine-tune keeps its
+        # own); the step floor applies to them as to the estimator's.
+        base = None if warm or self._unlabeled is None else self._unlabeled[1].epochs
         if warm and self.finetune_epochs is not None:
             kwargs.setdefault("epochs", _check_positive(self.finetune_epochs, "finetune_epochs"))
         elif not warm and self.min_train_steps is not None and "epochs" not in kwargs:
             n_samples = _count_samples(X)
             if n_samples is not None:
-                kwargs["epochs"] = self._plan_min_steps(n_samples)
+                kwargs["epochs"] = self._plan_min_steps(n_samples, base)
+        elif base is not None:
+            kwargs.setdefault("epochs", base)
         try:
             with around_scikeras():
                 super().fit(X, y, sample_weight=sample_weight, **kwargs)
@@ -154,7 +159,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
             self.classes_ = self.target_encoder_.classes_
         return self
 
-    def _plan_min_steps(self, n_samples: int) -> int:
+    def _plan_min_steps(self, n_samples: int, epochs: int | None = None) -> int:
         """Epochs (and data repeats, kept for ``_fit_keras_model``) for ``min_train_steps``.
 
         Small labeled sets give few steps per epoch (20 samples: one). Each Keras epoch
@@ -163,7 +168,8 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         ``ceil(min_train_steps / epochs)`` batches, and epochs are raised only for the rest.
         """
         min_steps = _check_positive(self.min_train_steps, "min_train_steps")
-        epochs = getattr(self, "fit__epochs", self.epochs)
+        if epochs is None:
+            epochs = getattr(self, "fit__epochs", self.epochs)
         batch = getattr(self, "fit__batch_size", self.batch_size) or 32
         if n_samples < 1 or math.ceil(n_samples / batch) * epochs >= min_steps:
             return epochs  # no samples: the data validation that follows says so
