@@ -199,3 +199,24 @@ def test_a_warm_fine_tune_keeps_its_own_epochs(digits40):
     assert len(cnn.history_["loss"]) >= 20
     cnn.fit(X, y, X_unlabeled=U, consistency=options)
     assert len(cnn.history_["loss"]) == 2
+
+
+def test_a_binary_sigmoid_model_with_string_classes_trains_on_the_pool(digits_xy):
+    import keras
+
+    from skal import KerasClassifier
+
+    X, y = digits_xy
+    two = y < 2
+    X, y = X[two], np.where(y[two] == 0, "zero", "one")
+
+    def build(meta):
+        model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        return model
+
+    clf = KerasClassifier(build, epochs=20, random_state=0, verbose=0).fit(
+        X[:20], y[:20], X_unlabeled=X[20:300], consistency=ConsistencyTraining(threshold=0.7))
+    assert clf.history_["confident_fraction"][-1] > 0.5
+    assert (clf.predict(X[300:]) == y[300:]).mean() > 0.95
