@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
 from skal._params import StrictParamsMixin
-from skal._pool import take_rows
+from skal._pool import pool_length, take_rows
+from skal._pseudo_select import check_rows, check_seed
 
 __all__ = ["ConsistencyTraining"]
 
@@ -171,7 +172,12 @@ class ConsistencyTraining(StrictParamsMixin, BaseEstimator):
         (2, 5)
         """
         self._validate_params()
-        rows = np.asarray(unlabeled, dtype=np.intp)
+        check_seed(random_state)
+        n_pool = pool_length(X)
+        if n_pool is None:
+            raise TypeError(f"X must be a pool that can be indexed by row (an array, a memmap "
+                            f"or a DataFrame), got {type(X).__name__}.")
+        rows = check_rows(unlabeled, n_pool, "unlabeled")
         if len(rows) == 0:
             return {}
         if self.max_pool is not None and len(rows) > self.max_pool:

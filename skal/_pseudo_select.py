@@ -10,8 +10,8 @@ import numpy as np
 from skal._labels import plain_labels, unlabeled_mask
 from skal._pool import chunk_slices, flat_features, pool_length, take_rows
 
-__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "check_labeled", "flat_rows",
-           "prepare"]
+__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "check_labeled", "check_rows",
+           "check_seed", "flat_rows", "prepare"]
 
 # Confidences are rounded before they are ranked: a model's output can differ in the last bits
 # with the batch it is computed in, and rounding makes such near-ties exact ties, broken by
@@ -26,7 +26,7 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, pool_
     ``labeled`` rows, when given, must be in the pool and none of them a candidate."""
     n_labeled = check_count(n_labeled, "n_labeled", 0)
     check_count(pool_batch_size, "pool_batch_size", 1)
-    _check_seed(random_state)
+    check_seed(random_state)
     if isinstance(X, list | tuple):
         X = np.asarray(X)
     n_pool = pool_length(X)
@@ -35,9 +35,9 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, pool_
             "X must be a pool that can be indexed by row (an array, a memmap or a "
             f"DataFrame), got {type(X).__name__}."
         )
-    rows = _check_rows(candidates, n_pool, "candidates")
+    rows = check_rows(candidates, n_pool, "candidates")
     if labeled is not None:
-        shared = np.intersect1d(_check_rows(labeled, n_pool, "labeled"), rows)
+        shared = np.intersect1d(check_rows(labeled, n_pool, "labeled"), rows)
         if len(shared):
             raise ValueError(
                 f"labeled and candidates share {len(shared)} row(s) ({shared[:5].tolist()}): "
@@ -113,7 +113,7 @@ def check_labeled(labeled, labels) -> tuple[np.ndarray, np.ndarray]:
     return rows.astype(np.intp), labels
 
 
-def _check_seed(random_state) -> None:
+def check_seed(random_state) -> None:
     try:
         np.random.default_rng(random_state)
     except (TypeError, ValueError):
@@ -131,7 +131,7 @@ def _integer_rows(values, name: str) -> np.ndarray:
     return rows.astype(np.intp)
 
 
-def _check_rows(values, n_pool: int, name: str) -> np.ndarray:
+def check_rows(values, n_pool: int, name: str) -> np.ndarray:
     """``values`` as sorted distinct row indices of the pool."""
     rows = _integer_rows(values, name)
     outside = rows[(rows < 0) | (rows >= n_pool)]

@@ -220,3 +220,18 @@ def test_a_binary_sigmoid_model_with_string_classes_trains_on_the_pool(digits_xy
         X[:20], y[:20], X_unlabeled=X[20:300], consistency=ConsistencyTraining(threshold=0.7))
     assert clf.history_["confident_fraction"][-1] > 0.5
     assert (clf.predict(X[300:]) == y[300:]).mean() > 0.95
+
+
+@pytest.mark.parametrize("unlabeled, X, seed, exc, fragment", [
+    ([1, 99], np.eye(5), 0, ValueError, "unlabeled has indices outside the pool (of 5 rows): [99]"),
+    ([-1], np.eye(5), 0, ValueError, "outside the pool (of 5 rows): [-1]"),
+    ([1.5], np.eye(5), 0, TypeError, "unlabeled must be integer row indices"),
+    ([1, 1], np.eye(5), 0, ValueError, "unlabeled has 1 repeated indices"),
+    ([[1, 2]], np.eye(5), 0, ValueError, "unlabeled must be a 1-D array of row indices"),
+    ([1], iter([1, 2]), 0, TypeError, "X must be a pool that can be indexed by row"),
+    ([1], np.eye(5), "abc", TypeError, "random_state must be None, an int >= 0"),
+], ids=["outside", "negative", "float", "repeated", "2-D", "iterator pool", "string seed"])
+def test_fit_params_refuses_bad_rows(unlabeled, X, seed, exc, fragment):
+    with pytest.raises(exc) as info:
+        ConsistencyTraining().fit_params(X, unlabeled, seed)
+    assert fragment in str(info.value), str(info.value)
