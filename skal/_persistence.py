@@ -29,6 +29,7 @@ from skal._saved_state import (
     check_state,
     round_labels,
     savable_estimators,
+    semi_supervised_spec,
 )
 from skal.campaign import Campaign
 from skal.io._archive import NotJSON, from_json, read_save, to_json, unreadable, write_save
@@ -237,6 +238,8 @@ class PersistenceMixin:
                     f"{type(value).__name__}; a strategy object or callable cannot be stored "
                     "without pickle. Save with a name, or pass query_strategy= to skal.load()."
                 )
+            if name == "semi_supervised" and not (value is None or isinstance(value, bool | str)):
+                value = semi_supervised_spec(value)
             if name == "random_state" and not (value is None or isinstance(value, int)):
                 value = None  # a RandomState object: the derived seed is saved in state.npz
             try:

@@ -21,7 +21,8 @@ from skal.io._bounded import short
 from skal.strategies import resolve_strategy
 
 __all__ = ["NOT_SAVED", "SavedState", "check_model", "check_parameters", "check_round_models",
-           "check_state", "round_labels", "savable_estimators"]
+           "check_state", "round_labels", "savable_estimators", "semi_supervised_from_spec",
+           "semi_supervised_spec"]
 
 NOT_SAVED = ("estimator", "oracle", "journal")  # learner params given again to load()
 _SPEC_KEYS = ("class", "params", "dropped")
@@ -77,6 +78,8 @@ def check_parameters(cls, parameters: dict, path, overridden) -> tuple[Any, dict
         raise bad(f"unknown learner parameters {short(unknown)}")
     try:
         values = {name: from_json(value) for name, value in saved.items()}
+        if isinstance(values.get("semi_supervised"), dict):
+            values["semi_supervised"] = semi_supervised_from_spec(values["semi_supervised"])
         cls(**values)._validate_params()
         strategy = values.get("query_strategy")
         if isinstance(strategy, str) and "query_strategy" not in overridden:
@@ -84,6 +87,32 @@ def check_parameters(cls, parameters: dict, path, overridden) -> tuple[Any, dict
     except (TypeError, ValueError) as exc:  # InvalidParameterError is both
         raise bad(str(exc).rstrip(".")) from None
     return spec, values
+
+
+def semi_supervised_spec(option) -> dict:
+    """A skal semi-supervised option as plain data, ``{"class": name, "params": {...}}``."""
+    from skal.semi_supervised import SEMI_SUPERVISED
+
+    if type(option) not in SEMI_SUPERVISED.values():
+        raise TypeError(
+            f"save() can store semi_supervised as a name or one of skal's options "
+            f"({', '.join(c.__name__ for c in SEMI_SUPERVISED.values())}), got "
+            f"{type(option).__name__}; pass semi_supervised= to skal.load() instead."
+        )
+    return {"class": type(option).__name__, "params": option.get_params()}
+
+
+def semi_supervised_from_spec(spec):
+    """The option :func:`semi_supervised_spec` stored; ValueError for anything else."""
+    from skal.semi_supervised import SEMI_SUPERVISED
+
+    classes = {c.__name__: c for c in SEMI_SUPERVISED.values()}
+    if set(spec) != {"class", "params"} or spec["class"] not in classes \
+            or not isinstance(spec["params"], dict):
+        raise ValueError(f"semi_supervised is {short(spec)}, not a skal option")
+    option = classes[spec["class"]](**spec["params"])  # unknown params: a TypeError
+    option._validate_params()
+    return option
 
 
 def check_spec(spec, path) -> None:

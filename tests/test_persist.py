@@ -720,6 +720,20 @@ MALFORMED = [
      "unexpected JSON object"),
     ("unknown tag", learner(random_state={"__pickle__": "..."}), "unexpected JSON object"),
     ("bad float tag", learner(random_state={"__float__": "1e400"}), "unexpected JSON object"),
+    ("semi_supervised not a skal option",
+     learner(semi_supervised={"__dict__": {"class": "os.system", "params": {"__dict__": {}}}}),
+     "semi_supervised is {'class': 'os.system'"),
+    ("semi_supervised option with unknown params",
+     learner(semi_supervised={"__dict__": {"class": "ConsistencyTraining",
+                                           "params": {"__dict__": {"colour": 1}}}}),
+     "unexpected keyword argument 'colour'"),
+    ("semi_supervised option out of range",
+     learner(semi_supervised={"__dict__": {"class": "ConsistencyTraining",
+                                           "params": {"__dict__": {"epochs": 0}}}}),
+     "'epochs' parameter of ConsistencyTraining"),
+    ("semi_supervised object with extra keys",
+     learner(semi_supervised={"__dict__": {"class": "PseudoLabels", "params": {"__dict__": {}},
+                                           "code": "x"}}), "not a skal option"),
     ("estimator a list", lambda p: p.header.update(estimator=["CNNClassifier"]),
      "unknown estimator"),
     ("estimator not allow-listed", spec(**{"class": "os.system"}), "unknown estimator"),
@@ -881,3 +895,42 @@ def test_malformed_saves_are_refused_clearly(valid_save, tmp_path, monkeypatch, 
 def test_the_valid_save_of_the_table_loads(valid_save, tmp_path):
     loaded = skal.load(copy.deepcopy(valid_save).write(tmp_path / "good.skal"))
     assert len(loaded.round_estimators_) == len(valid_save.rounds) == 3
+
+
+def _options():
+    from skal.semi_supervised import ConsistencyTraining, LabelSpreadingPseudoLabels, PseudoLabels
+
+    return {
+        "name": lambda: "consistency",
+        "PseudoLabels": lambda: PseudoLabels(threshold=0.9),
+        "LabelSpreadingPseudoLabels": lambda: LabelSpreadingPseudoLabels(embedding="tsne",
+                                                                         max_ratio=30.0),
+        "ConsistencyTraining": lambda: ConsistencyTraining(epochs=3, max_pool=50),
+    }
+
+
+@pytest.mark.parametrize("make", _options().values(), ids=_options())
+def test_semi_supervised_options_are_saved_as_plain_data(small, tmp_path, make):
+    X, y = small
+    fitted = ActiveLearningClassifier(
+        skal.CNNClassifier(filters=(8,), dense_units=16, epochs=2, random_state=0),
+        semi_supervised=make(), random_state=0).fit(X[:60], y[:60])
+    back = skal.load(fitted.save(tmp_path / "l.skal"))
+    assert repr(back.semi_supervised) == repr(make())
+    np.testing.assert_allclose(back.predict_proba(X[:20]), fitted.predict_proba(X[:20]),
+                               atol=1e-6)
+
+
+def test_a_semi_supervised_object_of_another_class_is_refused_with_the_fix(small, tmp_path):
+    from skal.semi_supervised import PseudoLabels
+
+    class MyPseudoLabels(PseudoLabels):
+        pass
+
+    X, y = small
+    fitted = ActiveLearningClassifier(
+        skal.CNNClassifier(filters=(8,), dense_units=16, epochs=2, random_state=0),
+        semi_supervised=MyPseudoLabels(), random_state=0).fit(X[:60], y[:60])
+    with pytest.raises(TypeError, match="got MyPseudoLabels; pass semi_supervised= to "
+                                        "skal.load"):
+        fitted.save(tmp_path / "l.skal")
