@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
 from skal._params import StrictParamsMixin
-from skal._pool import pool_length, take_rows
-from skal._pseudo_select import check_rows, check_seed
+from skal._pool import take_rows
+from skal._pseudo_select import check_pool, check_rows, check_seed, draw_rows
 
 __all__ = ["ConsistencyTraining"]
 
@@ -173,14 +172,8 @@ class ConsistencyTraining(StrictParamsMixin, BaseEstimator):
         """
         self._validate_params()
         check_seed(random_state)
-        n_pool = pool_length(X)
-        if n_pool is None:
-            raise TypeError(f"X must be a pool that can be indexed by row (an array, a memmap "
-                            f"or a DataFrame), got {type(X).__name__}.")
-        rows = check_rows(unlabeled, n_pool, "unlabeled")
+        X, n_pool = check_pool(X)
+        rows = draw_rows(check_rows(unlabeled, n_pool, "unlabeled"), self.max_pool, random_state)
         if len(rows) == 0:
             return {}
-        if self.max_pool is not None and len(rows) > self.max_pool:
-            rng = np.random.default_rng(random_state)
-            rows = np.sort(rng.choice(rows, size=self.max_pool, replace=False))
         return {"X_unlabeled": take_rows(X, rows), "consistency": self}

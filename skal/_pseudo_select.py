@@ -10,8 +10,8 @@ import numpy as np
 from skal._labels import plain_labels, unlabeled_mask
 from skal._pool import chunk_slices, flat_features, pool_length, take_rows
 
-__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "check_labeled", "check_rows",
-           "check_seed", "flat_rows", "prepare"]
+__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "check_labeled", "check_pool",
+           "check_rows", "check_seed", "draw_rows", "flat_rows", "prepare"]
 
 # Confidences are rounded before they are ranked: a model's output can differ in the last bits
 # with the batch it is computed in, and rounding makes such near-ties exact ties, broken by
@@ -27,14 +27,7 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, pool_
     n_labeled = check_count(n_labeled, "n_labeled", 0)
     check_count(pool_batch_size, "pool_batch_size", 1)
     check_seed(random_state)
-    if isinstance(X, list | tuple):
-        X = np.asarray(X)
-    n_pool = pool_length(X)
-    if n_pool is None:
-        raise TypeError(
-            "X must be a pool that can be indexed by row (an array, a memmap or a "
-            f"DataFrame), got {type(X).__name__}."
-        )
+    X, n_pool = check_pool(X)
     rows = check_rows(candidates, n_pool, "candidates")
     if labeled is not None:
         shared = np.intersect1d(check_rows(labeled, n_pool, "labeled"), rows)
@@ -44,14 +37,34 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, pool_
                 "a labeled sample cannot be a candidate for a pseudo-label; give the "
                 "unlabeled rows as candidates."
             )
-    if options.max_pool is not None and len(rows) > options.max_pool:
-        rng = np.random.default_rng(random_state)
-        rows = np.sort(rng.choice(rows, size=options.max_pool, replace=False))
+    rows = draw_rows(rows, options.max_pool, random_state)
     per_class = _whole(options.max_ratio * n_labeled / max(n_classes, 1), math.ceil)
     total = _whole(options.max_ratio * n_labeled, math.floor)
     if max_total is not None:
         total = min(total, int(max_total))
     return X, rows, per_class, total
+
+
+def check_pool(X):
+    """``(X, n_pool)``: the pool (a list or tuple as an array) and its length; TypeError for
+    what cannot be indexed by row."""
+    if isinstance(X, list | tuple):
+        X = np.asarray(X)
+    n_pool = pool_length(X)
+    if n_pool is None:
+        raise TypeError(
+            "X must be a pool that can be indexed by row (an array, a memmap or a "
+            f"DataFrame), got {type(X).__name__}."
+        )
+    return X, n_pool
+
+
+def draw_rows(rows, max_pool, random_state) -> np.ndarray:
+    """At most ``max_pool`` of the sorted ``rows`` (None: all), drawn with ``random_state``."""
+    if max_pool is not None and len(rows) > max_pool:
+        rng = np.random.default_rng(random_state)
+        rows = np.sort(rng.choice(rows, size=max_pool, replace=False))
+    return rows
 
 
 def flat_rows(X, rows, pool_batch_size: int, who: str) -> np.ndarray:
