@@ -498,6 +498,69 @@ def test_label_spreading_gives_nothing_where_the_graph_does_not_carry_the_labels
     assert len(idx) == 300
 
 
+def _one_label_per_class(y, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.array([rng.choice(np.flatnonzero(y == c)) for c in np.unique(y)])
+
+
+def _check_both(Z, codes, n_unlabeled):
+    """(held_out_accuracy, held_out_precision) of a k-NN spreading over ``Z``."""
+    from sklearn.semi_supervised import LabelSpreading
+
+    from skal._graph import held_out_accuracy, held_out_precision
+
+    spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.2, max_iter=100)
+    return (held_out_accuracy(spread, Z, codes, n_unlabeled, 0),
+            held_out_precision(spread, Z, codes, n_unlabeled, 0))
+
+
+def test_held_out_precision_trusts_separate_clusters_with_one_label_each():
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=400, centers=np.arange(5)[:, None] * [40.0, 0], random_state=0)
+    labeled = _one_label_per_class(y)
+    rest = np.setdiff1d(np.arange(len(X)), labeled)
+    Z = np.vstack([X[labeled], X[rest]])
+    # No hidden label of a single-label class can be recovered: the old check scores 0;
+    # spreading leaves each hidden one unreached, as a graph that follows the classes does.
+    assert _check_both(Z, y[labeled], len(rest)) == (0.0, 1.0)
+    # One connected cloud: every hidden label is reached by another class's label.
+    noise = np.random.default_rng(0).normal(size=(400, 2))
+    assert _check_both(noise[np.r_[labeled, rest]], y[labeled], len(rest)) == (0.0, 0.0)
+
+
+def test_held_out_precision_does_not_blame_clusters_no_label_reaches():
+    from sklearn.datasets import make_blobs
+
+    # Each class has two far-apart clusters: two of its labels in the first, one in the other.
+    centers = np.array([[0, 0], [100, 0], [0, 50], [100, 50], [0, 100], [100, 100]], float)
+    X, blob = make_blobs(n_samples=180, centers=centers, cluster_std=1.0, random_state=0)
+    y = blob // 2
+    rng = np.random.default_rng(0)
+    labeled = np.concatenate([rng.choice(np.flatnonzero(blob == b), 2 if b % 2 == 0 else 1,
+                                         replace=False) for b in range(6)])
+    rest = np.setdiff1d(np.arange(len(X)), labeled)
+    accuracy, precision = _check_both(X[np.r_[labeled, rest]], y[labeled], len(rest))
+    assert accuracy == pytest.approx(2 / 3)  # the lone label of each far cluster: missed
+    assert precision == 1.0  # ... and never wrong: spreading leaves its cluster unlabeled
+
+
+def test_label_spreading_with_one_label_per_class_on_a_tsne_map(digits_xy):
+    X, y = digits_xy
+    X, y = X[:500], y[:500]
+    labeled = _one_label_per_class(y)
+    pool = np.setdiff1d(np.arange(len(X)), labeled)
+    spreading = LabelSpreadingPseudoLabels(embedding="tsne", max_ratio=20.0)
+    idx, guesses = spreading.select(None, X, pool, len(labeled), 0, labeled=labeled,
+                                    labels=y[labeled])
+    assert len(idx) >= 100 and (guesses == y[idx]).mean() >= 0.9
+    # Features that carry no class (one connected cloud): the same labels spread nowhere.
+    noise = np.random.default_rng(0).normal(size=X.shape).astype(np.float32)
+    idx, _ = LabelSpreadingPseudoLabels().select(None, noise, pool, len(labeled), 0,
+                                                 labeled=labeled, labels=y[labeled])
+    assert len(idx) == 0
+
+
 # ------------------------------------------------------- label spreading over the model's embedding
 
 
