@@ -365,13 +365,34 @@ def plot(all_curves: dict, path: Path) -> None:
 
 # ------------------------------------------------------------------ running
 def _init_worker(threads: int) -> None:
-    """Each worker process runs TensorFlow on ``threads`` threads (set before any op)."""
+    """Each worker process runs TensorFlow on ``threads`` threads (set before any op) and
+    ends with the process that started it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _exit_with_parent()
     if threads:
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def _exit_with_parent(poll_seconds: float = 1.0) -> None:
+    """A worker whose runner is gone ends too: a killed runner's workers would otherwise run
+    their campaigns on, holding the cores, for results no one collects (the runner resumes
+    from the runs file). Nothing happens in a process that no multiprocessing parent started."""
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        while os.getppid() == parent.pid:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 _DATA: dict = {}

@@ -159,3 +159,54 @@ def test_spreading_trial_columns_are_read_longest_suffix_first():
     assert out.split("\n")[0] == (
         "('margin', ('label_spreading', {'embedding': 'model', 'max_ratio': 2.0})) "
         "('margin', ('label_spreading', {'embedding': 'model'})) 600")
+
+
+_KILLED_RUNNER = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+
+import label_efficiency
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=label_efficiency._init_worker, initargs=(0,))
+    pool.submit(time.sleep, 120)  # a long campaign
+    time.sleep(3)
+    with open(sys.argv[1], "w") as f:
+        print(*[p.pid for p in multiprocessing.active_children()], file=f)
+    os._exit(0)  # as a killed runner: no shutdown
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # an orphan's zombie is gone for good
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_killed_runners_workers_end_with_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "runner.py"
+    script.write_text(_KILLED_RUNNER)
+    env = {**os.environ, "PYTHONPATH": str(BENCH)}
+    pid_file = tmp_path / "pids"
+    # the worker's output goes nowhere: an orphan holding a pipe would block the run
+    subprocess.run([sys.executable, str(script), str(pid_file)], env=env, timeout=60,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pids = [int(p) for p in pid_file.read_text().split()]
+    assert len(pids) == 1
+    try:
+        deadline = time.monotonic() + 20
+        while any(map(_running, pids)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(map(_running, pids)), "the worker ran on after its runner was gone"
+    finally:
+        for pid in filter(_running, pids):
+            os.kill(pid, 9)
