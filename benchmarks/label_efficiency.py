@@ -440,6 +440,24 @@ def _key(record: dict) -> tuple:
                            "budget", "threads", "cnn_params", "warm_start"))
 
 
+def code_version() -> str | None:
+    """The commit the campaigns run with, ``+changes`` when skal or the benchmarks differ
+    from it (each record keeps it: a column from older code can be told and rerun); None
+    outside a git checkout."""
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(HERE.parent), *args], capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short=12", "HEAD")
+        changed = git("status", "--porcelain", "--", "skal", "benchmarks/label_efficiency.py")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+changes" if changed else "")
+
+
 def load_runs(runs_path: Path) -> dict[tuple, dict]:
     """The campaigns recorded in ``runs_path`` (one JSON line each), by their key."""
     done: dict[tuple, dict] = {}
@@ -476,6 +494,7 @@ def run_all(tasks: list[dict], runs_path: Path, jobs: int) -> dict:
         return None
 
     todo = [t for t in tasks if _key(_task_key(t)) not in done]
+    code = code_version()
     print(f"{len(tasks) - len(todo)} campaigns already in {runs_path}, {len(todo)} to run",
           file=sys.stderr, flush=True)
     ctx = get_context("spawn")  # TensorFlow is not fork-safe
@@ -501,7 +520,7 @@ def run_all(tasks: list[dict], runs_path: Path, jobs: int) -> dict:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 task = running.pop(fut)
-                rec = fut.result()
+                rec = {**fut.result(), "code": code}
                 done[_key(rec)] = rec
                 with runs_path.open("a") as fh:
                     fh.write(json.dumps(rec) + "\n")
@@ -523,12 +542,14 @@ def collect(done: dict, tasks: list[dict], dataset: str) -> dict:
         first = initial_of_seed.setdefault(rec["seed"], sorted(rec["initial"]))
         assert sorted(rec["initial"]) == first, f"unpaired seeds: {rec['name']} seed {rec['seed']}"
         c = curves.setdefault(rec["name"], {"n_labeled": rec["n_labeled"], "scores": [],
-                                            "round_seconds": [], "wall": []})
+                                            "round_seconds": [], "wall": [], "code": set()})
         c["scores"].append(rec["scores"])
         c["round_seconds"].append(rec["round_seconds"])
         c["wall"].append(rec["wall"])
+        c["code"].add(rec.get("code") or "unrecorded")  # records older than the field
     for c in curves.values():
         c["scores"] = np.asarray(c["scores"]).T.tolist()
+        c["code"] = sorted(c["code"])
     return curves
 
 

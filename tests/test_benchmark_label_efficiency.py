@@ -39,6 +39,8 @@ def test_parallel_run_is_paired_and_resumes(bench, tmp_path, capsys):
     for rec in map(json.loads, runs):
         by_seed.setdefault(rec["seed"], set()).add(tuple(sorted(rec["initial"])))
     assert all(len(v) == 1 for v in by_seed.values()) and len(by_seed) == 2
+    # Each record names the code it ran with (the commit, marked when skal differs from it).
+    assert {rec["code"] for rec in map(json.loads, runs)} == {bench.code_version()}
     summary = report["digits"]["summary"]["strategies"]
     assert summary["random"]["ratio_0.500"] == 1.0
     capsys.readouterr()
@@ -62,6 +64,17 @@ def test_parallel_run_is_paired_and_resumes(bench, tmp_path, capsys):
         bench.main(argv + ["--summarize"])
     err = capsys.readouterr().err
     assert "1 campaign(s) of a column are not in" in err
+
+
+def test_code_version_names_the_commit(bench):
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "-C", str(BENCH), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    assert bench.code_version() in {head, head + "+changes"}
 
 
 def test_unknown_dataset_is_refused(bench, capsys):
