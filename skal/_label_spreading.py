@@ -46,7 +46,7 @@ class LabelSpreadingPseudoLabels(StrictParamsMixin, BaseEstimator):
         Pseudo-labels per labeled sample, at most: the fit sees at most ``1 + max_ratio``
         times the samples of a labeled-only fit. More pay where the graph follows the
         classes: on digits (benchmarks/label_efficiency.py, 10 seeds) diverse_margin needed
-        74 labels to 95% test accuracy with 3 and 54 with 10 (72 on labels alone); with
+        74 labels to 95% test accuracy with 3 and 59 with 10 (72 on labels alone); with
         ``max_pseudo_labels`` a large ratio helps while labels are few and stops growing
         the fit after.
     max_pseudo_labels : int >= 1 or None, default=None
@@ -54,7 +54,7 @@ class LabelSpreadingPseudoLabels(StrictParamsMixin, BaseEstimator):
         ``max_ratio`` caps them). Bounds what a round costs: on digits a round with
         ``max_ratio=10`` cost up to 3.4× a labels-only one uncapped (at 150 labels, 1097
         pseudo-labels) and 1.6-2.0× with ``max_pseudo_labels=600``, which reached 95% test
-        accuracy with the same 54 labels (benchmarks/pool_training_cost.py).
+        accuracy with 60 labels (benchmarks/pool_training_cost.py).
     max_pool : int >= 1 or None, default=10000
         Unlabeled samples in the graph per round, drawn at random when the pool has more.
     n_neighbors : int >= 1, default=10
@@ -74,7 +74,7 @@ class LabelSpreadingPseudoLabels(StrictParamsMixin, BaseEstimator):
         than the PCA space: on 800 digits with 30 random labels, 595 spread labels were
         96.5% right against 73.3% over PCA, and in the benchmark (10 seeds, ``max_ratio=30,
         max_pseudo_labels=1000``) diverse_margin reached 95% test accuracy with 32 labels
-        against 54 over PCA, and 90% with 24 (from 10 labels: 80% with 14), at 2-3× a
+        against 60 over PCA, and 90% with 24 (from 10 labels: 80% with 14), at 2-3× a
         labels-only round. No label or model needed;
         the map is computed once and kept while the graph's samples (labeled and candidates
         together, compared by content) stay the same, as they do in a campaign whose pool
