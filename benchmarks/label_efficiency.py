@@ -441,9 +441,9 @@ def _key(record: dict) -> tuple:
 
 
 def code_version() -> str | None:
-    """The commit the campaigns run with, ``+changes`` when skal or the benchmarks differ
-    from it (each record keeps it: a column from older code can be told and rerun); None
-    outside a git checkout."""
+    """The commit the campaigns run with, ``+changes`` when skal or this runner differ from
+    it (each record keeps it: a column from older code can be told and rerun); None outside
+    a git checkout."""
     import subprocess
 
     def git(*args):
