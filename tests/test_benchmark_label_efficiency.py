@@ -1,6 +1,10 @@
 """The label-efficiency benchmark's own machinery: paired seeds, parallel jobs, resuming."""
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -67,8 +71,6 @@ def test_parallel_run_is_paired_and_resumes(bench, tmp_path, capsys):
 
 
 def test_code_version_names_the_commit(bench):
-    import subprocess
-
     try:
         head = subprocess.run(["git", "-C", str(BENCH), "rev-parse", "--short=12", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
@@ -161,9 +163,6 @@ def test_pool_training_cost_refuses_unknown_options(monkeypatch, capsys, options
 
 
 def test_spreading_trial_columns_are_read_longest_suffix_first():
-    import subprocess
-    import sys
-
     code = ("import mnist1d_spreading_trials, label_efficiency as le; "
             "print(le.split_pool_training('margin+model_spreading2'), "
             "le.split_pool_training('margin+model_spreading'), le.DATASETS['mnist1d']['budget'])")
@@ -201,11 +200,6 @@ def _running(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_a_killed_runners_workers_end_with_it(tmp_path):
-    import os
-    import subprocess
-    import sys
-    import time
-
     script = tmp_path / "runner.py"
     script.write_text(_KILLED_RUNNER)
     env = {**os.environ, "PYTHONPATH": str(BENCH)}
