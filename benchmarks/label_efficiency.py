@@ -25,6 +25,8 @@ Run ``python benchmarks/label_efficiency.py`` (full) or ``--quick`` (2 seeds, sh
 campaign is appended to ``..._runs.jsonl`` beside the JSON, and a rerun skips those already
 there, so an interrupted run resumes where it stopped. Writes
 ``benchmarks/results/label_efficiency[_quick].json`` and ``.png`` and prints tables.
+This file defines the protocols and campaigns; ``_efficiency_runner.py`` runs and records
+them, ``_efficiency_tables.py`` summarises them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _efficiency_runner as runner  # noqa: E402
+import _efficiency_tables as tables  # noqa: E402
 
 DATASETS = {
     "digits": {"initial": 20, "step": 10, "budget": 300, "seeds": 10, "targets": [0.90, 0.95]},
@@ -218,183 +223,7 @@ def run_peer(peer, data, cfg, seed, epochs, initial, cnn_params=None):
     return np.asarray(n_labeled), np.asarray(scores), wall / max(1, n_queries)
 
 
-# ------------------------------------------------------------------ analysis
-def summarise(curves: dict, cfg: dict) -> dict:
-    from scipy.stats import wilcoxon
-
-    from skal.metrics import area_under_learning_curve, labels_to_reach
-
-    n_labeled = curves["random"]["n_labeled"]
-    targets = cfg["targets"]
-    if targets is None:  # MNIST-1D: random's mean accuracy at the full budget
-        targets = [float(np.mean(curves["random"]["scores"][-1]))]
-    censor = cfg["budget"] + cfg["step"]  # "never reached" counts as one round past budget
-    out = {"targets": targets, "censored_at": censor, "strategies": {}}
-    for name, c in curves.items():
-        s = np.asarray(c["scores"])  # (n_rounds + 1, n_seeds)
-        entry = {"aulc": area_under_learning_curve(c["n_labeled"], s).tolist(),
-                 "round_seconds": float(np.mean(c["round_seconds"]))}
-        for t in targets:
-            reach = np.asarray(labels_to_reach(c["n_labeled"], s, t), dtype=float)
-            entry[f"labels_to_{t:.3f}"] = reach.tolist()
-        out["strategies"][name] = entry
-    rand = out["strategies"]["random"]
-    for _name, e in out["strategies"].items():
-        for t in targets:
-            key = f"labels_to_{t:.3f}"
-            mine = np.minimum(np.asarray(e[key]), censor)
-            base = np.minimum(np.asarray(rand[key]), censor)
-            e[f"ratio_{t:.3f}"] = float(mine.mean() / base.mean())
-            diff = mine - base
-            e[f"p_{t:.3f}"] = (float(wilcoxon(mine, base, alternative="less").pvalue)
-                               if np.any(diff != 0) else 1.0)
-        a, b = np.asarray(e["aulc"]), np.asarray(rand["aulc"])
-        e["p_aulc"] = (float(wilcoxon(a, b, alternative="greater").pvalue)
-                       if np.any(a != b) else 1.0)
-    out["n_labeled"] = np.asarray(n_labeled).tolist()
-    return out
-
-
-# Each peer against skal's implementation of the same algorithm.
-SAME_ALGORITHM = {"modal_entropy": "entropy", "modal_margin": "margin",
-                  "modal_uncertainty": "least_confident", "skactiveml_entropy": "entropy"}
-
-
-def compare_peers(summary: dict) -> dict:
-    """Per peer: skal's AULC minus the peer's (mean, two-sided paired Wilcoxon p) and the
-    per-round time ratio skal / peer."""
-    from scipy.stats import wilcoxon
-
-    out = {}
-    strategies = summary["strategies"]
-    for peer, mine in SAME_ALGORITHM.items():
-        if peer not in strategies or mine not in strategies:
-            continue
-        a = np.asarray(strategies[mine]["aulc"])
-        b = np.asarray(strategies[peer]["aulc"])
-        out[peer] = {
-            "skal": mine,
-            "aulc_diff": float(np.mean(a - b)),
-            "p_two_sided": float(wilcoxon(a, b).pvalue) if np.any(a != b) else 1.0,
-            "round_time_ratio": strategies[mine]["round_seconds"]
-            / strategies[peer]["round_seconds"],
-        }
-    return out
-
-
-def markdown_tables(dataset: str, summary: dict) -> str:
-    """The tables of benchmarks/README.md."""
-    targets = summary["targets"]
-    head = "| strategy | " + " | ".join(
-        f"labels@{t:.3g} | ratio | p" for t in targets) + " | AULC | p(AULC) | s/round |"
-    lines = [head, "|---|" + "---:|" * (3 * len(targets) + 3)]
-    for name, e in summary["strategies"].items():
-        cells = []
-        for t in targets:
-            raw = np.asarray(e[f"labels_to_{t:.3f}"], dtype=float)
-            v = np.minimum(raw, summary["censored_at"])
-            p = "–" if name == "random" else f"{e[f'p_{t:.3f}']:.3f}"
-            cells += [f"{v.mean():.1f} ({np.isfinite(raw).sum()}/{len(raw)})",
-                      f"{e[f'ratio_{t:.3f}']:.2f}", p]
-        p_aulc = "–" if name == "random" else f"{e['p_aulc']:.3f}"
-        cells += [f"{np.mean(e['aulc']):.4f}", p_aulc, f"{e['round_seconds']:.2f}"]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    peers = summary.get("vs_peers", {})
-    if peers:
-        lines += ["", "| peer | skal strategy | AULC skal − peer | p (two-sided) | "
-                  "s/round skal ÷ peer |", "|---|---|---:|---:|---:|"]
-        for peer, c in peers.items():
-            lines.append(f"| {peer} | {c['skal']} | {c['aulc_diff']:+.4f} | "
-                         f"{c['p_two_sided']:.3f} | {c['round_time_ratio']:.2f} |")
-    return f"{dataset}\n\n" + "\n".join(lines)
-
-
-def print_table(dataset: str, summary: dict) -> None:
-    targets = summary["targets"]
-    head = f"{'strategy':<20}" + "".join(
-        f" | labels@{t:.3f} | ratio | p" for t in targets
-    ) + " |  AULC  | p(AULC) | s/round"
-    print(f"\n{dataset}: labels to reach target accuracy (mean over seeds; never reached "
-          f"counts as {summary['censored_at']}), ratio vs random, one-sided Wilcoxon vs random")
-    print(head)
-    print("-" * len(head))
-    for name, e in summary["strategies"].items():
-        cells = ""
-        for t in targets:
-            v = np.minimum(np.asarray(e[f"labels_to_{t:.3f}"]), summary["censored_at"])
-            reached = np.isfinite(np.asarray(e[f"labels_to_{t:.3f}"])).sum()
-            cells += (f" | {v.mean():7.1f} ({reached}/{len(v)})"[:16].ljust(16)
-                      + f" | {e[f'ratio_{t:.3f}']:.2f}  | {e[f'p_{t:.3f}']:.3f}")
-        print(f"{name:<20}{cells} | {np.mean(e['aulc']):.4f} | {e['p_aulc']:.4f}  | "
-              f"{e['round_seconds']:.2f}")
-    for peer, c in summary.get("vs_peers", {}).items():
-        print(f"  skal {c['skal']} vs {peer}: AULC {c['aulc_diff']:+.4f} (two-sided p "
-              f"{c['p_two_sided']:.3f}), round time x{c['round_time_ratio']:.2f}")
-
-
-def plot(all_curves: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from skal.plotting import ActiveLearningCurveDisplay
-
-    fig, axes = plt.subplots(1, len(all_curves), figsize=(7 * len(all_curves), 5.5))
-    axes = np.atleast_1d(axes)
-    # 17 curves outrun the 10-colour cycle: random in black, peers dashed, tab20 colours.
-    palette = plt.get_cmap("tab20").colors
-    for ax, (dataset, curves) in zip(axes, all_curves.items()):
-        display = ActiveLearningCurveDisplay.from_results(
-            {k: (np.asarray(v["n_labeled"]), np.asarray(v["scores"])) for k, v in curves.items()},
-            ax=ax, score_name="Test accuracy", show_legend=False,
-            fill_between_kw={"alpha": 0.08},
-        )
-        for i, (name, line) in enumerate(display.lines_.items()):
-            color = "black" if name == "random" else palette[i % len(palette)]
-            line.set_color(color)
-            line.set_linewidth(2.2 if name == "random" else 1.2)
-            line.set_linestyle("--" if name in PEERS else "-")
-            display.fill_between_[name].set_color(color)
-        ax.set_title(dataset)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=6, frameon=False)
-    fig.subplots_adjust(bottom=0.27)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-
-
 # ------------------------------------------------------------------ running
-def _init_worker(threads: int) -> None:
-    """Each worker process runs TensorFlow on ``threads`` threads (set before any op) and
-    ends with the process that started it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _exit_with_parent()
-    if threads:
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-
-
-def _exit_with_parent(poll_seconds: float = 1.0) -> None:
-    """A worker whose runner is gone ends too: a killed runner's workers would otherwise run
-    their campaigns on, holding the cores, for results no one collects (the runner resumes
-    from the runs file). Nothing happens in a process that no multiprocessing parent started."""
-    import multiprocessing
-    import threading
-
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch():
-        while os.getppid() == parent.pid:
-            time.sleep(poll_seconds)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 _DATA: dict = {}
 
 
@@ -416,141 +245,10 @@ def run_task(task: dict) -> dict:
                                               task["cnn_params"], task["warm_start"])
         initial = np.asarray(init).tolist()  # skal's order: peers train on the same rows
     keras.backend.clear_session()
-    return {**_task_key(task), "n_labeled": np.asarray(n_lab).tolist(),
+    return {**runner.task_key(task), "n_labeled": np.asarray(n_lab).tolist(),
             "scores": np.asarray(sc).tolist(), "round_seconds": per_round,
             "initial": initial, "wall": time.perf_counter() - t0}
 
-
-def _task_key(task: dict) -> dict:
-    cfg = task["config"]
-    return {"dataset": task["dataset"], "seed": task["seed"], "name": task["name"],
-            "epochs": task["epochs"], "initial_size": cfg["initial"], "step": cfg["step"],
-            "budget": cfg["budget"], "threads": task["threads"],
-            "cnn_params": json.dumps(task["cnn_params"], sort_keys=True),
-            "warm_start": task["warm_start"]}
-
-
-# Records written before a key field existed were run with its default.
-_KEY_DEFAULTS = {"cnn_params": "{}", "warm_start": False}
-
-
-def _key(record: dict) -> tuple:
-    return tuple(record[k] if k in record else _KEY_DEFAULTS[k]
-                 for k in ("dataset", "seed", "name", "epochs", "initial_size", "step",
-                           "budget", "threads", "cnn_params", "warm_start"))
-
-
-def code_version() -> str | None:
-    """The commit the campaigns run with, ``+changes`` when skal or this runner differ from
-    it (each record keeps it: a column from older code can be told and rerun); None outside
-    a git checkout."""
-    import subprocess
-
-    def git(*args):
-        return subprocess.run(["git", "-C", str(HERE.parent), *args], capture_output=True,
-                              text=True, check=True).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short=12", "HEAD")
-        changed = git("status", "--porcelain", "--", "skal", "benchmarks/label_efficiency.py")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ("+changes" if changed else "")
-
-
-def load_runs(runs_path: Path) -> dict[tuple, dict]:
-    """The campaigns recorded in ``runs_path`` (one JSON line each), by their key."""
-    done: dict[tuple, dict] = {}
-    if runs_path.exists():
-        for line in runs_path.read_text().splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                done[_key(rec)] = rec
-    return done
-
-
-def summarizable(tasks: list[dict], done: dict) -> tuple[list[dict], list[dict]]:
-    """``(tasks, missing)``: the tasks of every column (dataset and name) that has a campaign
-    in ``done`` -- a column never run on a dataset is left out -- and those of such columns
-    that are not there (a column with some seeds missing is not paired)."""
-    present = {(t["dataset"], t["name"]) for t in tasks if _key(_task_key(t)) in done}
-    kept = [t for t in tasks if (t["dataset"], t["name"]) in present]
-    return kept, [t for t in kept if _key(_task_key(t)) not in done]
-
-
-def run_all(tasks: list[dict], runs_path: Path, jobs: int) -> dict:
-    """Run the campaigns not already in ``runs_path`` (one JSON line each, appended as each
-    finishes, so an interrupted run resumes). Peers wait for their seed's initial set."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from multiprocessing import get_context
-
-    done = load_runs(runs_path)
-
-    def initial_for(task):
-        for rec in done.values():
-            if (rec["dataset"], rec["seed"]) == (task["dataset"], task["seed"]) and \
-                    rec["name"] in task["skal_names"]:
-                return rec["initial"]
-        return None
-
-    todo = [t for t in tasks if _key(_task_key(t)) not in done]
-    code = code_version()
-    print(f"{len(tasks) - len(todo)} campaigns already in {runs_path}, {len(todo)} to run",
-          file=sys.stderr, flush=True)
-    ctx = get_context("spawn")  # TensorFlow is not fork-safe
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(todo[0]["threads"] if todo else 0,)) as pool:
-        running: dict = {}
-        while todo or running:
-            for task in list(todo):
-                if len(running) >= jobs:
-                    break
-                if task["peer"]:
-                    initial = initial_for(task)
-                    if initial is None:
-                        continue  # its seed's first skal campaign has not finished yet
-                    task = {**task, "initial": initial}
-                todo.remove(next(t for t in todo if t["name"] == task["name"]
-                                 and t["seed"] == task["seed"]
-                                 and t["dataset"] == task["dataset"]))
-                running[pool.submit(run_task, task)] = task
-            if not running:
-                raise RuntimeError("peer campaigns are waiting for a skal campaign that "
-                                   "is not scheduled")
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                task = running.pop(fut)
-                rec = {**fut.result(), "code": code}
-                done[_key(rec)] = rec
-                with runs_path.open("a") as fh:
-                    fh.write(json.dumps(rec) + "\n")
-                sc = rec["scores"]
-                print(f"[{rec['dataset']} seed {rec['seed']}] {rec['name']:<20} "
-                      f"{sc[0]:.3f} -> {sc[-1]:.3f} ({rec['wall']:.0f}s)",
-                      file=sys.stderr, flush=True)
-    return done
-
-
-def collect(done: dict, tasks: list[dict], dataset: str) -> dict:
-    """Curves of one dataset, ``scores`` shaped (n_rounds + 1, n_seeds), seeds paired."""
-    curves: dict[str, dict] = {}
-    initial_of_seed: dict[int, list] = {}
-    for task in tasks:
-        if task["dataset"] != dataset:
-            continue
-        rec = done[_key(_task_key(task))]
-        first = initial_of_seed.setdefault(rec["seed"], sorted(rec["initial"]))
-        assert sorted(rec["initial"]) == first, f"unpaired seeds: {rec['name']} seed {rec['seed']}"
-        c = curves.setdefault(rec["name"], {"n_labeled": rec["n_labeled"], "scores": [],
-                                            "round_seconds": [], "wall": [], "code": set()})
-        c["scores"].append(rec["scores"])
-        c["round_seconds"].append(rec["round_seconds"])
-        c["wall"].append(rec["wall"])
-        c["code"].add(rec.get("code") or "unrecorded")  # records older than the field
-    for c in curves.values():
-        c["scores"] = np.asarray(c["scores"]).T.tolist()
-        c["code"] = sorted(c["code"])
-    return curves
 
 
 def main(argv=None) -> int:
@@ -648,34 +346,34 @@ def main(argv=None) -> int:
                           for name in strategies + peers]
     start = time.perf_counter()
     if args.summarize:
-        done = load_runs(runs_path)
-        tasks, missing = summarizable(tasks, done)
+        done = runner.load_runs(runs_path)
+        tasks, missing = runner.summarizable(tasks, done)
         if missing:
             names = sorted({f"{t['dataset']}/{t['name']}" for t in missing})
             parser.error(f"--summarize: {len(missing)} campaign(s) of a column are not in "
                          f"{runs_path} (same seeds, epochs, threads and CNN): {names}; "
                          "run them first (without --summarize)")
     else:
-        done = run_all(tasks, runs_path, args.jobs)
+        done = runner.run_all(tasks, runs_path, args.jobs, run_task)
     elapsed = time.perf_counter() - start
 
     report: dict = {"jobs": args.jobs, "threads_per_job": threads, "warm_start": args.warm_start,
                     "elapsed_seconds_this_invocation": elapsed}
     all_curves = {}
     for dataset in datasets:
-        curves = collect(done, tasks, dataset)
-        summary = summarise(curves, configs[dataset])
-        summary["vs_peers"] = compare_peers(summary)
-        print_table(dataset, summary)
+        curves = runner.collect(done, tasks, dataset)
+        summary = tables.summarise(curves, configs[dataset])
+        summary["vs_peers"] = tables.compare_peers(summary)
+        tables.print_table(dataset, summary)
         if args.markdown:
-            print("\n" + markdown_tables(dataset, summary))
+            print("\n" + tables.markdown_tables(dataset, summary))
         report[dataset] = {"config": configs[dataset], "summary": summary, "curves": curves}
         all_curves[dataset] = curves
     report["campaign_seconds_total"] = float(sum(
         sum(c["wall"]) for curves in all_curves.values() for c in curves.values()))
     out_json.write_text(json.dumps(report, indent=1))
     try:
-        plot(all_curves, out_json.with_suffix(".png"))
+        tables.plot(all_curves, out_json.with_suffix(".png"), dashed=PEERS)
     except ImportError:
         pass
     total = report["campaign_seconds_total"]

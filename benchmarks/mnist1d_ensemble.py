@@ -21,6 +21,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import label_efficiency as le  # noqa: E402
+from _efficiency_runner import init_worker  # noqa: E402
+from _efficiency_tables import summarise  # noqa: E402
 
 CFG = dict(le.DATASETS["mnist1d"], name="mnist1d")
 RUNS = HERE / "results" / "label_efficiency_runs.jsonl"
@@ -54,7 +56,7 @@ def main() -> int:
             random[rec["seed"]] = rec
     seeds = sorted(random)[: CFG["seeds"]]
     with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn"),
-                             initializer=le._init_worker, initargs=(1,)) as pool:
+                             initializer=init_worker, initargs=(1,)) as pool:
         results = list(pool.map(campaign, seeds))
     curves = {name: {"scores": [], "round_seconds": []} for name in ("random", "ensemble")}
     for seed, n, scores, per_round, initial in results:
@@ -66,7 +68,7 @@ def main() -> int:
             curves[name]["round_seconds"].append(sec)
     for c in curves.values():
         c["scores"] = np.asarray(c["scores"]).T
-    summary = le.summarise(curves, CFG)
+    summary = summarise(curves, CFG)
     t = summary["targets"][0]
     e = summary["strategies"]["ensemble"]
     out = {"target": t, "seeds": seeds,

@@ -44,7 +44,9 @@ def test_parallel_run_is_paired_and_resumes(bench, tmp_path, capsys):
         by_seed.setdefault(rec["seed"], set()).add(tuple(sorted(rec["initial"])))
     assert all(len(v) == 1 for v in by_seed.values()) and len(by_seed) == 2
     # Each record names the code it ran with (the commit, marked when skal differs from it).
-    assert {rec["code"] for rec in map(json.loads, runs)} == {bench.code_version()}
+    from _efficiency_runner import code_version
+
+    assert {rec["code"] for rec in map(json.loads, runs)} == {code_version()}
     summary = report["digits"]["summary"]["strategies"]
     assert summary["random"]["ratio_0.500"] == 1.0
     capsys.readouterr()
@@ -71,12 +73,14 @@ def test_parallel_run_is_paired_and_resumes(bench, tmp_path, capsys):
 
 
 def test_code_version_names_the_commit(bench):
+    from _efficiency_runner import code_version
+
     try:
         head = subprocess.run(["git", "-C", str(BENCH), "rev-parse", "--short=12", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
-    assert bench.code_version() in {head, head + "+changes"}
+    assert code_version() in {head, head + "+changes"}
 
 
 def test_unknown_dataset_is_refused(bench, capsys):
@@ -177,11 +181,11 @@ _KILLED_RUNNER = """
 import multiprocessing, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 
-import label_efficiency
+import _efficiency_runner
 
 if __name__ == "__main__":
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=label_efficiency._init_worker, initargs=(0,))
+                               initializer=_efficiency_runner.init_worker, initargs=(0,))
     pool.submit(time.sleep, 120)  # a long campaign
     time.sleep(3)
     with open(sys.argv[1], "w") as f:
