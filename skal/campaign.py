@@ -166,8 +166,12 @@ class Campaign:
 
     @property
     def strategy_name(self) -> str:
-        """The query strategy's name as the journal records it."""
-        return strategy_name(self.learner.query_strategy)
+        """The query strategy's name as the journal and handouts record it; for a strategy
+        that picks a component per query (``"auto"``), with the one that answered the last
+        query, e.g. ``"auto:probcover"``: its scores are that component's."""
+        name = strategy_name(self.learner.query_strategy)
+        choice = getattr(self.strategy, "last_choice_", None)
+        return name if choice is None else f"{name}:{choice}"
 
     def _candidates(self) -> np.ndarray:
         """Samples neither answered, skipped nor handed out."""

@@ -212,16 +212,24 @@ def test_end_to_end_in_a_learner_on_digits(digits_xy, name):
     np.testing.assert_array_equal(learner.query(X[600:], 10), idx)  # same seed, same batch
 
 
-def test_auto_in_a_campaign_reports_its_component(digits_xy):
+def test_auto_in_a_campaign_reports_its_component(digits_xy, tmp_path):
     X, y = digits_xy
     learner = ActiveLearningClassifier(LogisticRegression(max_iter=1000), query_strategy="auto",
                                        n_instances=10, initial_size=10, random_state=0)
-    campaign = Campaign(learner, X[:600], y[:600]).run(n_queries=1)  # 10 labels, 10 classes
+    journal = tmp_path / "labels.db"
+    campaign = Campaign(learner, X[:600], y[:600], journal=journal)
+    campaign.run(n_queries=1)  # 10 labels, 10 classes
     assert campaign.strategy.last_choice_ == "probcover"
     campaign.run(n_queries=1)  # 20 labels: still below 3 per class
     assert campaign.strategy.last_choice_ == "probcover"
     campaign.run(n_queries=1)  # 30 labels: the threshold
     assert campaign.strategy.last_choice_ == "margin"  # LogisticRegression has no embed
+    # The journal names the component that picked each label (whose scores it keeps).
+    rounds = {r["round"]: r["strategy"] for r in campaign.journal_.records()}
+    assert rounds == {0: "initial", 1: "auto:probcover", 2: "auto:probcover",
+                      3: "auto:margin"}
+    batch = campaign.next_batch(5)  # a hand-out says it too
+    assert campaign.handout(batch[0]).reason == "auto:margin"
 
 
 def test_auto_falls_back_to_random_when_the_embedding_ignores_the_classes(blobs):

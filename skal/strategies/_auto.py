@@ -63,7 +63,8 @@ class AutoStrategy(QueryStrategy):
     The registry name ``"auto"`` is this strategy with its defaults. The component that
     answered the last query is ``last_choice_`` (its registry name); :meth:`choose` tells
     which one a query would use without running it. A campaign's journal and handouts
-    record the strategy as ``"auto"``; ``campaign.strategy.last_choice_`` has the component.
+    record the strategy with its component, e.g. ``"auto:probcover"`` (the scores are the
+    component's); ``teach`` without a campaign records ``"auto"``.
 
     Parameters
     ----------
