@@ -166,12 +166,10 @@ class Campaign:
 
     @property
     def strategy_name(self) -> str:
-        """The query strategy's name as the journal and handouts record it; for a strategy
-        that picks a component per query (``"auto"``), with the one that answered the last
-        query, e.g. ``"auto:probcover"``: its scores are that component's."""
-        name = strategy_name(self.learner.query_strategy)
+        """The strategy's name as journal and handouts record it (``"auto:probcover"``: auto's
+        component of the last query, whose scores they are)."""
         choice = getattr(self.strategy, "last_choice_", None)
-        return name if choice is None else f"{name}:{choice}"
+        return strategy_name(self.learner.query_strategy) + (f":{choice}" if choice else "")
 
     def _candidates(self) -> np.ndarray:
         """Samples neither answered, skipped nor handed out."""
@@ -406,7 +404,6 @@ class Campaign:
         self.stop_reason_ = "n_queries"
         for _ in range(n_queries):
             if stopped:
-                self.stop_reason_ = "oracle stopped"
                 break
             n = self.learner.n_instances
             if budget is not None:
@@ -426,9 +423,8 @@ class Campaign:
             stopped = self._ask(picked, len(self.history_), scores)
             self._fit(discard_previous=True, start=t1, query_time=t1 - t0)
             self._report(n_queries)
-        else:
-            if stopped:
-                self.stop_reason_ = "oracle stopped"
+        if stopped:  # by an answer; the other breaks have set their reasons
+            self.stop_reason_ = "oracle stopped"
         return self
 
     def _ask(self, indices: np.ndarray, round_: int, scores) -> bool:
