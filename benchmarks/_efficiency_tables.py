@@ -11,6 +11,8 @@ import numpy as np
 
 
 def summarise(curves: dict, cfg: dict) -> dict:
+    """Per column of ``curves`` (seeds paired): labels to each target per seed, the ratio
+    of their means and the one-sided paired Wilcoxon p against random, and AULC."""
     from scipy.stats import wilcoxon
 
     from skal.metrics import area_under_learning_curve, labels_to_reach
@@ -101,6 +103,7 @@ def markdown_tables(dataset: str, summary: dict) -> str:
 
 
 def print_table(dataset: str, summary: dict) -> None:
+    """The summary as a plain-text table on stdout."""
     targets = summary["targets"]
     head = f"{'strategy':<20}" + "".join(
         f" | labels@{t:.3f} | ratio | p" for t in targets
