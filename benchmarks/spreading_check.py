@@ -3,13 +3,13 @@
 ``LabelSpreadingPseudoLabels`` gives no pseudo-label unless spreading, with the labeled
 samples' own labels hidden in turn (5-fold, stratified), is right often enough
 (``min_accuracy=0.6``). The check used to count a hidden label that spreading does not reach
-as missed (``skal._graph.held_out_accuracy``, recall); it now scores the labels spreading
-gives (``held_out_precision``): an unreached hidden label is not counted, and one whose
-class has no other label counts as right when it stays unreached. This script shows, for
-the benchmark's initial labeled sets (stratified, ``label_efficiency.py``'s seeds), both
-checks, the share of the pool spreading reaches and how many of those spread labels are
-right, on digits (PCA graph and t-SNE map; 10 and 20 labels) and MNIST-1D (PCA graph, the
-first 2000 training samples; 20 and 100 labels). Prints a table and writes
+as missed (``skal.semi_supervised._graph.held_out_accuracy``, recall); it now scores the
+labels spreading gives (``held_out_precision``): an unreached hidden label is not counted,
+and one whose class has no other label counts as right when it stays unreached. This
+script shows, for the benchmark's initial labeled sets (stratified, ``label_efficiency.py``'s
+seeds), both checks, the share of the pool spreading reaches and how many of those spread
+labels are right, on digits (PCA graph and t-SNE map; 10 and 20 labels) and MNIST-1D (PCA
+graph, the first 2000 training samples; 20 and 100 labels). Prints a table and writes
 ``results/spreading_check.json``.
 """
 
@@ -33,9 +33,9 @@ CASES = [("digits", "pca", 10), ("digits", "pca", 20), ("digits", "tsne", 10),
 def one(X, y, embedding: str, n_labeled: int, seed: int) -> dict:
     from sklearn.semi_supervised import LabelSpreading
 
-    from skal._graph import held_out_accuracy, held_out_precision, spread_labels
     from skal._sampling import INITIAL_SALT, initial_indices
     from skal.semi_supervised import LabelSpreadingPseudoLabels
+    from skal.semi_supervised._graph import held_out_accuracy, held_out_precision, spread_labels
 
     labeled = initial_indices(y, n_labeled, np.random.SeedSequence([seed, INITIAL_SALT]))
     rows = np.setdiff1d(np.arange(len(X)), labeled)
@@ -44,7 +44,7 @@ def one(X, y, embedding: str, n_labeled: int, seed: int) -> dict:
     if embedding == "tsne":
         Z = option._tsne(X, nodes, 1000)
     else:
-        from skal._label_spreading import _pca
+        from skal.semi_supervised._label_spreading import _pca
 
         Z = _pca(X.reshape(len(X), -1)[nodes].astype(float), option.n_components)
     classes, codes = np.unique(y[labeled], return_inverse=True)

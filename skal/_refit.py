@@ -6,10 +6,10 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from skal._consistency import ConsistencyTraining
 from skal._pool import take_rows
+from skal.semi_supervised import pool_training
 
-__all__ = ["base_estimator", "fit_estimator", "training_set"]
+__all__ = ["PSEUDO_SALT", "base_estimator", "fit_estimator", "training_set"]
 
 # Salt of the seed sequence of the pool rows offered for pseudo-labels.
 PSEUDO_SALT = 0xA13
@@ -72,7 +72,7 @@ def fit_estimator(
 
 
 def training_set(X, labeled, labels, unlabeled, previous, pseudo, *, seed, pool_batch_size):
-    """The rows a refit trains on: the labeled ones, plus the previous model's confident guesses.
+    """The rows a refit trains on: the labeled ones, plus what the pool-training option adds.
 
     Parameters
     ----------
@@ -81,37 +81,32 @@ def training_set(X, labeled, labels, unlabeled, previous, pseudo, *, seed, pool_
     labeled : ndarray of int
         Pool indices of the labeled samples; ``labels`` are their labels.
     unlabeled : ndarray of int
-        Pool indices nobody answered: the candidates for pseudo-labels.
+        Pool indices nobody answered: what the option may train on.
     previous : estimator or None
-        The model of the previous round: it labels the confident unlabeled rows, or embeds
-        the pool for label spreading with ``embedding="model"`` (not needed otherwise).
-    pseudo : PseudoLabels, LabelSpreadingPseudoLabels, ConsistencyTraining or None
-        How pseudo-labels are chosen (consistency training: the network's ``fit`` takes the
-        unlabeled rows); ``None`` trains on the labeled rows only.
+        The model of the previous round, for an option that reads it (``needs_model``).
+    pseudo : PoolTraining (or an object with ``augment``) or None
+        A resolved ``semi_supervised`` option, asked through
+        :func:`skal.semi_supervised.pool_training`; ``None`` trains on the labeled rows only.
     seed, pool_batch_size : int
-        Seed of the subsample of ``unlabeled`` and rows scored at once.
+        The option's ``random_state`` and rows scored at once.
 
     Returns
     -------
     X_fit, y_fit : array-like
-        The training set, labeled rows first.
+        The training set, labeled rows first, then the option's pool rows.
     n_pseudo : int
         How many pool rows it trains on without an answer (pseudo-labeled, or unlabeled).
     fit_params : dict
         Keyword arguments of the fit (``X_unlabeled`` for consistency training).
     """
-    if pseudo is None or (previous is None and pseudo.needs_model) or len(unlabeled) == 0:
-        return take_rows(X, labeled), labels, 0, {}
-    if isinstance(pseudo, ConsistencyTraining):
-        params = pseudo.fit_params(X, unlabeled, seed)
-        return take_rows(X, labeled), labels, len(params["X_unlabeled"]), params
-    rows, guesses = pseudo.select(
-        previous, X, unlabeled, len(labeled), seed, pool_batch_size=pool_batch_size,
-        labeled=labeled, labels=labels,
-    )
-    if len(rows) == 0:
-        return take_rows(X, labeled), labels, 0, {}
+    extra = pool_training(pseudo, X, labeled, labels, unlabeled, previous, random_state=seed,
+                          pool_batch_size=pool_batch_size)
+    n_pseudo = len(extra.indices) + extra.n_unlabeled
+    if len(extra.indices) == 0:
+        return take_rows(X, labeled), labels, n_pseudo, extra.fit_params
+    guesses = extra.labels
     y_fit = np.concatenate([np.asarray(labels, dtype=object), np.asarray(guesses, dtype=object)])
     if np.asarray(labels).dtype != object:  # keep the labels' own dtype (ints stay ints)
         y_fit = y_fit.astype(np.result_type(np.asarray(labels), np.asarray(guesses)))
-    return take_rows(X, np.concatenate([labeled, rows])), y_fit, len(rows), {}
+    rows = np.concatenate([labeled, extra.indices])
+    return take_rows(X, rows), y_fit, n_pseudo, extra.fit_params

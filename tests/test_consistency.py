@@ -167,6 +167,61 @@ def test_estimators_that_cannot_take_the_pool_are_refused_before_any_label(digit
     assert asked == []
 
 
+class PoolLogistic(LogisticRegression):
+    """A scikit-learn classifier that declares it takes the pool: fit's X_unlabeled= and
+    consistency= (it only counts the rows)."""
+
+    def fit(self, X, y, sample_weight=None, *, X_unlabeled=None, consistency=None):
+        self.n_unlabeled_seen_ = None if X_unlabeled is None else len(X_unlabeled)
+        self.consistency_seen_ = consistency
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+class OnlyUnlabeled(LogisticRegression):
+    def fit(self, X, y, *, X_unlabeled=None):
+        return super().fit(X, y)
+
+
+class PrivateMarker(LogisticRegression):
+    _trains_on_unlabeled = True  # the private marker a campaign once read
+
+
+def test_the_pool_is_declared_by_fits_public_parameters():
+    from sklearn.utils.validation import has_fit_parameter
+
+    from skal import KerasClassifier
+
+    for cls in (CNNClassifier, KerasClassifier):
+        assert has_fit_parameter(cls(), "X_unlabeled") and has_fit_parameter(cls(),
+                                                                             "consistency")
+        assert not hasattr(cls, "_trains_on_unlabeled")
+    option = ConsistencyTraining()
+    assert resolve_semi_supervised("consistency", PoolLogistic()).get_params() == \
+        option.get_params()
+    option.check_estimator(small_cnn())
+
+
+@pytest.mark.parametrize("estimator, fragment", [
+    (PrivateMarker(), "PrivateMarker cannot take: its fit has no X_unlabeled= and "
+                      "consistency= parameters. Use skal.CNNClassifier"),
+    (OnlyUnlabeled(), "OnlyUnlabeled cannot take: its fit has no consistency= parameter."),
+], ids=["private marker", "X_unlabeled only"])
+def test_consistency_refuses_an_estimator_without_the_fit_parameters(estimator, fragment):
+    with pytest.raises(TypeError) as info:
+        resolve_semi_supervised("consistency", estimator)
+    assert "semi_supervised=ConsistencyTraining() trains the network on the unlabeled pool, " \
+           "which " in str(info.value)
+    assert fragment in str(info.value), str(info.value)
+
+
+def test_a_campaign_hands_the_pool_to_any_estimator_that_declares_it(digits_xy):
+    X, y = digits_xy[0][:300], digits_xy[1][:300]
+    fitted = learner(PoolLogistic(max_iter=500), semi_supervised="consistency").fit(X, y)
+    assert [row["n_pseudo_labeled"] for row in fitted.history_] == [280, 270, 260]
+    assert fitted.estimator_.n_unlabeled_seen_ == 260
+    assert type(fitted.estimator_.consistency_seen_) is ConsistencyTraining
+
+
 def test_sample_weights_count_in_the_loop(digits40):
     X, y, U, X_test, y_test = digits40
     left_out = y == y[0]  # a class whose labels weigh nothing

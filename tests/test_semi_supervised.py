@@ -13,7 +13,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 import skal
-from skal.semi_supervised import LabelSpreadingPseudoLabels, PseudoLabels, resolve_semi_supervised
+from skal.semi_supervised import (
+    LabelSpreadingPseudoLabels,
+    PoolTraining,
+    PseudoLabels,
+    pool_training,
+    resolve_semi_supervised,
+)
 
 N_LABELED = 50
 
@@ -203,6 +209,39 @@ def test_resolve_semi_supervised_accepts_what_it_documents():
     assert resolve_semi_supervised(mine) is mine
 
 
+class SelectOnly:
+    """The duck type ``semi_supervised`` used to advertise (``select``), without ``augment``."""
+
+    def select(self, estimator, X, candidates, n_labeled, random_state=None, **kw):
+        return np.empty(0, np.intp), np.empty(0)
+
+    def __repr__(self):
+        return "SelectOnly()"
+
+
+class NotCallable:
+    augment = 3
+
+
+class Returns(PoolTraining):
+    """An option that answers ``value`` whatever it is asked."""
+
+    needs_model = False
+
+    def __init__(self, value=None):
+        self.value = value
+
+    def augment(self, X, labeled, labels, unlabeled, previous, **kw):
+        return self.value
+
+
+def answer(value, model, X):
+    """``value`` as an option's answer to a refit with rows 0-59 labeled."""
+    labeled = np.arange(60)
+    return pool_training(Returns(value), X, labeled, np.arange(60) % 2,
+                         np.arange(60, len(X)), model)
+
+
 LR = LogisticRegression(max_iter=1000)
 BAD_INPUTS = [
     # (what, call, expected exception, message fragment)
@@ -246,13 +285,47 @@ BAD_INPUTS = [
                  "'label_spreading'"),
     ("3", lambda m, X: resolve_semi_supervised(3),
      TypeError, "semi_supervised must be None, False, 'pseudo_labels', 'label_spreading', "
-                "'consistency' or a PseudoLabels, LabelSpreadingPseudoLabels or "
-                "ConsistencyTraining object, got 3 (int)"),
+                "'consistency' or an object with an augment() method (a "
+                "skal.semi_supervised.PoolTraining), got 3 (int)"),
     ("object()", lambda m, X: resolve_semi_supervised(object()),
      TypeError, "semi_supervised must be"),
     ("True", lambda m, X: resolve_semi_supervised(True), TypeError, "got True (bool)"),
     ("bad PseudoLabels", lambda m, X: resolve_semi_supervised(PseudoLabels(threshold=0)),
      ValueError, "'threshold' parameter"),
+    ("a class, not an object", lambda m, X: resolve_semi_supervised(PseudoLabels),
+     TypeError, "got the class PseudoLabels; give an object of it: PseudoLabels()"),
+    ("only select (was advertised)", lambda m, X: resolve_semi_supervised(SelectOnly()),
+     TypeError, "an object with an augment() method (a skal.semi_supervised.PoolTraining), "
+                "got SelectOnly() (SelectOnly)"),
+    ("augment not callable", lambda m, X: resolve_semi_supervised(NotCallable()),
+     TypeError, "semi_supervised must be"),
+    ("augment gives a list", lambda m, X: answer([1, [0]], m, X),
+     TypeError, "Returns.augment must return a PoolTrainingResult(indices, labels, "
+                "fit_params, n_unlabeled), got list"),
+    ("augment gives 1-tuple", lambda m, X: answer(([1],), m, X),
+     TypeError, "must return a PoolTrainingResult"),
+    ("labeled row given back", lambda m, X: answer(([0, 60], [1, 1]), m, X),
+     ValueError, "Returns.augment returned rows that are not unlabeled pool rows: [0]"),
+    ("row outside the pool", lambda m, X: answer(([len(X)], [1]), m, X),
+     ValueError, "not unlabeled pool rows: [1797]"),  # the digits pool has 1797
+    ("repeated row", lambda m, X: answer(([60, 60], [1, 1]), m, X),
+     ValueError, "Returns.augment returned 1 repeated indices"),
+    ("float rows", lambda m, X: answer(([60.0], [1]), m, X),
+     TypeError, "returned indices of shape (1,) and dtype float64"),
+    ("boolean mask", lambda m, X: answer((np.arange(len(X)) > 60, [1]), m, X),
+     TypeError, "dtype bool"),
+    ("a label short", lambda m, X: answer(([60, 61], [1]), m, X),
+     ValueError, "returned 2 indices but labels of shape (1,)"),
+    ("one-hot labels", lambda m, X: answer(([60, 61], np.eye(2)), m, X),
+     ValueError, "returned 2 indices but labels of shape (2, 2)"),
+    ("fit_params a list", lambda m, X: answer(([], [], [("sample_weight", 1)]), m, X),
+     TypeError, "returned fit_params=[('sample_weight', 1)]; give a dict"),
+    ("fit_params key not a str", lambda m, X: answer(([], [], {0: 1}), m, X),
+     TypeError, "returned fit_params={0: 1}"),
+    ("n_unlabeled -1", lambda m, X: answer(([], [], {}, -1), m, X),
+     ValueError, "returned n_unlabeled=-1; give an int >= 0"),
+    ("n_unlabeled True", lambda m, X: answer(([], [], {}, True), m, X),
+     ValueError, "returned n_unlabeled=True"),
     ("text pool, spreading", lambda m, X: LabelSpreadingPseudoLabels().select(
         None, np.full(X.shape, "x"), np.arange(40, 80), 40, labeled=np.arange(40),
         labels=np.arange(40) % 2),
@@ -507,7 +580,7 @@ def _check_both(Z, codes, n_unlabeled):
     """(held_out_accuracy, held_out_precision) of a k-NN spreading over ``Z``."""
     from sklearn.semi_supervised import LabelSpreading
 
-    from skal._graph import held_out_accuracy, held_out_precision
+    from skal.semi_supervised._graph import held_out_accuracy, held_out_precision
 
     spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.2, max_iter=100)
     return (held_out_accuracy(spread, Z, codes, n_unlabeled, 0),

@@ -29,6 +29,13 @@ whether it is a Keras model, nor reads its private attributes:
     ``n_samples`` stochastic passes (``(n_samples, n, n_classes)``), reproducible for a seed
     and independent of batching. Needed by the MC-dropout strategies and the default
     committee.
+``fit(X, y, *, X_unlabeled=None, consistency=None)``
+    Train on unlabeled samples too (``X_unlabeled``, rows like ``X``'s), as a
+    :class:`skal.semi_supervised.ConsistencyTraining` (``consistency``) says. The two named
+    parameters of ``fit`` are the declaration, found as scikit-learn finds
+    ``sample_weight`` (:func:`sklearn.utils.validation.has_fit_parameter`): needed by
+    ``semi_supervised="consistency"``, which refuses an estimator without them (a Pipeline
+    included) before the first label is asked for.
 ``reuse_model_from(previous) -> bool``
     Called on a fresh clone before a fit from scratch, with the discarded estimator of the
     previous round: the clone may train ``previous``'s already compiled network (reset to the

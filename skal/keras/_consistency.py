@@ -91,7 +91,7 @@ def fit_consistency(estimator, X, y, sample_weight, epochs: int, X_unlabeled, op
 
 def check_unlabeled(estimator, X_unlabeled, consistency):
     """``(X_unlabeled, options)`` for a fit, or None; bad combinations are errors."""
-    from skal._consistency import ConsistencyTraining
+    from skal.semi_supervised import ConsistencyTraining
 
     if X_unlabeled is None:
         if consistency is not None:

@@ -124,9 +124,6 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         return tags
 
     # ------------------------------------------------------------------ fitting
-    # ConsistencyTraining may hand this wrapper the unlabeled pool (fit's X_unlabeled).
-    _trains_on_unlabeled = True
-
     def fit(
         self, X, y, sample_weight=None, *, X_unlabeled=None, consistency=None, **kwargs
     ) -> KerasClassifier:
@@ -135,6 +132,9 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         ``X_unlabeled`` (samples like ``X``'s, without labels) trains the network on them
         too, by consistency under perturbation, as ``consistency`` (a
         :class:`skal.semi_supervised.ConsistencyTraining`, default options when None) says.
+        These two named parameters declare that the wrapper trains on the pool: a campaign
+        with ``semi_supervised="consistency"`` looks for them in this signature
+        (:func:`sklearn.utils.validation.has_fit_parameter`).
         """
         self._unlabeled = check_unlabeled(self, X_unlabeled, consistency)
         warm = self.warm_start and self.initialized_

@@ -12,8 +12,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from skal._graph import held_out_accuracy
 from skal._pool import flat_features, pool_length, take_rows
+from skal.semi_supervised._graph import held_out_accuracy
 from skal.strategies._base import QueryStrategy
 from skal.strategies._diversity import DiverseMiniBatch
 from skal.strategies._features import has_method, n_classes

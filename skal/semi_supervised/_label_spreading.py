@@ -7,19 +7,24 @@ import hashlib
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skal._graph import held_out_precision, spread_labels
 from skal._model_steps import embed, has_method
-from skal._params import StrictParamsMixin
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
-from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, check_labeled, flat_rows, prepare
+from skal.semi_supervised._base import PseudoLabeling
+from skal.semi_supervised._graph import held_out_precision, spread_labels
+from skal.semi_supervised._select import (
+    CONFIDENCE_DECIMALS,
+    balanced,
+    check_labeled,
+    flat_rows,
+    prepare,
+)
 
 __all__ = ["LabelSpreadingPseudoLabels"]
 
 
-class LabelSpreadingPseudoLabels(StrictParamsMixin, BaseEstimator):
+class LabelSpreadingPseudoLabels(PseudoLabeling):
     """Pseudo-labels spread from the labeled samples over a neighbour graph of the pool.
 
     Each round, label spreading (Zhou et al. 2004, :class:`sklearn.semi_supervised.

@@ -1,22 +1,23 @@
 """Consistency training on the unlabeled pool: the option (public as
-:class:`skal.semi_supervised.ConsistencyTraining`); the training loop is
-``skal.keras._consistency``."""
+:class:`skal.semi_supervised.ConsistencyTraining`); the training loop is the estimator's
+(``skal.keras._consistency`` for skal's Keras wrappers)."""
 
 from __future__ import annotations
 
 from numbers import Integral, Real
 
-from sklearn.base import BaseEstimator
+import numpy as np
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import has_fit_parameter
 
-from skal._params import StrictParamsMixin
-from skal._pool import take_rows
-from skal._pseudo_select import check_pool, check_rows, check_seed, draw_rows
+from skal._pool import DEFAULT_POOL_BATCH_SIZE, take_rows
+from skal.semi_supervised._base import PoolTraining, PoolTrainingResult
+from skal.semi_supervised._select import check_pool, check_rows, check_seed, draw_rows
 
 __all__ = ["ConsistencyTraining"]
 
 
-class ConsistencyTraining(StrictParamsMixin, BaseEstimator):
+class ConsistencyTraining(PoolTraining):
     """Train the network on the unlabeled pool too: consistency under perturbation (FixMatch).
 
     Each training step of the network adds ``unlabeled_batch_ratio`` times as many
@@ -28,10 +29,13 @@ class ConsistencyTraining(StrictParamsMixin, BaseEstimator):
     the labeled loss (Sohn et al. 2020). Unlike :class:`PseudoLabels`, whose guesses are
     fixed for a whole fit, the targets follow the network as it learns.
 
-    For skal's Keras wrappers (:class:`skal.CNNClassifier`, :class:`skal.KerasClassifier`),
-    which take the pool as ``fit(X, y, X_unlabeled=..., consistency=...)``; in a campaign
+    For an estimator whose ``fit`` takes the pool as ``fit(X, y, X_unlabeled=...,
+    consistency=...)``: skal's Keras wrappers (:class:`skal.CNNClassifier`,
+    :class:`skal.KerasClassifier`), or any other that declares these two fit parameters
+    (:func:`sklearn.utils.validation.has_fit_parameter` finds them); in a campaign
     (``ActiveLearningClassifier(semi_supervised=ConsistencyTraining())``) every refit gets
-    the pool's unlabeled samples (at most ``max_pool``, drawn with the round's seed).
+    the pool's unlabeled samples (at most ``max_pool``, drawn with the round's seed) as
+    :meth:`augment`'s ``fit_params``.
 
     It needs long training: on MNIST-1D (500 random labels, the benchmark's CNN with
     ``shift_augment=10``; ``benchmarks/mnist1d_consistency_fits.py``, 3 seeds) 450 epochs
@@ -125,12 +129,14 @@ class ConsistencyTraining(StrictParamsMixin, BaseEstimator):
         return False
 
     def check_estimator(self, estimator) -> None:
-        """Raise TypeError unless ``estimator`` trains on the pool (skal's Keras wrappers).
+        """Raise TypeError unless ``estimator`` trains on the pool: its ``fit`` takes
+        ``X_unlabeled=`` and ``consistency=`` (skal's Keras wrappers).
 
         Parameters
         ----------
         estimator : estimator object
-            The model a campaign trains (fitted or not).
+            The model a campaign trains (fitted or not). A Pipeline is refused: its ``fit``
+            would route the parameters to a step by name (``step__X_unlabeled``).
 
         Examples
         --------
@@ -139,15 +145,47 @@ class ConsistencyTraining(StrictParamsMixin, BaseEstimator):
         >>> ConsistencyTraining().check_estimator(LogisticRegression())
         Traceback (most recent call last):
         ...
-        TypeError: semi_supervised=ConsistencyTraining() trains the network on the unlabeled pool, which LogisticRegression cannot take: use skal.CNNClassifier or skal.KerasClassifier (itself, not in a Pipeline), or semi_supervised='pseudo_labels'.
+        TypeError: semi_supervised=ConsistencyTraining() trains the network on the unlabeled pool, which LogisticRegression cannot take: its fit has no X_unlabeled= and consistency= parameters. Use skal.CNNClassifier or skal.KerasClassifier (itself, not in a Pipeline), or semi_supervised='pseudo_labels'.
         """  # noqa: E501
-        if not getattr(estimator, "_trains_on_unlabeled", False):
+        missing = [name for name in ("X_unlabeled", "consistency")
+                   if not has_fit_parameter(estimator, name)]
+        if missing:
             raise TypeError(
                 f"semi_supervised={self!r} trains the network on the unlabeled pool, which "
-                f"{type(estimator).__name__} cannot take: use skal.CNNClassifier or "
+                f"{type(estimator).__name__} cannot take: its fit has no "
+                f"{' and '.join(name + '=' for name in missing)} parameter"
+                f"{'s' if len(missing) > 1 else ''}. Use skal.CNNClassifier or "
                 "skal.KerasClassifier (itself, not in a Pipeline), or "
                 "semi_supervised='pseudo_labels'."
             )
+
+    def augment(
+        self, X, labeled, labels, unlabeled, previous, *, random_state=None,
+        pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
+    ) -> PoolTrainingResult:
+        """No pool row to add: the unlabeled rows go to the estimator's ``fit`` instead.
+
+        Parameters are those of :meth:`PoolTraining.augment`; ``labeled``, ``labels``,
+        ``previous`` and ``pool_batch_size`` are not read.
+
+        Returns
+        -------
+        result : PoolTrainingResult
+            No indices; ``fit_params`` of :meth:`fit_params` (the unlabeled rows, at most
+            ``max_pool``, drawn with ``random_state``), ``n_unlabeled`` their number.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skal.semi_supervised import ConsistencyTraining
+        >>> result = ConsistencyTraining(max_pool=2).augment(
+        ...     np.eye(5), np.array([0]), np.array([1]), np.arange(1, 5), None, random_state=0)
+        >>> len(result.indices), sorted(result.fit_params), result.n_unlabeled
+        (0, ['X_unlabeled', 'consistency'], 2)
+        """
+        params = self.fit_params(X, unlabeled, random_state)
+        n_unlabeled = len(params["X_unlabeled"]) if params else 0
+        return PoolTrainingResult(np.empty(0, np.intp), np.empty(0), params, n_unlabeled)
 
     def fit_params(self, X, unlabeled, random_state=None) -> dict:
         """The keyword arguments a refit passes to the network's ``fit``: the unlabeled rows

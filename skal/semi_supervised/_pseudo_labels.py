@@ -1,25 +1,22 @@
-"""Training that also uses the unlabeled pool: pseudo-labels from the model or a graph."""
+"""Pseudo-labels from the previous model's confident predictions (public as
+:class:`skal.semi_supervised.PseudoLabels`)."""
 
 from __future__ import annotations
 
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval
 
-from skal._consistency import ConsistencyTraining
-from skal._label_spreading import LabelSpreadingPseudoLabels
-from skal._params import StrictParamsMixin
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, chunk_slices, take_rows
-from skal._pseudo_select import CONFIDENCE_DECIMALS, balanced, prepare
+from skal.semi_supervised._base import PseudoLabeling
+from skal.semi_supervised._select import CONFIDENCE_DECIMALS, balanced, prepare
 
-__all__ = ["SEMI_SUPERVISED", "ConsistencyTraining", "LabelSpreadingPseudoLabels",
-           "PseudoLabels", "resolve_semi_supervised"]
+__all__ = ["PseudoLabels"]
 
 
-class PseudoLabels(StrictParamsMixin, BaseEstimator):
+class PseudoLabels(PseudoLabeling):
     """Pseudo-labels for the pool samples the model is confident about (CEAL).
 
     Each round, the model fitted in the previous round predicts the unlabeled pool; the
@@ -36,7 +33,8 @@ class PseudoLabels(StrictParamsMixin, BaseEstimator):
     of any). So a class the model finds easy cannot flood the fit, and the next fit sees at
     most ``(1 + max_ratio)`` times the samples of the labeled-only fit: a fit whose cost grows
     with its samples (a network's epochs) costs at most ``(1 + max_ratio)`` times as much.
-    Scoring adds one prediction of at most ``max_pool`` pool samples per round.
+    Scoring adds one prediction of at most ``max_pool`` pool samples per round. As a
+    :class:`PoolTraining` option, its :meth:`augment` is :meth:`select` on the unlabeled rows.
 
     Parameters
     ----------
@@ -194,70 +192,3 @@ def _check_estimator(estimator) -> np.ndarray:
             "no classes_: fit it first."
         )
     return np.asarray(classes)
-
-
-#: What ``semi_supervised`` may be, besides None/False and a PseudoLabels object.
-SEMI_SUPERVISED = {"pseudo_labels": PseudoLabels, "label_spreading": LabelSpreadingPseudoLabels,
-                   "consistency": ConsistencyTraining}
-
-
-def resolve_semi_supervised(
-    value, estimator=None
-) -> PseudoLabels | LabelSpreadingPseudoLabels | None:
-    """What a ``semi_supervised`` option stands for: None (labeled samples only) or a
-    :class:`PseudoLabels` with its options checked.
-
-    Parameters
-    ----------
-    value : None, False, "pseudo_labels", "label_spreading", "consistency" or such an object
-        None or False: train on the labeled samples only. ``"pseudo_labels"``: a
-        :class:`PseudoLabels` with its default options; ``"label_spreading"``: a
-        :class:`LabelSpreadingPseudoLabels`; ``"consistency"``: a
-        :class:`ConsistencyTraining`. Such an object is validated and returned as it is.
-    estimator : estimator object, optional
-        The model the campaign will train: checked for what the option reads from it
-        (``embed`` for ``LabelSpreadingPseudoLabels(embedding="model")``, a Keras wrapper
-        for ``ConsistencyTraining``), so a mismatch
-        fails before the first label is asked for.
-
-    Returns
-    -------
-    semi_supervised : PseudoLabels, LabelSpreadingPseudoLabels, ConsistencyTraining or None
-
-    Raises
-    ------
-    ValueError
-        If ``value`` is an unknown name, or a :class:`PseudoLabels` with a bad option (an
-        ``InvalidParameterError``, also a TypeError, naming the option).
-    TypeError
-        If ``value`` is of any other type, or ``estimator`` lacks what it reads.
-
-    Examples
-    --------
-    >>> from skal.semi_supervised import PseudoLabels, resolve_semi_supervised
-    >>> resolve_semi_supervised("pseudo_labels")
-    PseudoLabels()
-    >>> resolve_semi_supervised(PseudoLabels(threshold=0.9)), resolve_semi_supervised(None)
-    (PseudoLabels(threshold=0.9), None)
-    >>> resolve_semi_supervised("pseudo")
-    Traceback (most recent call last):
-    ...
-    ValueError: Unknown semi_supervised='pseudo'; choose None, False, 'pseudo_labels', 'label_spreading', 'consistency' or a PseudoLabels, LabelSpreadingPseudoLabels or ConsistencyTraining object.
-    """  # noqa: E501
-    accepted = ("None, False, " + ", ".join(map(repr, SEMI_SUPERVISED))
-                + " or a PseudoLabels, LabelSpreadingPseudoLabels or ConsistencyTraining "
-                "object")
-    if value is None or value is False:
-        return None
-    if isinstance(value, str):
-        try:
-            value = SEMI_SUPERVISED[value]()
-        except KeyError:
-            raise ValueError(f"Unknown semi_supervised={value!r}; choose {accepted}.") from None
-    if isinstance(value, PseudoLabels | LabelSpreadingPseudoLabels | ConsistencyTraining):
-        value._validate_params()
-        checks = LabelSpreadingPseudoLabels | ConsistencyTraining
-        if estimator is not None and isinstance(value, checks):
-            value.check_estimator(estimator)
-        return value
-    raise TypeError(f"semi_supervised must be {accepted}, got {value!r} ({type(value).__name__}).")
