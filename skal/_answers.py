@@ -12,7 +12,7 @@ from skal._pool import is_frame
 from skal.io.journal import LabelJournal, pool_fingerprint, row_digests
 
 __all__ = [
-    "Answers", "Handout", "as_pairs", "ask_oracle", "check_sample_ids", "open_journal",
+    "Answers", "Handout", "as_pairs", "check_sample_ids", "open_journal",
 ]
 
 
@@ -42,18 +42,6 @@ def open_journal(journal, X) -> LabelJournal | None:
             f"on pool {stored!r}, but this pool's fingerprint is {fingerprint!r}."
         )
     return journal
-
-
-def ask_oracle(oracle, X_batch, indices) -> list:
-    """One label per sample from an oracle (a callable or an object with ``label``)."""
-    labels = (oracle.label if hasattr(oracle, "label") else oracle)(X_batch, indices)
-    labels = list(np.asarray(labels, dtype=object).reshape(-1)) if labels is not None else []
-    if len(labels) != len(indices):
-        raise ValueError(
-            f"the oracle returned {len(labels)} labels for a batch of {len(indices)} samples; "
-            "it must return one label (or -1/None to skip) per sample."
-        )
-    return labels
 
 
 def as_pairs(index, label, n: int) -> tuple[list[int], list]:
@@ -139,9 +127,12 @@ class Answers:
 
     def _load(self) -> None:
         rows = None if self.keys is None else {k: i for i, k in enumerate(self.keys)}
+        rounds = {}  # the journal round of each sample's last record
+        for rec in self.journal.records():
+            rounds[rec["sample_id"]] = rec["round"] or 0
         for sid, label in self.journal.labels().items():
             i = self._row_of(sid, rows)
-            self.remember([i], [clean_label(label)], 0)
+            self.remember([i], [clean_label(label)], rounds.get(sid, 0) - self.round0)
 
     def _row_of(self, sid, rows) -> int:
         where = f"label journal {self.journal.path!r} holds sample id {sid!r}"
@@ -182,7 +173,7 @@ class Answers:
             else:
                 self._skipped.pop(i, None)
                 self._labels[i] = label
-                self.round_of[i] = round_
+                self.round_of[i] = self.round0 + round_
 
     def record(self, ids, labels, *, round_: int, strategy: str, scores=None) -> None:
         """``write`` then ``remember``."""
@@ -200,6 +191,28 @@ class Answers:
         self._labels.pop(i, None)
         self._skipped.pop(i, None)
         self.round_of[i] = -1
+
+    def grow(self, k: int) -> None:
+        """Make room for ``k`` new pool samples (no journal: its pool is fixed)."""
+        if self.journal is not None or self.keys is not None:
+            raise ValueError(
+                "a campaign with a journal (or keys) has a fixed pool: answer its samples "
+                "by pool index (sample_ids) instead of adding new ones."
+            )
+        self.n += k
+        self.round_of = np.concatenate([self.round_of, np.full(k, -1, dtype=np.intp)])
+
+    def snapshot(self) -> tuple:
+        """The in-memory answers, for :meth:`restore` (the journal is not rolled back)."""
+        return dict(self._labels), dict(self._skipped), self.round_of.copy(), self.version
+
+    def restore(self, snapshot: tuple) -> None:
+        """Forget in memory what was answered after ``snapshot`` (samples added since stay,
+        unanswered)."""
+        self._labels, self._skipped, round_of, self.version = snapshot
+        self.round_of = np.full(self.n, -1, dtype=np.intp)
+        self.round_of[: len(round_of)] = round_of
+        self.version += 1
 
     # ------------------------------------------------------------------ reading
     def labeled_indices(self) -> np.ndarray:

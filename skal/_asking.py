@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skal._answers import Answers, ask_oracle
+from skal._answers import Answers
 from skal._labels import check_two_classes, clean_label, plain_labels, unlabeled_mask
 from skal._pool import take_rows
 from skal._sampling import EXTRA_SALT, INITIAL_SALT, initial_indices, n_initial
@@ -56,7 +56,7 @@ def _ask_oracle(oracle, X, indices, asked, got, write) -> bool:
         return False
     stopped = False
     try:
-        labels = ask_oracle(oracle, take_rows(X, indices[asked]), indices[asked])
+        labels = _oracle_labels(oracle, take_rows(X, indices[asked]), indices[asked])
     except StopLabeling as exc:
         stopped = True
         labels = list(exc.labels) if exc.labels is not None else []
@@ -70,6 +70,18 @@ def _ask_oracle(oracle, X, indices, asked, got, write) -> bool:
         done.append(k)
     write(done)
     return stopped
+
+
+def _oracle_labels(oracle, X_batch, indices) -> list:
+    """One label per sample from an oracle (a callable or an object with ``label``)."""
+    labels = (oracle.label if hasattr(oracle, "label") else oracle)(X_batch, indices)
+    labels = list(np.asarray(labels, dtype=object).reshape(-1)) if labels is not None else []
+    if len(labels) != len(indices):
+        raise ValueError(
+            f"the oracle returned {len(labels)} labels for a batch of {len(indices)} samples; "
+            "it must return one label (or -1/None to skip) per sample."
+        )
+    return labels
 
 
 def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: int,

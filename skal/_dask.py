@@ -93,7 +93,7 @@ def _score_block(payload, block, offset: int, k: int, chunk_size: int, rng_state
     strategy, estimator, check_chunk = payload
     rng = _rng_at(rng_state, offset)
     idx, scores = top_k(
-        lambda chunk: strategy._chunk_scores(estimator, chunk, rng),
+        lambda chunk: strategy.score_chunk(estimator, chunk, rng),
         block,
         k,
         chunk_size=chunk_size,
@@ -148,7 +148,7 @@ def dask_top_k(
     Parameters
     ----------
     strategy : ScoreStrategy
-        Scores chunks through its ``_chunk_scores(estimator, chunk, rng)``.
+        Scores chunks through its ``score_chunk(estimator, chunk, rng)``.
     estimator : estimator object
         The fitted model, shipped once to each worker.
     X_pool : dask.array.Array of shape (n_pool, n_features)

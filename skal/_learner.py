@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import copy
 import os
-import time
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    Options,
+    RealNotInt,
+    StrOptions,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skal._answers import check_sample_ids
 from skal._delegation import DelegationMixin
 from skal._labels import check_label_kind, check_y, classes_of, plain_labels, unlabeled_mask
-from skal._params import StrictParamsMixin
+from skal._params import StrictParamsMixin, check_count
 from skal._persistence import PersistenceMixin
-from skal._pool import (
-    DEFAULT_POOL_BATCH_SIZE,
-    check_pool_chunk,
-    concat_rows,
-    is_frame,
-    take_rows,
-)
-from skal._refit import base_estimator, fit_estimator
-from skal._sampling import round_seed
+from skal._pool import DEFAULT_POOL_BATCH_SIZE, is_frame, take_rows
 from skal.campaign import Campaign
-from skal.io.journal import LabelJournal, row_digests
-from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
+from skal.io.journal import LabelJournal
 
 __all__ = ["ActiveLearningClassifier"]
 
@@ -97,9 +91,12 @@ class ActiveLearningClassifier(
         search over ``n_instances`` with a fixed ``max_labels`` (and a large ``n_queries``)
         compares strategies at one budget. ``None``: no budget beyond ``n_queries``.
 
-    semi_supervised : None, "pseudo_labels", "label_spreading", "consistency" or an object, \
-            default=None
-        Train on the unlabeled pool too: each refit of a campaign trains on the labeled
+    semi_supervised : None, False, "pseudo_labels", "label_spreading", "consistency" or \
+            an object with ``augment``, default=None
+        Train on the unlabeled pool too (``None`` or ``False``: labels only). An object with
+        ``augment`` (a :class:`skal.semi_supervised.PoolTraining`, or any object with its
+        protocol) chooses the pool rows and fit parameters itself. The built-in kinds: each
+        refit of a campaign trains on the labeled
         samples plus pseudo-labeled pool samples, class-balanced and capped, chosen afresh
         every round and never recorded as answers. ``"label_spreading"``
         (:class:`skal.semi_supervised.LabelSpreadingPseudoLabels`): labels spread over a
@@ -110,8 +107,9 @@ class ActiveLearningClassifier(
         (:class:`skal.semi_supervised.ConsistencyTraining`, FixMatch; skal's Keras wrappers
         only): the network trains on the unlabeled pool itself, to give a sample and its
         perturbed copies its own confident class. The same for every query strategy. Applies to
-        campaigns (``fit`` with ``n_queries > 0``, :class:`skal.Campaign`); :meth:`teach`
-        trains on real labels only. ``None``: real labels only.
+        every refit of the learner's campaign (:meth:`fit`, :meth:`teach`,
+        :class:`skal.Campaign`); the pool is ``fit``'s ``X`` less its answered samples.
+        ``None``: real labels only.
     store_round_estimators : bool, default=False
         Keep the model of every round of ``fit``'s campaign in ``round_estimators_``, so
         that a learning-curve scorer (:func:`skal.metrics.make_curve_scorer`) can score the
@@ -122,6 +120,10 @@ class ActiveLearningClassifier(
 
     Attributes
     ----------
+    campaign_ : Campaign
+        The learner's one state: its pool (``fit``'s ``X``, then the samples taught), the
+        labeled set, the model and the history. :meth:`query` and :meth:`teach` are calls
+        on it, and the fitted attributes below are read from it.
     estimator_ : estimator object
         The fitted classifier, trained on exactly the labeled set.
     classes_ : ndarray of shape (n_classes,)
@@ -134,19 +136,21 @@ class ActiveLearningClassifier(
         Their labels.
     n_labeled_ : int
         Size of the labeled set.
-    labeled_indices_ : ndarray of shape (n_labeled_in_fit,)
-        Indices into the ``X`` given to :meth:`fit` of the samples labeled there, in order.
-    labeled_round_ : ndarray of shape (n_samples,)
-        Round in which each sample of ``fit``'s ``X`` was labeled: 0 for the initial set,
-        ``-1`` for never.
+    labeled_indices_ : ndarray of shape (n_labeled,)
+        Pool indices of the labeled samples, in order: rows of the ``X`` given to
+        :meth:`fit`, then of the samples :meth:`teach` added (numbered on after it). After
+        :func:`skal.load` the pool is the labeled set (the rest of it is not saved).
+    labeled_round_ : ndarray of shape (n_pool,)
+        Round in which each pool sample was labeled: 0 for the initial set, ``-1`` for
+        never.
     queried_indices_ : list of ndarray
         The batch queried in each round of :meth:`fit`, indices into its ``X``.
     history_ : list of dict
-        One entry per round (``fit``'s rounds, then one per :meth:`teach`): ``round``,
+        One entry per fit (``fit``'s rounds, then one per :meth:`teach`): ``round``,
         ``n_labeled``, ``n_pseudo_labeled``, ``query_time`` and ``fit_time`` in seconds.
     round_estimators_ : list of estimator
-        The model fitted in each round of ``fit``'s campaign (one per history row of it);
-        only with ``store_round_estimators=True``, else empty.
+        The model of every fit, one per ``history_`` row (``fit``'s rounds, then each
+        :meth:`teach`); only with ``store_round_estimators=True``, else empty.
 
     Examples
     --------
@@ -179,7 +183,7 @@ class ActiveLearningClassifier(
         "max_labels": [Interval(Integral, 1, None, closed="left"), None],
         "semi_supervised": [
             StrOptions({"pseudo_labels", "label_spreading", "consistency"}),
-            HasMethods(["select"]), HasMethods(["fit_params"]), None
+            HasMethods(["augment"]), Options(bool, {False}), None,
         ],
         "store_round_estimators": ["boolean"],
     }
@@ -228,8 +232,9 @@ class ActiveLearningClassifier(
             Samples. Arrays with more dimensions (images) pass through to the estimator.
         y : array-like of shape (n_samples,)
             Labels. With ``n_queries == 0``, ``-1`` marks unlabeled samples, which are not
-            trained on. With ``n_queries > 0``, ``y`` is the oracle and must be complete,
-            unless an ``oracle`` is given: it labels the samples whose ``y`` is ``-1``.
+            trained on (but are the pool of ``semi_supervised`` training). With
+            ``n_queries > 0``, ``y`` is the oracle and must be complete, unless an
+            ``oracle`` is given: it labels the samples whose ``y`` is ``-1``.
 
         Returns
         -------
@@ -243,37 +248,71 @@ class ActiveLearningClassifier(
             campaign.run(self.n_queries)
         else:
             campaign = Campaign(self, X, journal=self._journal_handle())
-            known = np.flatnonzero(~unlabeled_mask(y) & ~campaign.answers.asked_mask())
-            campaign.answer(known, y[known])
+            known = ~unlabeled_mask(y)
+            known[campaign.labeled_indices_] = known[campaign.skipped_indices_] = False
+            campaign.answer(np.flatnonzero(known), y[known])
             campaign.refit()
-        self._set_fitted(campaign)
+        self._adopt(campaign)
         return self
 
-    def _set_fitted(self, campaign: Campaign) -> None:
-        """Take over a campaign's model and labeled set as this learner's fitted state."""
-        labeled = campaign.labeled_indices_
-        self._seed = campaign.seed_
-        if campaign.journal_ is not None:  # lets teach check sample_ids against the pool
-            self._journal_pool = {
-                "digests": row_digests(campaign.X), "dtype": campaign.X.dtype,
-                "keys": campaign.answers.keys,
-            }
+    def _adopt(self, campaign: Campaign, pool_ids=None, n_pool: int | None = None) -> None:
+        """Make ``campaign`` this learner's state: its model, labeled set and history.
+
+        ``pool_ids`` (a loaded save's) are the indices its pool rows had in the pool of
+        ``n_pool`` samples they were saved from; None: the rows are the pool's indices.
+        """
         if campaign.journal_ is not None and not isinstance(self.journal, LabelJournal):
             self._journal = campaign.journal_
-        self.estimator_ = campaign.estimator_
-        self.labeled_indices_ = labeled
-        self.labeled_round_ = campaign.labeled_round_
-        self.queried_indices_ = list(campaign.queried_indices_)
-        self.history_ = [dict(row) for row in campaign.history_]
-        self.round_estimators_ = list(campaign.round_estimators_)
-        self.X_labeled_ = take_rows(campaign.X, labeled)
-        self.y_labeled_ = campaign.labels_
-        self.n_labeled_ = len(labeled)
-        self.classes_ = classes_of(self.estimator_, self.y_labeled_)
+        self.campaign_ = campaign
+        self._pool_ids = None if pool_ids is None else np.asarray(pool_ids, dtype=np.intp)
+        self._n_pool = n_pool
+
+    def _ids(self, rows: np.ndarray) -> np.ndarray:
+        ids = self.__dict__.get("_pool_ids")
+        return rows if ids is None else ids[rows]
+
+    # Fitted attributes: read from the one campaign, never copied.
+    estimator_ = property(lambda self: self.campaign_.estimator_,
+                          doc="The newest fitted model.")
+    labeled_indices_ = property(lambda self: self._ids(self.campaign_.labeled_indices_),
+                                doc="Pool indices of the labeled samples, in order.")
+    queried_indices_ = property(
+        lambda self: [self._ids(q) for q in self.campaign_.queried_indices_],
+        doc="The batch queried in each round of fit's campaign.")
+
+    @property
+    def labeled_round_(self) -> np.ndarray:
+        """Round each pool sample was labeled in (-1: never)."""
+        rounds = self.campaign_.labeled_round_
+        if self.__dict__.get("_pool_ids") is None:
+            return rounds
+        out = np.full(self._n_pool, -1, dtype=np.intp)
+        out[self._pool_ids] = rounds
+        return out
+
+    history_ = property(lambda self: self.campaign_.history_, doc="One row per fit.")
+    round_estimators_ = property(lambda self: self.campaign_.round_estimators_,
+                                 doc="The model of every round, if kept.")
+    y_labeled_ = property(lambda self: self.campaign_.labels_, doc="The labels, in order.")
+
+    @property
+    def X_labeled_(self):
+        """The labeled samples, in the order they were labeled."""
+        return take_rows(self.campaign_.X, self.campaign_.labeled_indices_)
+
+    @property
+    def n_labeled_(self) -> int:
+        """Size of the labeled set."""
+        return len(self.campaign_.labeled_indices_)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """Classes known to the fitted classifier."""
+        return classes_of(self.campaign_.estimator_, self.campaign_.labels_)
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> ActiveLearningClassifier:
-        """A fitted learner with a campaign's model and labeled set.
+        """A fitted learner that takes over a campaign: its model, labeled set and history.
 
         Parameters
         ----------
@@ -284,8 +323,9 @@ class ActiveLearningClassifier(
         Returns
         -------
         learner : ActiveLearningClassifier
-            A clone of the campaign's learner, fitted: ``estimator_`` is the campaign's
-            newest model, ``labeled_indices_`` its answered samples.
+            A learner with the campaign's parameters (:attr:`Campaign.spec`), fitted:
+            ``campaign_`` is the campaign itself, so :meth:`query` and :meth:`teach` go on
+            with it (and its journal).
 
         Examples
         --------
@@ -302,9 +342,9 @@ class ActiveLearningClassifier(
             raise TypeError(f"campaign must be a skal.Campaign, got {type(campaign).__name__}.")
         if campaign.estimator_ is None:
             raise ValueError("the campaign has no fitted model yet: run or refit it first.")
-        learner = clone(campaign.learner)
+        learner = cls(**campaign.spec.params())
         learner._check_X(campaign.X, reset=True)
-        learner._set_fitted(campaign)
+        learner._adopt(campaign)
         return learner
 
     # ------------------------------------------------------------------ querying
@@ -333,26 +373,14 @@ class ActiveLearningClassifier(
             Only when ``return_scores`` is True.
         """
         check_is_fitted(self)
-        n_instances = self.n_instances if n_instances is None else n_instances
-        bad = isinstance(n_instances, bool) or not isinstance(n_instances, Integral)
-        if bad or n_instances < 1:
-            raise ValueError(f"n_instances must be an int >= 1, got {n_instances!r}.")
+        n_instances = check_count(self.n_instances if n_instances is None else n_instances,
+                                  "n_instances", caller="ActiveLearningClassifier.query")
         if isinstance(X_pool, list):
             X_pool = np.asarray(X_pool)
         if is_frame(X_pool):  # names checked as predict checks them, then chunk by chunk
             validate_data(self, X_pool.iloc[:0], reset=False, skip_check_array=True)
-        names = getattr(self, "feature_names_in_", None)
-        context = QueryContext(
-            random_state=round_seed(self._seed, len(self.history_)),
-            X_labeled=self.X_labeled_, y_labeled=self.y_labeled_,
-            pool_batch_size=self.pool_batch_size,
-            check_chunk=lambda chunk: check_pool_chunk(chunk, self.n_features_in_, names),
-        )
-        idx, scores = select_batch(
-            resolve_strategy(self.query_strategy), self.estimator_, X_pool, int(n_instances),
-            context, name=self.query_strategy,
-        )
-        return (idx, scores) if return_scores else idx
+        return self.campaign_.query(X_pool, n_instances, strategy=self.query_strategy,
+                                    return_scores=return_scores)
 
     def teach(self, X, y, *, sample_ids=None, scores=None):
         """Add labeled samples to the labeled set and refit.
@@ -366,7 +394,8 @@ class ActiveLearningClassifier(
         sample_ids : array-like of shape (n_new,) or None, default=None
             The samples' ids in the learner's ``journal``: pool indices (ints) or user keys
             (strings). Required when the learner has a journal; then the labels are
-            appended to it, durably, before the model is refit.
+            appended to it, durably, before the model is refit, and a sample taught again
+            is relabeled. Without a journal, the samples join the learner's pool.
         scores : array-like of shape (n_new,) or None, default=None
             The query strategy's score of each sample (see ``query(...,
             return_scores=True)``), recorded in the journal.
@@ -374,24 +403,27 @@ class ActiveLearningClassifier(
         Returns
         -------
         self : ActiveLearningClassifier
-            The learner, refit on every label taught so far. If validation or refitting
-            fails, the learner is left as it was (labels already written to the journal
-            stay there).
+            The learner, refit on every label taught so far -- the refit of its campaign, so
+            ``semi_supervised`` applies as in ``fit``. If validation or refitting fails,
+            the learner is left as it was (labels already written to the journal stay
+            there).
         """
         check_is_fitted(self)
         X = self._check_X(X)
         y = check_y(y, len(X))
-        ids = check_sample_ids(sample_ids, X, getattr(self, "_journal_pool", None))
+        campaign = self.campaign_
         if scores is not None:
             scores = np.asarray(scores, dtype=float).reshape(-1)
             if len(scores) != len(y):
                 raise ValueError(f"scores has {len(scores)} entries but y has {len(y)} labels.")
-        journal = self._journal_handle()
-        if journal is not None and ids is None:
+        if campaign.journal_ is not None and sample_ids is None:
             raise ValueError(
                 "teach needs sample_ids when the learner has a journal: the journal records "
                 "each label under its sample's id (pool index or key)."
             )
+        rows = None
+        if sample_ids is not None:
+            rows = campaign.rows_of(sample_ids, X)
         if len(y) == 0:
             return self
         if unlabeled_mask(y).any():
@@ -399,30 +431,13 @@ class ActiveLearningClassifier(
                 "y contains an unlabeled marker (-1, None or NaN); teach only labeled samples."
             )
         check_label_kind(y, self.classes_)
-        y = plain_labels(y)
-        if journal is not None:  # durable before refitting: a crash in fit loses no label
-            journal.append(
-                ids, y.tolist(), round=journal.n_rounds,
-                strategy=strategy_name(self.query_strategy),
-                scores=None if scores is None else scores.tolist(),
-            )
-        start = time.perf_counter()
-        X_all = concat_rows(self.X_labeled_, X)
-        y_all = np.concatenate([self.y_labeled_, y])
-        previous = self.estimator_
-        if self.warm_start and any(m is previous for m in self.round_estimators_):
-            previous = copy.deepcopy(previous)  # a kept round model stays that round's
-        estimator = fit_estimator(
-            base_estimator(self.estimator), X_all, y_all, previous, warm_start=self.warm_start
-        )
-        self.estimator_ = estimator
-        self.X_labeled_, self.y_labeled_ = X_all, y_all
-        self.n_labeled_ = len(y_all)
-        self.classes_ = classes_of(estimator, y_all)
-        self.history_.append(
-            {"round": len(self.history_), "n_labeled": self.n_labeled_, "n_pseudo_labeled": 0,
-             "query_time": 0.0, "fit_time": time.perf_counter() - start}
-        )
+        if rows is None:
+            rows = campaign.add_samples(X)
+            if self.__dict__.get("_pool_ids") is not None:  # a loaded save: number on
+                new_ids = self._n_pool + np.arange(len(rows))
+                self._pool_ids = np.concatenate([self._pool_ids, new_ids])
+                self._n_pool += len(rows)
+        campaign.teach(rows, plain_labels(y), reason=campaign.strategy_name, scores=scores)
         return self
 
     def __sklearn_tags__(self):

@@ -5,9 +5,13 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, InvalidParameterError
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
 
-__all__ = ["StrictParamsMixin"]
+__all__ = ["StrictParamsMixin", "check_count"]
 
 
 class StrictParamsMixin:
@@ -36,3 +40,21 @@ def _counts_only(constraints) -> bool:
     takes_int = any(isinstance(c, Interval) and c.type is Integral for c in constraints)
     takes_bool = any(c is bool or c == "boolean" for c in constraints)
     return takes_int and not takes_bool
+
+
+def check_count(value, name: str, *, low: int = 1, caller: str) -> int:
+    """``value`` checked as the constraint ``Interval(Integral, low, None)``, no bool.
+
+    For counts that are method arguments rather than estimator parameters (a batch size
+    given to one call); the message is scikit-learn's ``InvalidParameterError`` (a
+    ``ValueError`` and a ``TypeError``).
+    """
+    if isinstance(value, bool | np.bool_):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {caller} must be an int, not the bool {value!r}: "
+            "pass a number."
+        )
+    validate_parameter_constraints(
+        {name: [Interval(Integral, low, None, closed="left")]}, {name: value}, caller_name=caller
+    )
+    return int(value)

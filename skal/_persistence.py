@@ -31,7 +31,7 @@ from skal._saved_state import (
     savable_estimators,
     semi_supervised_spec,
 )
-from skal.campaign import Campaign
+from skal.campaign import Campaign, CampaignSpec
 from skal.io._archive import NotJSON, from_json, read_save, to_json, unreadable, write_save
 from skal.io.journal import LabelJournal
 
@@ -44,9 +44,9 @@ _DEFAULT_ESTIMATOR = "CNNClassifier"
 class PersistenceMixin:
     """Mixin of the learner: :meth:`save`, :meth:`from_journal`, its journal, pickling.
 
-    Needs of its host: scikit-learn's parameter API, ``_check_X(X, reset=)``,
-    ``_set_fitted(campaign)``, and the fitted attributes it saves (``estimator_``,
-    ``X_labeled_``, ``history_``, ...).
+    Works on its host's public surface: scikit-learn's parameter API, ``_check_X(X,
+    reset=)`` and the fitted ``campaign_`` (:class:`skal.Campaign`), whose state it saves and
+    restores.
     """
 
     def _journal_handle(self) -> LabelJournal | None:
@@ -112,16 +112,7 @@ class PersistenceMixin:
                              reset=True)
         campaign = Campaign(learner, X, journal=learner._journal_handle(), keys=keys)
         campaign.refit()
-        learner._set_fitted(campaign)
-        rows = None if keys is None else {k: i for i, k in enumerate(campaign.answers.keys)}
-        rounds = {}  # the round of each sample's current label
-        for rec in campaign.journal_.records():
-            sid = rec["sample_id"]
-            rounds[rows[sid] if isinstance(sid, str) else sid] = rec["round"] or 0
-        labeled_round = np.full(len(X), -1, dtype=np.intp)
-        labeled = learner.labeled_indices_
-        labeled_round[labeled] = [rounds[i] for i in labeled.tolist()]
-        learner.labeled_round_ = labeled_round
+        learner.campaign_ = campaign
         if keep is not journal:
             learner.journal = keep
         return learner
@@ -263,7 +254,7 @@ class PersistenceMixin:
             ),
             "queried_sizes": np.asarray([len(q) for q in queried], dtype=np.int64),
             "classes": _labels_array("classes_", self.classes_),
-            "seed": np.asarray(self._seed, dtype=np.int64),
+            "seed": np.asarray(self.campaign_.seed_, dtype=np.int64),
             "n_features_in": np.asarray(self.n_features_in_, dtype=np.int64),
             "history_json": np.asarray(json.dumps(self.history_, default=float)),
         }
@@ -277,19 +268,32 @@ class PersistenceMixin:
         return state
 
     def _restore(self, estimator, state: SavedState, rounds: list) -> None:
-        """Become the saved learner: ``estimator`` and ``rounds`` (loaded), the ``state``."""
-        self.estimator_ = estimator
-        self.round_estimators_ = rounds
-        self.X_labeled_, self.y_labeled_, self.n_labeled_ = state.X, state.y, len(state.y)
-        self.labeled_indices_ = state.labeled_indices.astype(np.intp)
-        self.labeled_round_ = state.labeled_round.astype(np.intp)
-        self.queried_indices_ = state.queried
-        self.history_ = state.history
-        self.classes_ = state.classes
+        """Become the saved learner: ``estimator`` and ``rounds`` (loaded), the ``state``.
+
+        Its campaign's pool is the labeled set (the unlabeled pool is not saved), answered
+        in the saved order and rounds; the learner keeps the saved pool indices of its
+        rows, so ``labeled_indices_``, ``labeled_round_`` and ``queried_indices_`` read as
+        saved (a skipped sample, whose row is not saved, drops out of the latter)."""
         self.n_features_in_ = state.n_features
         if state.feature_names is not None:
             self.feature_names_in_ = state.feature_names.astype(object)
-        self._seed = state.seed
+        X = state.X
+        if state.feature_names is not None:
+            import pandas as pd  # a DataFrame was fitted: pandas is there
+
+            X = pd.DataFrame(X, columns=list(state.feature_names))
+        # the journal (if given again) was recorded on the whole pool, not on this one
+        campaign = Campaign(CampaignSpec.from_estimator(self).replace(journal=None), X)
+        labeled = state.labeled_indices.astype(np.intp)
+        row = {int(i): r for r, i in enumerate(labeled.tolist())}
+        queried = [np.asarray([row[i] for i in q.tolist() if i in row], dtype=np.intp)
+                   for q in state.queried]
+        campaign.restore(
+            estimator, state.y, labeled_round=state.labeled_round[labeled],
+            history=state.history, round_estimators=rounds, queried_indices=queried,
+            seed=state.seed,
+        )
+        self._adopt(campaign, pool_ids=labeled, n_pool=len(state.labeled_round))
 
 
 def _saved_name(fitted) -> str | None:

@@ -16,21 +16,31 @@ import sys
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from numbers import Integral
 
 import numpy as np
 from sklearn.utils.validation import check_random_state
 
-from skal._answers import Answers, Handout, as_pairs, open_journal
+from skal._answers import Answers, Handout, as_pairs, check_sample_ids, open_journal
 from skal._asking import ask, ask_initial, check_answerable
-from skal._labels import check_two_classes, check_y
-from skal._pool import check_pool, check_pool_chunk, is_frame, n_features_of, take_rows
+from skal._labels import check_two_classes, check_y, unlabeled_mask
+from skal._params import check_count
+from skal._pool import (
+    check_pool,
+    check_pool_chunk,
+    concat_rows,
+    is_frame,
+    n_features_of,
+    take_rows,
+)
 from skal._refit import PSEUDO_SALT, base_estimator, fit_estimator, training_set
 from skal._sampling import EXTRA_SALT, n_initial, round_seed
+from skal._spec import CampaignSpec
+from skal.exceptions import StopLabeling
+from skal.io.journal import row_digests
 from skal.semi_supervised import resolve_semi_supervised
 from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
 
-__all__ = ["Campaign"]
+__all__ = ["Campaign", "CampaignSpec"]
 
 
 class Campaign:
@@ -38,16 +48,21 @@ class Campaign:
 
     Parameters
     ----------
-    learner : ActiveLearningClassifier
-        Its parameters say what to train (``estimator``, ``warm_start``), how to choose
-        (``query_strategy``, ``n_instances``, ``pool_batch_size``, ``random_state``) and how
-        to start (``initial_size``). The learner itself is not changed; see
+    learner : ActiveLearningClassifier or CampaignSpec
+        What to train (``estimator``, ``warm_start``, ``semi_supervised``), how to choose
+        (``query_strategy``, ``n_instances``, ``pool_batch_size``, ``random_state``), how
+        to start (``initial_size``) and when to stop (``n_queries``, ``max_labels``): a
+        learner's parameters, read once into :attr:`spec` (a :class:`CampaignSpec`). The
+        learner itself is not changed or kept; see
         :meth:`ActiveLearningClassifier.from_campaign` for a fitted learner.
     X : array-like of shape (n_samples, n_features) or (n_samples, ...)
         The pool. Its row indices are the samples' ids everywhere in the campaign.
     y : array-like of shape (n_samples,) or None, default=None
         Labels that answer for the samples without asking anybody; ``-1`` marks unknown
         ones. Without an oracle, ``y`` is the oracle of a simulation and must be complete.
+        Driven step by step, a ``y`` with unknown ones holds labels already given: they
+        count from the first :meth:`refit` or :meth:`next_batch` on (recorded as
+        ``"given"``), and those samples are never handed out.
     oracle : callable, object with ``label`` or None, default=None
         Who answers for the samples ``y`` does not know (see :mod:`skal.oracles`); ``None``
         means the learner's ``oracle``.
@@ -63,6 +78,8 @@ class Campaign:
 
     Attributes
     ----------
+    spec : CampaignSpec
+        What the campaign was asked for (from the learner's parameters).
     estimator_ : estimator or None
         The newest fitted model (None before the first fit).
     labeled_indices_ : ndarray of int
@@ -85,7 +102,8 @@ class Campaign:
         ``query_time``, ``fit_time`` (seconds).
     stop_reason_ : str or None
         Why :meth:`run` ended: ``"n_queries"``, ``"max_labels"`` (the learner's budget),
-        ``"pool exhausted"`` or ``"oracle stopped"``.
+        ``"pool exhausted"``, ``"oracle stopped"``, or the reason of a callback's
+        :class:`~skal.exceptions.StopLabeling` (``"callback stopped"`` if it gave none).
     seed_ : int
         The campaign's seed, drawn from the learner's ``random_state``.
 
@@ -117,25 +135,26 @@ class Campaign:
     def __init__(
         self, learner, X, y=None, *, oracle=None, journal=None, keys=None, callbacks=None
     ) -> None:
-        learner._validate_params()  # scikit-learn's parameter constraints of the learner
-        self.learner = learner
-        self.strategy = resolve_strategy(learner.query_strategy)
+        self.spec = spec = CampaignSpec.from_estimator(learner)
+        self.strategy = resolve_strategy(spec.query_strategy)
         self.X = check_pool(X)
         n = len(self.X)
         self.y = None if y is None else check_y(y, n)
-        self.oracle = learner.oracle if oracle is None else oracle
+        # a complete y is a simulation's oracle (it answers when asked); a partial one holds
+        # labels already given, which count as answers from the first step on
+        self._y_given = self.y is not None and bool(unlabeled_mask(self.y).any())
+        self.oracle = spec.oracle if oracle is None else oracle
         self.callbacks = list(callbacks or ())
-        self.seed_ = int(check_random_state(learner.random_state).randint(np.iinfo(np.int32).max))
-        handle = open_journal(learner.journal if journal is None else journal, self.X)
-        self.answers = Answers(n, handle, keys=keys)
-        self._template = base_estimator(learner.estimator)
-        self._pseudo = resolve_semi_supervised(learner.semi_supervised, self._template)
+        self.seed_ = int(check_random_state(spec.random_state).randint(np.iinfo(np.int32).max))
+        handle = open_journal(spec.journal if journal is None else journal, self.X)
+        self._answers = Answers(n, handle, keys=keys)
+        self._template = base_estimator(spec.estimator)
+        self._pseudo = resolve_semi_supervised(spec.semi_supervised, self._template)
+        self._init_runtime()
         self._handed: dict[int, Handout] = {}
         self._n_draws = 0
-        self._lock = threading.RLock()
-        self._executor: ThreadPoolExecutor | None = None
-        self._future: Future | None = None
-        self._refit_again, self._fitted_version = False, -1
+        self._digests = None  # of the pool's rows, computed when sample ids are checked
+        self._stop_asked: str | None = None  # the reason of a callback's StopLabeling
         self.estimator_ = None
         self.queried_indices_: list[np.ndarray] = []
         self.query_scores_: list[np.ndarray] = []
@@ -143,95 +162,180 @@ class Campaign:
         self.round_estimators_: list = []
         self.stop_reason_: str | None = None
 
+    def _init_runtime(self) -> None:
+        self._lock = threading.RLock()  # the state: answers, hand-outs, the model
+        self._query_lock = threading.Lock()  # one next_batch at a time, start to hand-out
+        self._executor: ThreadPoolExecutor | None = None
+        self._future: Future | None = None
+        self._refit_again, self._fitted_version = False, -1
+
+    def __getstate__(self) -> dict:
+        self.wait()
+        state = self.__dict__.copy()
+        for name in ("_lock", "_query_lock", "_executor", "_future"):
+            state.pop(name)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+
     @property
     def journal_(self):
         """The open :class:`skal.LabelJournal`, or None."""
-        return self.answers.journal
+        return self._answers.journal
+
+    @property
+    def keys(self) -> list | None:
+        """The journal's id of each pool sample (user keys), or None for pool indices."""
+        return self._answers.keys
 
     @property
     def labeled_indices_(self) -> np.ndarray:
-        return self.answers.labeled_indices()
+        return self._answers.labeled_indices()
 
     @property
     def labels_(self) -> np.ndarray:
-        return self.answers.labels()
+        return self._answers.labels()
 
     @property
     def labeled_round_(self) -> np.ndarray:
-        return self.answers.round_of.copy()
+        return self._answers.round_of.copy()
 
     @property
     def skipped_indices_(self) -> np.ndarray:
-        return self.answers.skipped_indices()
+        return self._answers.skipped_indices()
+
+    @property
+    def n_answered_(self) -> int:
+        """Samples answered so far: labels and skips (what ``max_labels`` counts)."""
+        return len(self._answers.labeled_indices()) + len(self._answers.skipped_indices())
 
     @property
     def strategy_name(self) -> str:
         """The strategy's name as journal and handouts record it (``"auto:probcover"``: auto's
         component of the last query, whose scores they are)."""
         choice = getattr(self.strategy, "last_choice_", None)
-        return strategy_name(self.learner.query_strategy) + (f":{choice}" if choice else "")
+        return strategy_name(self.spec.query_strategy) + (f":{choice}" if choice else "")
 
     def _candidates(self) -> np.ndarray:
         """Samples neither answered, skipped nor handed out."""
-        free = ~self.answers.asked_mask()
+        free = ~self._answers.asked_mask()
         if self._handed:
             free[np.fromiter(self._handed, dtype=np.intp)] = False
         return np.flatnonzero(free)
+
+    def _take_known(self) -> None:
+        """Step by step, the labels a partly labeled ``y`` holds count as given answers."""
+        if not self._y_given:
+            return
+        with self._lock:
+            known = np.flatnonzero(~unlabeled_mask(self.y) & ~self._answers.asked_mask())
+            if len(known):
+                self.answer(known, self.y[known])
+
+    def query(self, X_pool, n: int | None = None, *, strategy=None,
+              return_scores: bool = False):
+        """The newest model's choice of ``n`` samples of any pool, most informative first.
+
+        The strategy sees the campaign's labeled set and the round's seed, as
+        :meth:`next_batch` does; nothing is handed out or recorded.
+
+        Parameters
+        ----------
+        X_pool : array-like, iterable of chunks or dask array
+            Candidates (see :meth:`ActiveLearningClassifier.query`), with the campaign
+            pool's features.
+        n : int or None, default=None
+            Batch size; ``None`` means the spec's ``n_instances``.
+        strategy : str, strategy object, callable or None, default=None
+            Another strategy for this query (a learner's ``query_strategy`` changed with
+            ``set_params`` after ``fit``); ``None`` means the spec's.
+        return_scores : bool, default=False
+            Also return the strategy's score of each chosen sample.
+
+        Returns
+        -------
+        indices : ndarray of int of shape (min(n, n_pool),)
+        scores : ndarray of shape (min(n, n_pool),)
+            Only when ``return_scores`` is True.
+        """
+        n = check_count(self.spec.n_instances if n is None else n, "n", caller="Campaign.query")
+        with self._lock:
+            estimator, round_ = self.estimator_, len(self.history_)
+            labeled, labels = self.labeled_indices_, self.labels_
+        if estimator is None:
+            raise ValueError("the campaign has no fitted model yet: run or refit it first.")
+        picked, scores = self._select(X_pool, n, estimator, round_, labeled, labels, strategy)
+        return (picked, scores) if return_scores else picked
+
+    def _select(self, X_pool, n, estimator, round_, labeled, labels, strategy=None):
+        context = QueryContext(
+            random_state=round_seed(self.seed_, round_),
+            X_labeled=take_rows(self.X, labeled), y_labeled=labels,
+            pool_batch_size=self.spec.pool_batch_size,
+            check_chunk=lambda chunk: check_pool_chunk(
+                chunk, self.n_features_in_, self.feature_names_in_
+            ),
+        )
+        name = self.spec.query_strategy
+        if strategy is None or strategy is name or (isinstance(strategy, str) and strategy == name):
+            return select_batch(self.strategy, estimator, X_pool, n, context, name=name)
+        return select_batch(resolve_strategy(strategy), estimator, X_pool, n, context,
+                            name=strategy)
 
     def next_batch(self, n: int | None = None) -> np.ndarray:
         """Pool indices to label next, most informative first.
 
         They come from the newest fitted model's query (random samples before the first
         fit) and are never samples already answered, skipped, or handed out and not yet
-        answered.
+        answered. Safe to call from several threads: each batch is chosen and handed out
+        before the next is chosen.
 
         Parameters
         ----------
         n : int or None, default=None
-            Batch size; ``None`` means the learner's ``n_instances``.
+            Batch size; ``None`` means the spec's ``n_instances``.
 
         Returns
         -------
         indices : ndarray of int of shape (<= n,)
             Empty when no sample is left.
         """
-        n = self.learner.n_instances if n is None else n
-        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
-            raise ValueError(f"n must be an int >= 1, got {n!r}.")
-        with self._lock:
-            estimator, round_ = self.estimator_, len(self.history_)
-            candidates = self._candidates()
-            labeled, labels = self.labeled_indices_, self.labels_
-        if not len(candidates):
-            return np.empty(0, dtype=np.intp)
-        if estimator is None:
-            self._n_draws += 1
-            seeds = np.random.SeedSequence([self.seed_, EXTRA_SALT, self._n_draws])
-            rng = np.random.default_rng(seeds)
-            picked = rng.choice(candidates, size=min(int(n), len(candidates)), replace=False)
-            scores = np.full(len(picked), np.nan)
-        else:
-            context = QueryContext(
-                random_state=round_seed(self.seed_, round_),
-                X_labeled=take_rows(self.X, labeled), y_labeled=labels,
-                pool_batch_size=self.learner.pool_batch_size,
-                check_chunk=lambda chunk: check_pool_chunk(
-                    chunk, self.n_features_in_, self.feature_names_in_
-                ),
-            )
-            positions, scores = select_batch(
-                self.strategy, estimator, take_rows(self.X, candidates), int(n), context,
-                name=self.learner.query_strategy,
-            )
-            picked = candidates[positions]
-        with self._lock:
-            why = "initial" if estimator is None else self.strategy_name
-            for rank, (i, s) in enumerate(zip(picked.tolist(), np.asarray(scores, float).tolist())):
-                self._handed[i] = Handout(round_, why, None if s != s else s, rank + 1,
-                                          len(candidates))
-        return picked.astype(np.intp)
+        n = check_count(self.spec.n_instances if n is None else n, "n",
+                        caller="Campaign.next_batch")
+        self._take_known()
+        return self._next_batch(n)
 
-    def answer(self, index, label) -> None:
+    def _next_batch(self, n: int) -> np.ndarray:
+        with self._query_lock:
+            with self._lock:
+                estimator, round_ = self.estimator_, len(self.history_)
+                candidates = self._candidates()
+                labeled, labels = self.labeled_indices_, self.labels_
+            if not len(candidates):
+                return np.empty(0, dtype=np.intp)
+            if estimator is None:
+                self._n_draws += 1
+                seeds = np.random.SeedSequence([self.seed_, EXTRA_SALT, self._n_draws])
+                rng = np.random.default_rng(seeds)
+                picked = rng.choice(candidates, size=min(n, len(candidates)), replace=False)
+                scores = np.full(len(picked), np.nan)
+            else:
+                positions, scores = self._select(
+                    take_rows(self.X, candidates), n, estimator, round_, labeled, labels
+                )
+                picked = candidates[positions]
+            with self._lock:  # answered meanwhile (answer() needs no hand-out): not handed
+                fresh = ~self._answers.asked_mask()[picked]
+                picked, scores = picked[fresh], np.asarray(scores, float)[fresh]
+                why = "initial" if estimator is None else self.strategy_name
+                for rank, (i, s) in enumerate(zip(picked.tolist(), scores.tolist())):
+                    self._handed[i] = Handout(round_, why, None if s != s else s, rank + 1,
+                                              len(candidates))
+            return picked.astype(np.intp)
+
+    def answer(self, index, label, *, reason: str | None = None, scores=None) -> None:
         """Record the answer for one sample (or arrays of both), in the journal first.
 
         Parameters
@@ -241,22 +345,102 @@ class Campaign:
         label : label or array-like
             The label; ``None``, ``-1`` or NaN records a skip (the sample is not trained on
             and not handed out again). Answering a sample again relabels it.
+        reason : str or None, default=None
+            The strategy the journal records for samples that were not handed out (``None``:
+            ``"given"``); a handed-out sample keeps the reason it was chosen for.
+        scores : array-like of float or None, default=None
+            The strategy's score of each sample not handed out, for the journal.
         """
         indices, labels = as_pairs(index, label, len(self.X))
+        given = [None] * len(indices) if scores is None else \
+            np.asarray(scores, dtype=float).reshape(-1).tolist()
+        if len(given) != len(indices):
+            raise ValueError(f"scores has {len(given)} entries for {len(indices)} indices.")
         with self._lock:
             # One journal transaction per (round, reason): a bulk answer is one fsync.
             groups: dict[tuple, list[int]] = {}
+            default = Handout(len(self.history_), reason or "given", None, 0, 0)
             for k, i in enumerate(indices):
-                out = self._handed.get(i, Handout(len(self.history_), "given", None, 0, 0))
+                out = self._handed.get(i, default)
                 groups.setdefault((out.round, out.reason), []).append(k)
             for (round_, why), ks in groups.items():
                 ids = [indices[k] for k in ks]
-                self.answers.record(
+                self._answers.record(
                     ids, [labels[k] for k in ks], round_=round_, strategy=why,
-                    scores=[self._handed[i].score if i in self._handed else None for i in ids],
+                    scores=[self._handed[i].score if i in self._handed else given[k]
+                            for i, k in zip(ids, ks)],
                 )
                 for i in ids:
                     self._handed.pop(i, None)
+
+    def add_samples(self, X_new) -> np.ndarray:
+        """Append samples to the pool (no journal: a journal's pool is fixed).
+
+        Parameters
+        ----------
+        X_new : array-like of shape (n_new, ...)
+            Samples with the pool's features.
+
+        Returns
+        -------
+        indices : ndarray of int of shape (n_new,)
+            Their pool indices.
+        """
+        X_new = check_pool_chunk(X_new, self.n_features_in_, self.feature_names_in_)
+        with self._lock:
+            start = len(self.X)
+            if not len(X_new):
+                return np.empty(0, dtype=np.intp)
+            self._answers.grow(len(X_new))
+            self.X = concat_rows(self.X, X_new)
+            if self.y is not None:
+                self.y = np.concatenate([np.asarray(self.y, dtype=object),
+                                         np.full(len(X_new), None, dtype=object)])
+            self._digests = None
+        return np.arange(start, start + len(X_new), dtype=np.intp)
+
+    def rows_of(self, sample_ids, X) -> np.ndarray:
+        """Pool rows of journal sample ids, checked against the samples ``X`` they name.
+
+        Parameters
+        ----------
+        sample_ids : array-like of int or str
+            Pool indices, or the campaign's ``keys``.
+        X : array-like of shape (len(sample_ids), ...)
+            The samples, which must be exactly those pool rows.
+        """
+        with self._lock:
+            if self._digests is None:
+                self._digests = row_digests(self.X)
+            pool = {"digests": self._digests, "dtype": getattr(self.X, "dtype", None),
+                    "keys": self.keys}
+        ids = check_sample_ids(sample_ids, X, pool)
+        if self.keys is None:
+            return np.asarray(ids, dtype=np.intp)
+        rows = {k: i for i, k in enumerate(self.keys)}
+        return np.asarray([rows[k] if isinstance(k, str) else k for k in ids], dtype=np.intp)
+
+    def teach(self, index, label, *, reason: str | None = None, scores=None):
+        """:meth:`answer`, then :meth:`refit`: all or nothing in memory.
+
+        If the refit fails, the campaign forgets these answers again (and samples added
+        just before with :meth:`add_samples` stay in the pool unanswered); what the journal
+        recorded stays there, so a resumed campaign counts it.
+
+        Returns
+        -------
+        estimator
+            The refit model.
+        """
+        with self._lock:
+            before = self._answers.snapshot()
+        try:
+            self.answer(index, label, reason=reason, scores=scores)
+            return self.refit()
+        except BaseException:
+            with self._lock:
+                self._answers.restore(before)
+            raise
 
     def undo(self, index) -> None:
         """Take back the answer (label or skip) of one sample: journal first.
@@ -265,7 +449,7 @@ class Campaign:
         """
         (i,), _ = as_pairs(index, None, len(self.X))
         with self._lock:
-            self.answers.retract(i, round_=len(self.history_))
+            self._answers.retract(i, round_=len(self.history_))
 
     def handout(self, index) -> Handout | None:
         """Why a handed-out sample was chosen (round, reason, score, its rank in the query and
@@ -294,6 +478,7 @@ class Campaign:
         estimator or concurrent.futures.Future
             The fitted model, or (``background=True``) a future of it.
         """
+        self._take_known()
         if not background:
             return self._fit(discard_previous=False)
         with self._lock:
@@ -310,7 +495,7 @@ class Campaign:
             estimator = self._fit(discard_previous=False, copy_previous=True)
             with self._lock:  # again only if answers came in since this fit's snapshot
                 again, self._refit_again = self._refit_again, False
-                if not again or self.answers.version == self._fitted_version:
+                if not again or self._answers.version == self._fitted_version:
                     return estimator
 
     def wait(self, timeout: float | None = None):
@@ -327,20 +512,22 @@ class Campaign:
         start = time.perf_counter() if start is None else start
         with self._lock:
             labeled, labels = self.labeled_indices_, self.labels_
-            previous, self._fitted_version = self.estimator_, self.answers.version
-            unlabeled = np.flatnonzero(~self.answers.asked_mask())
+            previous, self._fitted_version = self.estimator_, self._answers.version
+            unlabeled = np.flatnonzero(~self._answers.asked_mask())
+            X = self.X
         check_two_classes(labels)
+        spec = self.spec
         X_fit, y_fit, n_pseudo, fit_params = training_set(
-            self.X, labeled, labels, unlabeled, previous, self._pseudo,
+            X, labeled, labels, unlabeled, previous, self._pseudo,
             seed=round_seed(self.seed_ ^ PSEUDO_SALT, len(self.history_)),
-            pool_batch_size=self.learner.pool_batch_size,
+            pool_batch_size=spec.pool_batch_size,
         )
-        keep = self.learner.store_round_estimators  # a kept model must not be changed later
-        if (copy_previous or keep) and previous is not None and self.learner.warm_start:
+        keep = spec.store_round_estimators  # a kept model must not be changed later
+        if (copy_previous or keep) and previous is not None and spec.warm_start:
             previous = copy.deepcopy(previous)  # the current model keeps serving queries
         estimator = fit_estimator(
             self._template, X_fit, y_fit, previous,
-            warm_start=self.learner.warm_start, discard_previous=discard_previous and not keep,
+            warm_start=spec.warm_start, discard_previous=discard_previous and not keep,
             fit_params=fit_params,
         )
         with self._lock:
@@ -351,8 +538,49 @@ class Campaign:
                    "fit_time": time.perf_counter() - start}
             self.history_.append(row)
         for callback in self.callbacks:
-            callback(self)
+            try:
+                callback(self)
+            except StopLabeling as stop:  # the callback ends run() after this fit
+                self._stop_asked = self.stop_reason_ = stop.reason or "callback stopped"
         return estimator
+
+    def restore(self, estimator, labels, *, labeled_round=None, history=(),
+                round_estimators=(), queried_indices=(), seed=None) -> Campaign:
+        """Take up a saved campaign (see :func:`skal.load`): every pool sample answered.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The fitted model, trained on the pool and ``labels``.
+        labels : array-like of shape (n_samples,)
+            The label of every pool sample, in answer order.
+        labeled_round : array-like of int or None, default=None
+            The round each was answered in (``None``: 0).
+        history, round_estimators, queried_indices : sequences, default=()
+            The saved ``history_``, ``round_estimators_`` and ``queried_indices_``.
+        seed : int or None, default=None
+            The saved campaign seed (``None``: keep this one's).
+
+        Returns
+        -------
+        self : Campaign
+        """
+        n = len(self.X)
+        rounds = np.zeros(n, dtype=np.intp) if labeled_round is None else \
+            np.asarray(labeled_round, dtype=np.intp)
+        with self._lock:
+            if self.n_answered_:
+                raise ValueError("restore needs a campaign without answers.")
+            values = list(np.asarray(labels, dtype=object))
+            cuts = [0, *(np.flatnonzero(np.diff(rounds)) + 1).tolist(), n]
+            for a, b in zip(cuts[:-1], cuts[1:]):  # answer order kept, one call per round
+                self._answers.remember(np.arange(a, b), values[a:b], int(rounds[a]))
+            self.estimator_ = estimator
+            self.history_ = [dict(row) for row in history]
+            self.round_estimators_ = list(round_estimators)
+            self.queried_indices_ = [np.asarray(q, dtype=np.intp) for q in queried_indices]
+            self.seed_ = self.seed_ if seed is None else int(seed)
+        return self
 
     @property
     def n_features_in_(self) -> int:
@@ -368,51 +596,52 @@ class Campaign:
 
         ``y`` answers where it knows the label, the oracle otherwise; every answer goes to
         the journal as it is given. The loop ends after ``n_queries`` rounds, when the
-        learner's ``max_labels`` samples are answered (the journal's included), when no
-        sample is left, or when the oracle raises :class:`skal.exceptions.StopLabeling` (after one
-        last fit on what was answered).
+        spec's ``max_labels`` samples are answered (the journal's included), when no
+        sample is left, when the oracle raises :class:`skal.exceptions.StopLabeling`
+        (after one last fit on what was answered), or when a callback raises it after a fit.
 
         Parameters
         ----------
         n_queries : int or None, default=None
-            Rounds after the initial set; ``None`` means the learner's ``n_queries``.
+            Rounds after the initial set; ``None`` means the spec's ``n_queries``.
 
         Returns
         -------
         self : Campaign
         """
-        n_queries = self.learner.n_queries if n_queries is None else n_queries
-        if isinstance(n_queries, bool) or not isinstance(n_queries, Integral) or n_queries < 0:
-            raise ValueError(f"n_queries must be an int >= 0, got {n_queries!r}.")
-        check_answerable(self.y, self.oracle, self.answers.asked_mask())
-        budget = getattr(self.learner, "max_labels", None)
-        if budget is not None and n_initial(self.learner.initial_size, len(self.X)) > budget:
+        spec = self.spec
+        n_queries = check_count(spec.n_queries if n_queries is None else n_queries,
+                                "n_queries", low=0, caller="Campaign.run")
+        check_answerable(self.y, self.oracle, self._answers.asked_mask())
+        budget = spec.max_labels
+        if budget is not None and n_initial(spec.initial_size, len(self.X)) > budget:
             raise ValueError(
-                f"initial_size={self.learner.initial_size!r} asks for more labels than "
+                f"initial_size={spec.initial_size!r} asks for more labels than "
                 f"max_labels={budget}; lower initial_size or raise max_labels."
             )
+        self._stop_asked = None
         stopped = False
         if self.estimator_ is None:
             start = time.perf_counter()
             stopped = ask_initial(
-                self.answers, X=self.X, y=self.y, oracle=self.oracle,
-                initial_size=self.learner.initial_size, n_instances=self.learner.n_instances,
+                self._answers, X=self.X, y=self.y, oracle=self.oracle,
+                initial_size=spec.initial_size, n_instances=spec.n_instances,
                 seed=self.seed_,
             )
             self._fit(discard_previous=True, start=start)
             self._report(n_queries)
         self.stop_reason_ = "n_queries"
         for _ in range(n_queries):
-            if stopped:
+            if stopped or self._stop_asked:
                 break
-            n = self.learner.n_instances
+            n = spec.n_instances
             if budget is not None:
-                n = min(n, budget - int(self.answers.asked_mask().sum()))
+                n = min(n, budget - self.n_answered_)
                 if n <= 0:
                     self.stop_reason_ = "max_labels"
                     break
             t0 = time.perf_counter()
-            picked = self.next_batch(n)
+            picked = self._next_batch(n)
             if not len(picked):
                 self.stop_reason_ = "pool exhausted"
                 break
@@ -425,11 +654,13 @@ class Campaign:
             self._report(n_queries)
         if stopped:  # by an answer; the other breaks have set their reasons
             self.stop_reason_ = "oracle stopped"
+        elif self._stop_asked:
+            self.stop_reason_ = self._stop_asked
         return self
 
     def _ask(self, indices: np.ndarray, round_: int, scores) -> bool:
         stopped = ask(
-            self.answers, indices.astype(np.intp), X=self.X, y=self.y, oracle=self.oracle,
+            self._answers, indices.astype(np.intp), X=self.X, y=self.y, oracle=self.oracle,
             round_=round_, strategy="initial" if round_ == 0 else self.strategy_name,
             scores=scores,
         )
@@ -438,7 +669,7 @@ class Campaign:
         return stopped
 
     def _report(self, n_queries: int) -> None:
-        if self.learner.verbose > 0:
+        if self.spec.verbose > 0:
             row = self.history_[-1]
             print(
                 f"[skal] round {row['round']}/{n_queries}: {row['n_labeled']} labels, "

@@ -8,7 +8,6 @@ imported on the workers only.
 from __future__ import annotations
 
 import os
-from numbers import Integral
 
 try:
     from distributed import WorkerPlugin
@@ -24,9 +23,9 @@ PLUGIN_NAME = "skal-tensorflow-threads"
 
 
 def _check_n_threads(n_threads) -> int:
-    if isinstance(n_threads, bool) or not isinstance(n_threads, Integral) or n_threads < 1:
-        raise ValueError(f"n_threads must be an int >= 1, got {n_threads!r}.")
-    return int(n_threads)
+    from skal._params import check_count
+
+    return check_count(n_threads, "n_threads", caller="limit_tensorflow_threads")
 
 
 def _set_tensorflow_threads(n_threads: int) -> None:

@@ -8,7 +8,12 @@ __all__ = ["StopLabeling"]
 
 
 class StopLabeling(Exception):  # noqa: N818 -- a signal, not an error
-    """Raised by an oracle to end the labeling session (the person typed ``q``).
+    """Raised by an oracle or a campaign callback to end the labeling session.
+
+    An oracle raises it when the person typed ``q``: the campaign ends after one last fit
+    (``stop_reason_ == "oracle stopped"``). A callback of :class:`skal.Campaign` raises it
+    after a fit to end :meth:`~skal.Campaign.run` there, with ``reason`` as the campaign's
+    ``stop_reason_`` (``"callback stopped"`` when None).
 
     Parameters
     ----------
@@ -16,6 +21,8 @@ class StopLabeling(Exception):  # noqa: N818 -- a signal, not an error
         Labels of the batch being labeled when the session stopped, one per queried sample,
         ``None`` for the samples not answered. The answered ones are kept (and trained on);
         the campaign then ends after one last fit.
+    reason : str or None, default=None
+        Why the session stopped, as a campaign's ``stop_reason_`` records it.
 
     Examples
     --------
@@ -29,9 +36,10 @@ class StopLabeling(Exception):  # noqa: N818 -- a signal, not an error
     [0, None]
     """
 
-    def __init__(self, labels=None) -> None:
-        super().__init__("labeling stopped by the oracle")
+    def __init__(self, labels=None, reason: str | None = None) -> None:
+        super().__init__(reason or "labeling stopped by the oracle")
         self.labels = labels
+        self.reason = reason
 
 
 def __getattr__(name: str):

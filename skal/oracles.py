@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from skal import exceptions
+from skal._params import check_count
 from skal.exceptions import StopLabeling
 
 __all__ = ["ArrayOracle", "StopLabeling", "TerminalOracle", "render_image", "safe_text"]
@@ -138,8 +139,7 @@ class TerminalOracle:
     ) -> None:
         if color not in _COLORS:
             raise ValueError(f"color must be one of {_COLORS}, got {color!r}.")
-        if isinstance(max_width, bool) or not isinstance(max_width, int) or max_width < 2:
-            raise ValueError(f"max_width must be an int >= 2, got {max_width!r}.")
+        check_count(max_width, "max_width", low=2, caller="TerminalOracle")
         if image_shape is not None:
             image_shape = tuple(int(d) for d in image_shape)
             if len(image_shape) not in (2, 3) or min(image_shape) < 1:

@@ -232,8 +232,9 @@ def test_kill_and_resume_through_the_journal_loses_nothing(tmp_path):
 
 BAD_STEPS = [
     # (what to call, error type, message)
-    (lambda c: c.next_batch(0), ValueError, "n must be an int >= 1"),
-    (lambda c: c.next_batch("5"), ValueError, "n must be an int"),
+    (lambda c: c.next_batch(0), ValueError, r"'n' parameter of Campaign.next_batch .* \[1"),
+    (lambda c: c.next_batch("5"), ValueError, "'n' parameter of Campaign.next_batch"),
+    (lambda c: c.next_batch(True), ValueError, "not the bool"),
     (lambda c: c.answer(-1, 0), ValueError, "outside the pool"),
     (lambda c: c.answer(10**9, 0), ValueError, "outside the pool"),
     (lambda c: c.answer(1.5, 0), TypeError, "pool index"),
@@ -293,3 +294,121 @@ def test_the_old_stop_name_still_stops_a_campaign_with_a_deprecation_warning(dat
     campaign = Campaign(learner(), X, np.r_[y[:40], np.full(len(y) - 40, -1)], oracle=oracle)
     campaign.run(n_queries=5)
     assert campaign.stop_reason_ == "oracle stopped"
+
+
+# ---------------------------------------------------------------- one state (issue 30)
+
+
+def test_from_campaign_takes_over_a_journal_campaign(data, tmp_path):
+    X, y = data
+    path = tmp_path / "j.sqlite"
+    campaign = Campaign(learner(journal=str(path)), X, y).run(n_queries=1)
+    fitted = ActiveLearningClassifier.from_campaign(campaign)  # no clone: no refusal
+    assert fitted.campaign_ is campaign and fitted.n_labeled_ == 30
+    idx = fitted.query(X, 3)
+    fitted.teach(X[idx], y[idx], sample_ids=idx)  # through the same journal
+    with LabelJournal(path) as journal:
+        assert set(idx.tolist()) <= set(journal.labels())
+    assert campaign.labeled_indices_[-3:].tolist() == idx.tolist()
+
+
+def test_known_labels_of_a_partial_y_count_from_the_first_step(data):
+    X, y = data
+    partial = np.full(len(y), -1)
+    known = np.arange(0, len(y), 10)  # 30 labels already given
+    partial[known] = y[known]
+    campaign = Campaign(learner(), X, partial)
+    handed = campaign.next_batch(len(X))  # before any model: never a known sample
+    assert not set(handed.tolist()) & set(known.tolist())
+    assert len(handed) == len(X) - len(known)
+    fresh = Campaign(learner(), X, partial)
+    fresh.refit()  # the first step-wise refit trains on y's labels
+    assert fresh.history_[0]["n_labeled"] == len(known)
+    np.testing.assert_array_equal(np.sort(fresh.labeled_indices_), known)
+    assert not set(fresh.next_batch(50).tolist()) & set(known.tolist())
+
+
+def test_a_complete_y_stays_a_simulations_oracle_step_by_step(data):
+    X, y = data
+    campaign = Campaign(learner(), X, y)
+    assert len(campaign.next_batch(20)) == 20 and len(campaign.labeled_indices_) == 0
+
+
+@pytest.mark.parametrize("strategy", ["margin", "bald"])
+def test_next_batch_is_safe_from_several_threads(data, strategy):
+    X, y = data
+    est = ActiveLearningClassifier(
+        LogisticRegression(max_iter=300) if strategy == "margin" else None,
+        query_strategy=strategy, initial_size=20, random_state=0,
+    )
+    if strategy == "bald":
+        from skal import CNNClassifier
+
+        est.set_params(estimator=CNNClassifier(epochs=2, random_state=0))
+    campaign = Campaign(est, X[:200], y[:200])
+    first = campaign.next_batch(20)
+    campaign.answer(first, y[first])
+    campaign.refit()
+    barrier, batches, errors = threading.Barrier(4), [], []
+
+    def take():
+        barrier.wait()
+        try:
+            batches.append(campaign.next_batch(5))
+        except Exception as exc:  # pragma: no cover -- the failure being tested
+            errors.append(exc)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    handed = np.concatenate(batches)
+    assert len(handed) == 20 and len(np.unique(handed)) == 20
+
+
+def test_a_callbacks_stop_labeling_ends_run_with_its_reason(data):
+    X, y = data
+    from skal.exceptions import StopLabeling
+
+    def stop_at_40(campaign):
+        if len(campaign.labeled_indices_) >= 40:
+            raise StopLabeling(reason="enough labels")
+
+    campaign = Campaign(learner(), X, y, callbacks=[stop_at_40]).run(n_queries=10)
+    assert campaign.stop_reason_ == "enough labels"
+    assert [r["n_labeled"] for r in campaign.history_] == [20, 30, 40]
+
+    def stop(campaign):
+        raise StopLabeling()
+
+    assert Campaign(learner(), X, y, callbacks=[stop]).run(5).stop_reason_ == "callback stopped"
+
+
+def test_the_campaign_reads_one_spec_of_the_learner(data):
+    from skal.campaign import CampaignSpec
+
+    X, y = data
+    est = learner(max_labels=35)
+    campaign = Campaign(est, X, y)
+    assert campaign.spec == CampaignSpec.from_estimator(est)
+    assert not hasattr(campaign, "learner")
+    est.set_params(n_instances=99)  # the learner changes; the campaign's spec does not
+    assert campaign.run(10).history_[-1]["n_labeled"] == 35
+    with pytest.raises(AttributeError):
+        campaign.spec.n_instances = 3  # immutable
+    with pytest.raises(TypeError, match="CampaignSpec has no fields"):
+        campaign.spec.replace(n_instance=3)
+    with pytest.raises(TypeError, match="learner .* or a CampaignSpec"):
+        Campaign("margin", X, y)
+
+
+def test_a_pickled_campaign_goes_on(data):
+    import pickle
+
+    X, y = data
+    campaign = Campaign(learner(), X, y).run(n_queries=1)
+    again = pickle.loads(pickle.dumps(campaign))
+    np.testing.assert_array_equal(again.next_batch(5), campaign.next_batch(5))
+    assert len(again.run(1).history_) == 3

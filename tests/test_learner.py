@@ -300,3 +300,41 @@ def test_grid_search_over_query_strategy_with_cnn(make_cnn, digits):
     assert search.cv_results_["split0_test_score"][2] == pytest.approx(
         margin_learner.score(X[te], y[te])
     )
+
+
+def test_teach_is_the_campaigns_answer_and_refit(digits_xy):
+    from skal import PseudoLabels
+
+    X, y = digits_xy
+    partial = np.r_[y[:40], [-1] * 260]
+    learner = ActiveLearningClassifier(
+        logreg(), semi_supervised=PseudoLabels(threshold=0.5), query_strategy="auto",
+        random_state=0,
+    ).fit(X[:300], partial)
+    assert learner.history_[-1]["n_pseudo_labeled"] == 0  # the first fit has no model yet
+    idx = learner.query(X[300:400], 5)
+    learner.teach(X[300:400][idx], y[300:400][idx])
+    assert learner.history_[-1]["n_pseudo_labeled"] > 0  # teach honours semi_supervised
+    campaign = learner.campaign_
+    assert learner.n_labeled_ == 45 and len(campaign.X) == 305  # the pool grew
+    np.testing.assert_array_equal(learner.X_labeled_[-5:], X[300:400][idx])
+    assert learner.estimator_ is campaign.estimator_  # read, not copied
+    assert learner.history_ is campaign.history_
+
+
+def test_teach_records_the_strategy_the_campaign_records(digits_xy, tmp_path):
+    from skal import LabelJournal
+
+    X, y = digits_xy
+    path = tmp_path / "j.sqlite"
+    learner = ActiveLearningClassifier(
+        logreg(), query_strategy="auto", n_queries=1, initial_size=20, random_state=0,
+        journal=path,
+    ).fit(X[:300], y[:300])
+    idx, scores = learner.query(X[:300], 3, return_scores=True)
+    learner.teach(X[idx], y[idx], sample_ids=idx, scores=scores)
+    with LabelJournal(path) as journal:
+        records = journal.records()
+    assert {r["strategy"] for r in records[20:30]} == {"auto:probcover"}  # fit's round
+    name = learner.campaign_.strategy_name  # auto's choice of the teach's query
+    assert name.startswith("auto:") and {r["strategy"] for r in records[-3:]} == {name}

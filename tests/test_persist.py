@@ -208,12 +208,17 @@ def test_save_load_round_trip(fitted_cnn, saved):
     np.testing.assert_array_equal(loaded.query(pool), est.query(pool))
     for name in ("X_labeled_", "y_labeled_", "labeled_indices_", "labeled_round_", "classes_"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(est, name))
-    assert loaded.history_ == est.history_ and loaded._seed == est._seed
+    assert loaded.history_ == est.history_ and loaded.campaign_.seed_ == est.campaign_.seed_
     assert [q.tolist() for q in loaded.queried_indices_] == [
         q.tolist() for q in est.queried_indices_
     ]
+    # its campaign's pool is the labeled set (the rest of the pool is not saved)
+    assert len(loaded.campaign_.X) == loaded.n_labeled_
     loaded.teach(pool[:3], np.array([0, 1, 2]))  # the loaded learner keeps learning
     assert loaded.n_labeled_ == est.n_labeled_ + 3
+    n_pool = len(est.labeled_round_)  # taught samples are numbered on after the saved pool
+    assert loaded.labeled_indices_[-3:].tolist() == [n_pool, n_pool + 1, n_pool + 2]
+    assert len(loaded.labeled_round_) == n_pool + 3
     assert skal.load(saved, query_strategy="entropy").query_strategy == "entropy"
 
 
@@ -429,7 +434,9 @@ def test_round_models_are_saved_and_loaded(rounds_cnn, tmp_path):
     assert loaded.store_round_estimators is True and loaded.history_ == est.history_
     _same_round_models(loaded, est, X[:60])
     np.testing.assert_allclose(loaded.predict_proba(X), est.predict_proba(X), atol=1e-6)
-    loaded.teach(X[:2], est.y_labeled_[:2])  # a fit without a round model: still loads
+    loaded.teach(X[:2], est.y_labeled_[:2])  # teach's fit keeps its round model too
+    assert len(loaded.history_) == 4 and len(loaded.round_estimators_) == 4
+    del loaded.campaign_.round_estimators_[3]  # a fit without a round model: still loads
     again = skal.load(loaded.save(tmp_path / "taught.skal"))
     assert len(again.history_) == 4 and len(again.round_estimators_) == 3
     _same_round_models(again, est, X[:20])
@@ -456,8 +463,9 @@ def test_save_refuses_round_models_it_could_not_load(rounds_cnn, small, tmp_path
 
     def saving(**changes):
         twin = copy.copy(est)  # shares the fitted models; only the changed attributes differ
+        twin.campaign_ = copy.copy(est.campaign_)
         for name, value in changes.items():
-            setattr(twin, name, value)
+            setattr(twin.campaign_, name, value)
         return twin.save(tmp_path / "refused.skal")
 
     models = est.round_estimators_

@@ -148,8 +148,6 @@ def test_the_base_class_asks_for_augment_and_accepts_any_estimator():
     assert resolve_semi_supervised(option) is option
 
 
-@pytest.mark.xfail(strict=True, reason="ActiveLearningClassifier's constraint for "
-                   "semi_supervised still names select/fit_params, not augment")
 def test_a_users_option_in_a_campaign(digits_xy):
     from skal import ActiveLearningClassifier
 

@@ -399,3 +399,15 @@ def test_every_registered_name_has_a_pin_test():
               name.startswith("test_pin_")}
     assert set(STRATEGIES) <= pinned, f"no pin test for {sorted(set(STRATEGIES) - pinned)}"
 
+
+
+def test_auto_is_described_once_and_shown_everywhere():
+    import pathlib
+
+    import skal.strategies
+    from skal.strategies import AUTO_SUMMARY
+
+    readme = pathlib.Path(__file__).parents[1] / "README.md"
+    for where, text in (("README.md", readme.read_text()),
+                        ("skal.strategies", skal.strategies.__doc__)):
+        assert AUTO_SUMMARY in " ".join(text.split()), f"{where} describes 'auto' otherwise"

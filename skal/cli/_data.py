@@ -173,3 +173,25 @@ def load_holdout(path: str, n_features: int):
             f"{n_features} features, one label each"
         )
     return X, y
+
+
+def answer_imported(campaign, imported) -> None:
+    """The labels of a ``--labels`` file, ``(ids, labels, source)`` or None, as answers of
+    the campaign (recorded as ``"labels-file"``) for the samples it has no answer for."""
+    if imported is None:
+        return
+    ids, labels, source = imported
+    asked = set(campaign.labeled_indices_.tolist()) | set(campaign.skipped_indices_.tolist())
+    new = [(i, lab) for i, lab in zip(ids, labels) if i not in asked]
+    if not new:
+        return
+    journal = campaign.journal_
+    quiet = getattr(journal, "quiet", None)
+    if quiet is not None:  # a file's labels are not acknowledged one by one
+        journal.quiet = True
+    try:
+        campaign.answer([i for i, _ in new], [lab for _, lab in new], reason="labels-file")
+    finally:
+        if quiet is not None:
+            journal.quiet = quiet
+    print(f"imported {len(new)} labels from {source}", flush=True)

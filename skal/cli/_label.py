@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from skal.cli._data import load_holdout, load_labels, load_pool, parse_label
+from skal.cli._data import answer_imported, load_holdout, load_labels, load_pool, parse_label
 from skal.io.journal import LabelJournal, pool_fingerprint
 from skal.oracles import safe_text
 
@@ -174,19 +174,13 @@ def _prepare(args: argparse.Namespace) -> dict:
         if len({type(c) for c in classes}) > 1:
             classes = [str(c) for c in classes]
     holdout = load_holdout(args.holdout, X.shape[1]) if args.holdout else None
-    if args.labels:
+    imported = None
+    if args.labels:  # answered through the campaign, once it is open
         ids, labels = load_labels(args.labels, len(X), names)
-        known = journal.labels()
-        new = [(i, lab) for i, lab in zip(ids, labels) if i not in known]
-        if new:
-            journal.quiet = True
-            journal.append([i for i, _ in new], [lab for _, lab in new], round=0,
-                           strategy="labels-file")
-            journal.quiet = False
-            print(f"imported {len(new)} labels from {args.labels}", flush=True)
+        imported = (ids, labels, args.labels)
     return {"X": X, "names": names, "journal": journal, "journal_path": journal_path,
             "display_shape": _shape(args.image_shape, "--image-shape") or shape,
-            "classes": classes, "holdout": holdout}
+            "classes": classes, "holdout": holdout, "imported": imported}
 
 
 def _progress(holdout):
@@ -230,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
 
         return serve(args, X=X, learner=learner, journal=journal, display_shape=shape,
                      classes=session["classes"], names=session["names"], holdout=holdout,
-                     callbacks=[_progress(holdout)])
+                     callbacks=[_progress(holdout)], imported=session["imported"])
     return _run_terminal(args, learner, session)
 
 
@@ -246,6 +240,7 @@ def _run_terminal(args, learner, session) -> int:
     try:
         campaign = Campaign(learner, X, oracle=oracle, journal=journal,
                             callbacks=[_progress(session["holdout"])])
+        answer_imported(campaign, session["imported"])
         campaign.run(args.rounds or len(X))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {_summary(journal, len(X))}", flush=True)

@@ -15,12 +15,11 @@ from MC-dropout passes (Gal et al. 2017): ``"bald"``, ``"variation_ratios"``,
 Batch-aware, on embeddings: ``"coreset"`` (Sener & Savarese 2018), ``"badge"`` (Ash et al.
 2020), ``"diverse_margin"`` (Zhdanov 2019). Cold start, on a PCA of the raw features that
 needs no label: ``"typiclust"`` (Hacohen et al. 2022), ``"probcover"`` (Yehuda et al. 2022);
-``"auto"`` uses TypiClust while there are fewer than 10 labels per class, then
-``"diverse_margin"``. The measures are public functions (:func:`entropy`, :func:`bald`,
+``"auto"``: {auto}. The measures are public functions (:func:`entropy`, :func:`bald`,
 ...).
 """
 
-from skal.strategies._auto import AutoStrategy
+from skal.strategies._auto import AUTO_SUMMARY, AutoStrategy
 from skal.strategies._base import QueryContext, QueryStrategy, ScoreStrategy, select_batch
 from skal.strategies._bayesian import MCDropoutSampling
 from skal.strategies._committee import Committee
@@ -41,7 +40,10 @@ from skal.strategies._registry import STRATEGIES, get_strategy, resolve_strategy
 from skal.strategies._typical import ProbCover, TypiClust
 from skal.strategies._uncertainty import UncertaintySampling
 
+__doc__ = __doc__.replace("{auto}", AUTO_SUMMARY)
+
 __all__ = [
+    "AUTO_SUMMARY",
     "BADGE",
     "STRATEGIES",
     "AutoStrategy",

@@ -28,7 +28,15 @@ _CHECK_ROWS = 2000
 # per class, 0.77-0.80 at 3, 0.88-0.92 at 10; MNIST-1D 0.0-0.10, 0.17-0.23 and 0.21-0.28.
 _ABOVE_CHANCE = 0.3
 
-__all__ = ["AutoStrategy"]
+__all__ = ["AUTO_SUMMARY", "AutoStrategy"]
+
+#: What ``query_strategy="auto"`` does, in one sentence: written here only, and shown in
+#: :mod:`skal.strategies`' docstring and the README (a test holds them to it).
+AUTO_SUMMARY = (
+    "ProbCover while there are fewer than 3 labels per class (random sampling instead when "
+    "the PCA embedding it covers does not follow the classes), then diverse margin "
+    "(plain margin for a model without embed)"
+)
 
 
 class AutoStrategy(QueryStrategy):
@@ -64,7 +72,7 @@ class AutoStrategy(QueryStrategy):
     answered the last query is ``last_choice_`` (its registry name); :meth:`choose` tells
     which one a query would use without running it. A campaign's journal and handouts
     record the strategy with its component, e.g. ``"auto:probcover"`` (the scores are the
-    component's); ``teach`` without a campaign records ``"auto"``.
+    component's), and so does the learner's ``teach``, which answers through its campaign.
 
     Parameters
     ----------

@@ -16,13 +16,12 @@ import inspect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from skal._params import StrictParamsMixin
+from skal._params import StrictParamsMixin, check_count
 from skal._pool import (
     DEFAULT_POOL_BATCH_SIZE,
     is_dask_collection,
@@ -90,9 +89,7 @@ class QueryContext:
     check_chunk: Callable | None = None
 
     def __post_init__(self) -> None:
-        size = self.pool_batch_size
-        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
-            raise ValueError(f"pool_batch_size must be an int >= 1, got {size!r}.")
+        check_count(self.pool_batch_size, "pool_batch_size", caller="QueryContext")
         if self.check_chunk is not None and not callable(self.check_chunk):
             raise TypeError(f"check_chunk must be callable or None, got {self.check_chunk!r}.")
 
@@ -215,14 +212,16 @@ class ScoreStrategy(QueryStrategy):
             )
         rng = np.random.default_rng(context.random_state)
         return top_k(
-            lambda chunk: self._chunk_scores(estimator, chunk, rng),
+            lambda chunk: self.score_chunk(estimator, chunk, rng),
             X_pool,
             n_instances,
             chunk_size=context.pool_batch_size,
             check_chunk=context.check_chunk,
         )
 
-    def _chunk_scores(self, estimator, chunk, rng) -> np.ndarray:
+    def score_chunk(self, estimator, chunk, rng) -> np.ndarray:
+        """:meth:`score` of one chunk of the pool, rounded for a ranking that does not
+        depend on how the pool is chunked (what ``select`` and dask's blocks rank)."""
         # A model's output can differ in the last bits with the batch it is computed in
         # (BLAS blocking); rounding makes such near-ties exact ties, broken by pool index,
         # so the selection does not depend on pool_batch_size (or on dask's blocks).
@@ -304,8 +303,7 @@ def select_batch(strategy, estimator, X_pool, n_instances: int, context: QueryCo
     """
     who = _describe(strategy, name)
     _check_requires(strategy, estimator, who)
-    if isinstance(n_instances, bool) or not isinstance(n_instances, Integral) or n_instances < 1:
-        raise ValueError(f"n_instances must be an int >= 1, got {n_instances!r}.")
+    check_count(n_instances, "n_instances", caller="select_batch")
     if is_dask_collection(X_pool) and not isinstance(strategy, ScoreStrategy):
         from skal._dask import materialize_pool  # needs the whole pool: warns first
 

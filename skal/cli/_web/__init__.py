@@ -21,7 +21,7 @@ MISSING = ("skal label --web needs the web extra: pip install 'skal[web]' "
 
 
 def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=None,
-          holdout=None, callbacks=()) -> int:
+          holdout=None, callbacks=(), imported=None) -> int:
     """Run the labeling page until Ctrl-C; the exit status.
 
     Parameters
@@ -41,6 +41,8 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
         The allowed labels (None: any), file names of an image folder, validation data.
     callbacks : sequence of callable
         Extra campaign callbacks (progress printing).
+    imported : tuple or None
+        ``(ids, labels, source)`` of a ``--labels`` file, answered once the campaign opens.
 
     Returns
     -------
@@ -62,7 +64,7 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
         print(f"skal label: error: {MISSING}", file=sys.stderr)
         return 2
     campaign, session = _open_session(X, learner, journal, display_shape, classes, names,
-                                      holdout, callbacks)
+                                      holdout, callbacks, imported)
     token = secrets.token_urlsafe(24)
     try:
         sock = _bind(args.host, args.port)
@@ -84,9 +86,11 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
 
 def _save(campaign, path) -> int:
     """``--save``: one last fit on every answer, then the learner to ``path``."""
+    from skal import ActiveLearningClassifier
+
     try:
         campaign.refit()  # the model then matches the labeled set it is saved with
-        saved = type(campaign.learner).from_campaign(campaign).save(path)
+        saved = ActiveLearningClassifier.from_campaign(campaign).save(path)
     except (TypeError, ValueError) as exc:
         print(f"skal label: error: not saved: {exc}", file=sys.stderr, flush=True)
         return 2
@@ -94,13 +98,17 @@ def _save(campaign, path) -> int:
     return 0
 
 
-def _open_session(X, learner, journal, display_shape, classes, names, holdout, callbacks):
-    """The campaign (resumed from the journal) and the session that hands it out."""
+def _open_session(X, learner, journal, display_shape, classes, names, holdout, callbacks,
+                  imported=None):
+    """The campaign (resumed from the journal, then a ``--labels`` file) and the session
+    that hands it out."""
     from skal import Campaign
+    from skal.cli._data import answer_imported
     from skal.cli._web._render import choose_display, value_range
     from skal.cli._web._session import LabelSession
 
     campaign = Campaign(learner, X, journal=journal, callbacks=list(callbacks))
+    answer_imported(campaign, imported)
     lo, hi = value_range(X)
     display = choose_display(X.shape[1], display_shape, lo=lo, hi=hi)
     return campaign, LabelSession(campaign, display, classes, names=names, holdout=holdout)

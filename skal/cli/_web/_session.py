@@ -110,9 +110,9 @@ class LabelSession:
         self.fixed_classes = classes is not None
         known = [plain(v) for v in campaign.labels_.tolist()]
         self.classes = list(classes) if classes is not None else sorted(set(known), key=str)
-        self.batch_size = int(campaign.learner.n_instances)
-        self.initial_size = int(campaign.learner.initial_size)
-        self.budget = getattr(campaign.learner, "max_labels", None)
+        self.batch_size = int(campaign.spec.n_instances)
+        self.initial_size = int(campaign.spec.initial_size)
+        self.budget = campaign.spec.max_labels
         self.curve: list[list] = []
         self.model_version = 0
         self._version = 0  # bumped on every change; pages drop replies older than one shown
