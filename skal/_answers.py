@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from skal._labels import UNLABELED, clean_label, plain_labels
+from skal._labels import UNLABELED, answer_kind, clean_label, plain_labels
 from skal._pool import is_frame
 from skal.io.journal import LabelJournal, pool_fingerprint, row_digests
 
@@ -102,11 +102,37 @@ def check_sample_ids(sample_ids, X, pool) -> list | None:
     return ids.tolist()
 
 
+def _check_keys(keys, n: int) -> list[str]:
+    """One distinct, non-empty string key per pool row: a journal id names one sample."""
+    keys = list(np.asarray(keys, dtype=object).reshape(-1).tolist())
+    if len(keys) != n:
+        raise ValueError(f"keys has {len(keys)} entries but the pool has {n} rows.")
+    wrong = [k for k in keys if not isinstance(k, str)]
+    if wrong:
+        raise TypeError(
+            f"keys must be strings (a journal reads an int id as a pool index), got "
+            f"{type(wrong[0]).__name__} {wrong[0]!r}."
+        )
+    if "" in keys:
+        raise ValueError(f"keys must not be empty: row {keys.index('')} has the key ''.")
+    first: dict[str, int] = {}
+    for row, key in enumerate(keys):
+        if key in first:
+            raise ValueError(
+                f"keys must be unique: {key!r} is the key of rows {first[key]} and {row}; "
+                "answers for both would land on one journal id."
+            )
+        first[key] = row
+    return keys
+
+
 class Answers:
     """Labels and skips of a pool's samples, in answer order, backed by a journal.
 
     ``write`` makes answers durable (journal), ``remember`` makes them count (memory);
-    ``record`` does both, journal first, so an answer that counts is never lost.
+    ``record`` does both, journal first, so an answer that counts is never lost. ``write``
+    is also the one gate of answers: a label of another kind than the campaign's (see
+    :func:`skal._labels.answer_kind`) is refused before anything is written.
     """
 
     def __init__(self, n: int, journal: LabelJournal | None = None, keys=None) -> None:
@@ -114,13 +140,12 @@ class Answers:
         self.journal = journal
         self.keys = None
         if keys is not None:
-            self.keys = list(np.asarray(keys).tolist())
-            if len(self.keys) != n:
-                raise ValueError(f"keys has {len(self.keys)} entries but the pool has {n} rows.")
+            self.keys = _check_keys(keys, n)
         self._labels: dict[int, object] = {}
         self._skipped: dict[int, None] = {}  # an ordered set
         self.round_of = np.full(n, -1, dtype=np.intp)
         self.version = 0  # counts changes, so a refit can tell whether it has anything new
+        self.kind: str | None = None  # of the labels: "int", "float" or "str"
         self.round0 = journal.n_rounds if journal is not None else 0
         if journal is not None:
             self._load()
@@ -132,6 +157,14 @@ class Answers:
             rounds[rec["sample_id"]] = rec["round"] or 0
         for sid, label in self.journal.labels().items():
             i = self._row_of(sid, rows)
+            try:
+                self.kind = answer_kind([clean_label(label)], self.kind, ids=[sid])
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"label journal {self.journal.path!r} holds {exc} Its labels must all "
+                    "be of one kind: relabel or undo that sample with a journal of the right "
+                    "kind, or start a new journal."
+                ) from None
             self.remember([i], [clean_label(label)], rounds.get(sid, 0) - self.round0)
 
     def _row_of(self, sid, rows) -> int:
@@ -152,8 +185,20 @@ class Answers:
         return int(i) if self.keys is None else self.keys[int(i)]
 
     # ------------------------------------------------------------------ writing
+    def expect(self, labels) -> None:
+        """Take the kind of labels known beforehand (``y``'s) as the campaign's."""
+        self.kind = answer_kind([clean_label(v) for v in labels], self.kind)
+
+    def check(self, labels, ids=None) -> None:
+        """Raise for a label of another kind than the answers' so far (the one gate)."""
+        answer_kind([clean_label(v) for v in labels], self.kind, ids=ids)
+
     def write(self, ids, labels, *, round_: int, strategy: str, scores=None) -> None:
-        """Append answers to the journal (``None`` = skip), durably; memory unchanged."""
+        """Append answers to the journal (``None`` = skip), durably; memory unchanged.
+
+        Raises ``TypeError``/``ValueError`` for a label that does not fit, writing nothing.
+        """
+        self.check(labels, ids=[self._id(i) for i in ids])
         if self.journal is None or not len(ids):
             return
         self.journal.append(
@@ -164,6 +209,7 @@ class Answers:
 
     def remember(self, ids, labels, round_: int) -> None:
         """Count answers in memory (``None`` = skip), in the given order."""
+        self.kind = answer_kind(labels, self.kind)
         self.version += 1
         for i, label in zip(np.asarray(ids, dtype=np.intp).tolist(), labels):
             if label is None:

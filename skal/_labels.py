@@ -20,9 +20,8 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
 __all__ = [
-    "UNLABELED", "check_label_kind", "check_two_classes", "check_y", "classes_of", "clean_label",
-    "is_missing",
-    "plain_labels", "unlabeled_mask",
+    "UNLABELED", "answer_kind", "check_label_kind", "check_two_classes", "check_y", "classes_of",
+    "clean_label", "is_missing", "plain_labels", "unlabeled_mask",
 ]
 
 UNLABELED = -1
@@ -64,7 +63,8 @@ def plain_labels(labels) -> np.ndarray:
     values = [v.item() if isinstance(v, np.generic) else v for v in list(labels)]
     if not values:
         return np.empty(0)
-    if len({type(v) for v in values}) == 1:
+    types = {type(v) for v in values}
+    if len(types) == 1 or types == {int, float}:  # ints among floats: float classes
         return np.asarray(values)
     out = np.empty(len(values), dtype=object)
     out[:] = values
@@ -119,6 +119,41 @@ def check_label_kind(new, classes, name: str = "y") -> None:
             f"{name} holds {kind(new)} but the learner's classes are {kind(classes)} "
             f"({list(np.asarray(classes)[:5])}...); give labels of the same type."
         )
+
+
+def answer_kind(labels, kind: str | None, ids=None) -> str | None:
+    """The kind (``"int"``, ``"float"`` or ``"str"``) of a campaign's labels after these
+    answers (cleaned: ``None`` is a skip), or a clear error for one that does not fit.
+
+    ``kind`` is the campaign's so far (None before its first label). A label is a class
+    name: an int, a finite float or a str, never a bool or a container; once a campaign
+    has ints, a float is refused (3.0 would silently turn every class into a float, 2.5
+    is no class), once it has strings, a number is refused, and the other way round.
+    ``ids`` name the samples in the message.
+    """
+    for k, label in enumerate(labels):
+        if label is None:
+            continue
+        who = f"the answer {label!r}" + ("" if ids is None else f" for sample {ids[k]!r}")
+        if isinstance(label, bool) or not isinstance(label, int | float | str):
+            raise TypeError(
+                f"{who} is a {type(label).__name__}; a label is a class name: an int or a "
+                "str (None or -1 skips the sample)."
+            )
+        if isinstance(label, float) and not math.isfinite(label):
+            raise ValueError(f"{who} is not a class: give a finite number or a str.")
+        mine = "str" if isinstance(label, str) else "int" if isinstance(label, int) else "float"
+        if kind is None or kind == mine or (kind == "float" and mine == "int"):
+            kind = kind or mine
+            continue
+        theirs = {"str": "strings", "int": "integers", "float": "numbers"}[kind]
+        raise TypeError(
+            f"{who} is a {type(label).__name__} but this campaign's classes are {theirs}; "
+            + ("answer an int (3, not 3.0); nothing was recorded." if kind == "int"
+               and mine == "float" else "give labels of the same type (skal label: --classes "
+               "fixes the class names); nothing was recorded.")
+        )
+    return kind
 
 
 def check_two_classes(labels) -> None:

@@ -409,9 +409,11 @@ class ActiveLearningClassifier(
             there).
         """
         check_is_fitted(self)
+        campaign = self.campaign_
+        if not isinstance(y, str):  # the campaign's gate: a label of its kind, or nothing
+            campaign.check_answers(np.asarray(y, dtype=object).reshape(-1))
         X = self._check_X(X)
         y = check_y(y, len(X))
-        campaign = self.campaign_
         if scores is not None:
             scores = np.asarray(scores, dtype=float).reshape(-1)
             if len(scores) != len(y):

@@ -148,6 +148,8 @@ class Campaign:
         self.seed_ = int(check_random_state(spec.random_state).randint(np.iinfo(np.int32).max))
         handle = open_journal(spec.journal if journal is None else journal, self.X)
         self._answers = Answers(n, handle, keys=keys)
+        if self.y is not None:  # y's labels fix the kind of answers (ints, strings)
+            self._answers.expect(self.y[~unlabeled_mask(self.y)])
         self._template = base_estimator(spec.estimator)
         self._pseudo = resolve_semi_supervised(spec.semi_supervised, self._template)
         self._init_runtime()
@@ -372,6 +374,13 @@ class Campaign:
                 )
                 for i in ids:
                     self._handed.pop(i, None)
+
+    def check_answers(self, labels) -> None:
+        """Raise the error :meth:`answer` would raise for these labels (of another kind
+        than the campaign's: a string on integer classes, a float, a bool), recording
+        nothing."""
+        _, labels = as_pairs(np.arange(len(labels)), labels, max(len(labels), 1))
+        self._answers.check(labels)
 
     def add_samples(self, X_new) -> np.ndarray:
         """Append samples to the pool (no journal: a journal's pool is fixed).

@@ -209,6 +209,11 @@ _KILLED_WRITER = textwrap.dedent(
                         X[:300], journal=sys.argv[1])
     while True:
         for i in campaign.next_batch(5):
+            if len(campaign.labeled_indices_) > 3:  # a poisoned answer: refused, unwritten
+                try:
+                    campaign.answer(299, "zz")
+                except TypeError:
+                    pass
             campaign.answer(int(i), int(y[i]))
             print(int(i), flush=True)  # reported only once the journal has it
     """
@@ -225,8 +230,9 @@ def test_kill_and_resume_through_the_journal_loses_nothing(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     X_all = load_digits().data[:300]  # the writer's pool
-    resumed = Campaign(learner(), X_all, journal=str(path))
+    resumed = Campaign(learner(), X_all, journal=str(path))  # no poisoned row to trip on
     assert set(reported) <= set(resumed.labeled_indices_.tolist())
+    assert resumed.refit() is not None
     assert not set(resumed.next_batch(300).tolist()) & set(reported)  # none asked again
 
 

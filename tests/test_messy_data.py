@@ -101,7 +101,8 @@ def test_string_classes_in_a_simulated_campaign(data):
 
 
 TEACH = [
-    ("string labels on a number learner", ["cat", "dog"], (TypeError, "strings")),
+    ("string labels on a number learner", ["cat", "dog"],
+     (TypeError, "'cat' is a str but this campaign's classes are integers")),
     ("a None label", [None, 3], (ValueError, "unlabeled marker")),
     ("-1 label", [-1, 3], (ValueError, "unlabeled marker")),
     ("too many labels", [1, 2, 3], (ValueError, "labels but X has")),
@@ -117,6 +118,94 @@ def test_teach_refuses_labels_that_do_not_fit(data, name, labels, expected):
     with pytest.raises(error, match=match):
         fitted.teach(X[100:102], labels)
     assert (fitted.n_labeled_, fitted.y_labeled_.dtype) == before
+
+
+# ----------------------------------------------------------------------------- the answer gate
+# (the label a sender gives on a campaign of integer classes; expected error type and message)
+BAD_ANSWERS = [
+    ("a new string class", "zz", TypeError, "'zz'.* is a str but this campaign's classes"),
+    ("a non-integral float", 2.5, TypeError, "is a float but .* integers"),
+    ("an integral float", 3.0, TypeError, r"answer an int \(3, not 3.0\)"),
+    ("a bool", True, TypeError, "is a bool; a label is a class name"),
+    ("a numpy bool", np.bool_(False), TypeError, "is a bool"),
+    ("infinity", float("inf"), ValueError, "not a class"),
+    ("a dict", {"a": 1}, TypeError, "is a dict"),
+    ("bytes", b"3", TypeError, "is a bytes"),
+]
+# how the answer is sent: (name, send(campaign, learner fitted on the same pool, label))
+SENDERS = [
+    ("Campaign.answer", lambda c, lrn, lab: c.answer(150, lab)),
+    ("an oracle", lambda c, lrn, lab: Campaign(
+        learner(), c.X, oracle=lambda Xb, idx: [lab] * len(idx), journal=c.journal_).run(1)),
+    ("an oracle one at a time", lambda c, lrn, lab: Campaign(
+        learner(), c.X, oracle=OneAtATime(lab), journal=c.journal_).run(1)),
+    ("teach", lambda c, lrn, lab: lrn.teach(c.X[[150]], np.array([lab], dtype=object),
+                                             sample_ids=[150])),
+]
+
+
+class OneAtATime:
+    def __init__(self, label):
+        self.label = label
+
+    def label_one(self, x, index):
+        return self.label
+
+
+@pytest.mark.parametrize("sender, send", SENDERS, ids=[r[0] for r in SENDERS])
+@pytest.mark.parametrize("name, label, error, match", BAD_ANSWERS,
+                         ids=[r[0] for r in BAD_ANSWERS])
+def test_no_answer_of_another_kind_reaches_the_journal(data, tmp_path, sender, send, name,
+                                                       label, error, match):
+    X, y = data
+    path = tmp_path / "j.sqlite"
+    fitted = learner(journal=path).fit(X, np.r_[y[:20], [-1] * 180])  # 20 ints journaled
+    campaign = fitted.campaign_
+    with pytest.raises(error, match=match):
+        send(campaign, fitted, label)
+    with LabelJournal(path) as journal:  # nothing of it written: the journal still loads
+        assert sorted(journal.labels()) == list(range(20))
+    assert len(campaign.labeled_indices_) == 20
+    resumed = Campaign(learner(), X, journal=str(path))
+    resumed.answer(150, 3)  # and the campaign goes on
+    assert resumed.refit() is not None and len(resumed.labeled_indices_) == 21
+
+
+def test_a_string_campaign_refuses_numbers_and_a_float_one_takes_ints(data):
+    X, y = data
+    words = Campaign(learner(), X)
+    words.answer(np.arange(10), NAMES[y[:10]])
+    with pytest.raises(TypeError, match="classes are strings"):
+        words.answer(11, 7)
+    floats = Campaign(learner(), X, np.r_[y[:10].astype(float), [np.nan] * 190])
+    floats.answer(11, 7)  # ints are numbers of a float campaign: no retyping needed
+    assert floats.refit() is not None
+
+
+def test_a_poisoned_journal_names_its_row_at_open(data, tmp_path):
+    X, _ = data
+    path = tmp_path / "j.sqlite"
+    with LabelJournal(path) as journal:  # written by hand, past the gate
+        journal.append([0, 1, 2], [0, 1, "zz"])
+    with pytest.raises(ValueError, match=r"j.sqlite.* holds the answer 'zz' for sample 2"):
+        Campaign(learner(), X, journal=str(path))
+
+
+# (keys=, expected error type and message)
+BAD_KEYS = [
+    ("duplicate keys", lambda n: ["a"] * n, ValueError, "keys must be unique: 'a' is the key "
+     "of rows 0 and 1"),
+    ("int keys", lambda n: list(range(n)), TypeError, "keys must be strings"),
+    ("too few keys", lambda n: [f"k{i}" for i in range(n - 1)], ValueError, "keys has 199"),
+    ("empty key", lambda n: [""] + [f"k{i}" for i in range(n - 1)], ValueError, "empty"),
+]
+
+
+@pytest.mark.parametrize("name, make, error, match", BAD_KEYS, ids=[r[0] for r in BAD_KEYS])
+def test_keys_name_one_row_each(data, tmp_path, name, make, error, match):
+    X, _ = data
+    with pytest.raises(error, match=match):
+        Campaign(learner(), X, journal=str(tmp_path / "j.sqlite"), keys=make(len(X)))
 
 
 # ----------------------------------------------------------------------------- oracles, budgets
