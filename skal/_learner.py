@@ -6,6 +6,7 @@ import os
 from numbers import Integral
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -377,6 +378,11 @@ class ActiveLearningClassifier(
                                   "n_instances", caller="ActiveLearningClassifier.query")
         if isinstance(X_pool, list):
             X_pool = np.asarray(X_pool)
+        if sparse.issparse(X_pool):
+            raise TypeError(
+                "X_pool is a sparse matrix, which ActiveLearningClassifier does not take (as "
+                "in fit): pass X_pool.toarray(), or a chunk iterable of dense blocks."
+            )
         if is_frame(X_pool):  # names checked as predict checks them, then chunk by chunk
             validate_data(self, X_pool.iloc[:0], reset=False, skip_check_array=True)
         return self.campaign_.query(X_pool, n_instances, strategy=self.query_strategy,

@@ -177,6 +177,10 @@ def test_bad_inputs(digits_xy):
         learner.query(X[:, :10])
     with pytest.raises(ValueError, match="empty"):
         learner.query(X[:0])
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match="sparse matrix.*toarray"):
+        learner.query(sparse.csr_matrix(X[100:]))
     X_nan = X[100:].copy()
     X_nan[3, 3] = np.inf
     with pytest.raises(ValueError, match="infinity|X_pool"):

@@ -183,3 +183,13 @@ def test_no_module_uses_another_modules_private_names():
                 continue
             found.append(f"{name}:{node.lineno} {ast.unparse(node)}")
     assert not found, f"private names used across modules: {found}"
+
+
+def test_the_architecture_examples_run():
+    import re
+
+    text = (PACKAGE.parent / "ARCHITECTURE.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 2  # a query strategy, a training on the pool
+    for block in blocks:
+        exec(compile(block, "ARCHITECTURE.md", "exec"), {})
