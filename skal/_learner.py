@@ -8,6 +8,8 @@ from numbers import Integral
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
+from sklearn.metrics import accuracy_score
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -15,7 +17,7 @@ from sklearn.utils._param_validation import (
     RealNotInt,
     StrOptions,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from skal._delegation import DelegationMixin
 from skal._labels import check_label_kind, check_y, classes_of, plain_labels, unlabeled_mask
@@ -447,6 +449,35 @@ class ActiveLearningClassifier(
                 self._n_pool += len(rows)
         campaign.teach(rows, plain_labels(y), reason=campaign.strategy_name, scores=scores)
         return self
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy on the labeled rows of ``(X, y)``; unlabeled markers are left out.
+
+        A partly unlabeled ``y`` (``-1``, ``None``, NaN, ``pd.NA``) is scored on its labeled
+        rows only, so ``cross_val_score`` with the default scoring never counts a marker
+        as a class; for other scorers use :class:`skal.model_selection.LabeledTestSplit`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        y : array-like of shape (n_samples,)
+            Their labels, unlabeled ones marked.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``predict`` on the labeled rows.
+        """
+        y = check_y(y, _num_samples(X))
+        keep = np.flatnonzero(~unlabeled_mask(y))
+        if not len(keep):
+            raise ValueError("y has no labeled rows to score: every sample is marked unlabeled.")
+        weights = None if sample_weight is None else np.asarray(sample_weight)[keep]
+        predicted = self.predict(_safe_indexing(X, keep))
+        return float(accuracy_score(plain_labels(y[keep]), predicted, sample_weight=weights))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,7 +8,9 @@ from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, indexable
+from sklearn.utils.validation import _num_samples
 
+from skal._labels import check_y, plain_labels, unlabeled_mask
 from skal.campaign import Campaign
 
 __all__ = ["active_learning_curve", "campaign_scores"]
@@ -24,7 +26,7 @@ def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):
     X_train, y_train : array-like
         The pool with its labels, which play the oracle.
     X_test, y_test : array-like
-        Held-out data scored after each round.
+        Held-out data scored after each round (its unlabeled rows left out).
     scoring : str, callable or None, default=None
         A scikit-learn scorer; ``None`` uses the learner's ``score`` (accuracy).
 
@@ -38,6 +40,10 @@ def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):
         The fitted clone; ``fitted.labeled_indices_`` are exactly those ``fit`` would pick.
     """
     scorer = check_scoring(learner, scoring=scoring)
+    test = np.flatnonzero(~unlabeled_mask(check_y(y_test, _num_samples(X_test))))
+    if not len(test):
+        raise ValueError("y_test has no labeled rows to score: every sample is unlabeled.")
+    X_test, y_test = _safe_indexing(X_test, test), plain_labels(np.asarray(y_test)[test])
     n_labeled, scores = [], []
 
     def score_round(campaign):

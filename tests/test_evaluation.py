@@ -85,3 +85,16 @@ def test_display_from_estimator_runs_real_curves(digits_xy):
     np.testing.assert_array_equal(line.get_xdata(), n_labeled)
     np.testing.assert_allclose(line.get_ydata(), scores.mean(axis=1))
     assert set(display.lines_) == {"random", "margin"}
+
+
+def test_campaign_scores_leave_unlabeled_test_rows_out(learner, digits_xy):
+    X, y = digits_xy
+    marked = y[300:600].copy()
+    marked[::2] = -1
+    _, scores, _ = campaign_scores(learner, X[:300], y[:300], X[300:600], marked,
+                                   scoring="accuracy")
+    _, clean, _ = campaign_scores(learner, X[:300], y[:300], X[301:600:2], y[301:600:2],
+                                  scoring="accuracy")
+    np.testing.assert_array_equal(scores, clean)
+    with pytest.raises(ValueError, match="no labeled rows"):
+        campaign_scores(learner, X[:300], y[:300], X[:5], np.full(5, -1))

@@ -342,3 +342,46 @@ def test_teach_records_the_strategy_the_campaign_records(digits_xy, tmp_path):
     assert {r["strategy"] for r in records[20:30]} == {"auto:probcover"}  # fit's round
     name = learner.campaign_.strategy_name  # auto's choice of the teach's query
     assert name.startswith("auto:") and {r["strategy"] for r in records[-3:]} == {name}
+
+
+# (how y marks the unlabeled rows; what cross_val_score's default stratified split does:
+# None = scores the labeled rows only, or the error scikit-learn's splitter raises first)
+MARKERS = [
+    ("-1", lambda y: np.where(np.arange(len(y)) % 3 == 0, -1, y), None),
+    ("NaN", lambda y: np.where(np.arange(len(y)) % 3 == 0, np.nan, y.astype(float)),
+     "Input y contains NaN"),
+    ("None", lambda y: np.array([None if i % 3 == 0 else f"c{v}" for i, v in enumerate(y)],
+                                dtype=object), None),
+    ("pd.NA", lambda y: __import__("pandas").Series(
+        [__import__("pandas").NA if i % 3 == 0 else f"c{v}" for i, v in enumerate(y)],
+        dtype=object), None),
+]
+
+
+@pytest.mark.parametrize("name, mark, default_refusal", MARKERS, ids=[m[0] for m in MARKERS])
+def test_cross_validation_never_scores_an_unlabeled_row(digits_xy, name, mark,
+                                                        default_refusal):
+    from sklearn.model_selection import cross_val_score
+
+    from skal.model_selection import LabeledTestSplit
+
+    X, y = digits_xy
+    X, y = X[:300], y[:300]
+    y_marked = mark(y)
+    labeled = np.flatnonzero(np.arange(300) % 3 != 0)
+    learner = ActiveLearningClassifier(logreg())
+    if default_refusal is None:
+        default = cross_val_score(learner, X, y_marked, cv=3)  # the learner's score
+        assert np.all(default > 0.8)  # a marker scored as a class would give ~0.6
+    else:
+        with pytest.raises(ValueError, match=default_refusal):
+            cross_val_score(learner, X, y_marked, cv=3, error_score="raise")
+    split = LabeledTestSplit(cv=3)
+    for train, test in split.split(X, y_marked):
+        assert set(test) <= set(labeled) and set(np.arange(300)) - set(labeled) <= set(train)
+    scored = cross_val_score(learner, X, y_marked, cv=split, scoring="accuracy")
+    assert np.all(scored > 0.8) and split.get_n_splits() == 3
+    fitted = learner.fit(X[labeled], np.asarray(y_marked, dtype=object)[labeled].tolist())
+    assert fitted.score(X, y_marked) == fitted.score(X[labeled], np.asarray(y_marked)[labeled])
+    with pytest.raises(ValueError, match="no labeled rows to score"):
+        fitted.score(X[:1], np.asarray(y_marked)[:1])
