@@ -1,6 +1,9 @@
 """The label journal is durable, typed, crash-safe and tied to one pool."""
 
+import contextlib
 import os
+import pickle
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skal.io import LabelJournal, pool_fingerprint
+from skal.io.journal import JournalNotFoundError, JournalNotWritableError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -414,3 +418,254 @@ def test_fingerprint_other_dtypes_and_shapes():
     assert pool_fingerprint(rec) != pool_fingerprint(np.zeros(3, dtype=[("a", "i4"), ("c", "f8")]))
     with pytest.raises(TypeError, match="object-dtype"):
         pool_fingerprint(np.array([1, "a"], dtype=object))
+
+
+# --------------------------------------------------------------------------- hostile records
+# Each row of HOSTILE_RECORDS is one record written into a valid journal with the sqlite3
+# module (not through LabelJournal): reading it must be a ValueError naming the journal, the
+# record (seq=2) and the row's fragment -- never a raw JSONDecodeError, never a record
+# silently skipped or reinterpreted. To add a case, add a row: (name, columns, fragment).
+
+_GOOD = {"sample_id": "1", "label": '"cat"', "timestamp": 1.0, "round": 0,
+         "strategy": "margin", "score": 0.5}
+HOSTILE_RECORDS = [
+    # --- sample ids: JSON text of an int (not a bool) or a str, nothing else
+    ("id not JSON", {"sample_id": "abc"}, "sample id 'abc' is not JSON"),
+    ("id a float", {"sample_id": "7.9"}, "sample id '7.9' is JSON for a float"),
+    ("id a whole float", {"sample_id": "7.0"}, "is JSON for a float"),
+    ("id in exponent form", {"sample_id": "1e3"}, "is JSON for a float"),
+    ("id a bool", {"sample_id": "true"}, "is JSON for a bool"),
+    ("id null", {"sample_id": "null"}, "is JSON for a null"),
+    ("id a list", {"sample_id": "[7]"}, "is JSON for a list"),
+    ("id an object", {"sample_id": '{"id": 7}'}, "is JSON for a dict"),
+    ("id empty", {"sample_id": ""}, "sample id '' is not JSON"),
+    ("id a blob", {"sample_id": b"7"}, "sample id b'7' is binary data"),
+    ("id of 5000 digits", {"sample_id": "9" * 5000}, "is not JSON (Exceeds the limit"),
+    ("id nested 100000 deep", {"sample_id": "[" * 100_000 + "]" * 100_000},
+     "nests too deeply"),
+    ("id unquoted key", {"sample_id": "img_a.png"}, "is not JSON"),
+    # --- labels: JSON text of a finite number, a str or a bool (null: a retraction)
+    ("label not JSON", {"label": "{{{"}, "label '{{{' is not JSON"),
+    ("label single-quoted", {"label": "'cat'"}, "is not JSON"),
+    ("label empty", {"label": ""}, "label '' is not JSON"),
+    ("label NaN", {"label": "NaN"}, "label 'NaN' is not a finite number"),
+    ("label infinite", {"label": "Infinity"}, "is not a finite number"),
+    ("label overflowing", {"label": "1e400"}, "label '1e400' is not a finite number"),
+    ("label a list", {"label": "[1, 2]"}, "is JSON for a list"),
+    ("label an object", {"label": '{"cat": 1}'}, "is JSON for a dict"),
+    ("label a blob", {"label": b'"cat"'}, "is binary data"),
+    # --- the other columns
+    ("round not a number", {"round": "abc"}, "round 'abc' is not a round"),
+    ("round negative", {"round": -1}, "round -1 is not a round"),
+    ("round a fraction", {"round": 2.5}, "round 2.5 is not a round"),
+    ("timestamp not a time", {"timestamp": "yesterday"}, "timestamp 'yesterday' is not a number"),
+    ("strategy a blob", {"strategy": b"margin"}, "strategy b'margin' is not text"),
+    ("score not a number", {"score": "high"}, "score 'high' is not a number"),
+]
+
+
+def _with_record(path, **columns):
+    """A journal holding one good record (seq 1), then ``columns`` as record seq 2."""
+    with LabelJournal(path) as journal:
+        journal.append([0], ["dog"], round=0)
+    row = {**_GOOD, **columns}
+    raw = sqlite3.connect(path)
+    raw.execute(f"INSERT INTO labels ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()))
+    raw.commit()
+    raw.close()
+    return path
+
+
+@pytest.mark.parametrize("columns, fragment",
+                         [pytest.param(c, f, id=name) for name, c, f in HOSTILE_RECORDS])
+def test_hostile_records_are_refused_naming_the_journal_and_the_record(path, columns,
+                                                                       fragment):
+    _with_record(path, **columns)
+    readers = [LabelJournal.records]
+    if {"sample_id", "label"} & set(columns):
+        readers += [LabelJournal.labels, LabelJournal.to_arrays, LabelJournal.labeled_ids]
+    if "round" in columns:
+        readers.append(lambda j: j.n_rounds)
+    with LabelJournal(path) as journal:
+        for read in readers:
+            with pytest.raises(ValueError) as info:
+                read(journal)
+            message = str(info.value)
+            assert message.startswith(f"label journal {str(path)!r}, record seq=2: "), message
+            assert fragment in message, message
+            assert "correct or delete that record" in message
+
+
+# Records written by hand as JSON for what skal writes are read as such: the strict reading
+# refuses what is not an id or a label, not what is spelt another way. (A guard against a
+# reader stricter than the format; these rows read the same before and after it.)
+ACCEPTED_RECORDS = [
+    ("a user key that looks like an index", {"sample_id": '"7"'}, {"7": "cat"}),
+    ("JSON around whitespace", {"sample_id": " 7 "}, {7: "cat"}),
+    ("a negative index (the campaign checks it)", {"sample_id": "-3"}, {-3: "cat"}),
+    ("a bool label", {"label": "true"}, {1: True}),
+    ("a float label", {"label": "2.5"}, {1: 2.5}),
+    ("no round, strategy or score", {"round": None, "strategy": None, "score": None},
+     {1: "cat"}),
+    ("a retraction", {"sample_id": "0", "label": "null"}, {}),
+]
+
+
+@pytest.mark.parametrize("columns, labels",
+                         [pytest.param(c, lab, id=name) for name, c, lab in ACCEPTED_RECORDS])
+def test_records_written_by_hand_as_json_are_read_as_such(path, columns, labels):
+    with LabelJournal(_with_record(path, **columns)) as journal:
+        current = {k: v for k, v in journal.labels().items() if k != 0}
+        assert current == labels
+        assert [tuple(map(type, kv)) for kv in current.items()] == \
+            [tuple(map(type, kv)) for kv in labels.items()]
+        assert len(journal.records()) == 2
+
+
+def test_a_labels_table_without_the_journal_columns_is_refused(path):
+    LabelJournal(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TABLE labels")
+    raw.execute("CREATE TABLE labels (seq INTEGER PRIMARY KEY, sample_id TEXT, label TEXT)")
+    raw.commit()
+    raw.close()
+    with pytest.raises(ValueError, match=r"lacks the columns \['round', 'score', 'strategy', "
+                                         r"'timestamp'\]"):
+        LabelJournal(path)
+
+
+# --------------------------------------------------------------------------- read-only
+
+
+@contextlib.contextmanager
+def frozen(target):
+    """``target`` (a file or folder) made read-only for this process, then restored.
+
+    As root (where permissions do not stop writes) with ``chattr +i``, else with chmod.
+    """
+    target = str(target)
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None:
+            pytest.skip("needs chattr to make a file read-only as root")
+        if subprocess.run(["chattr", "+i", target], capture_output=True).returncode:
+            pytest.skip("this file system does not support immutable files")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", target], check=True)
+    else:
+        mode = os.stat(target).st_mode
+        os.chmod(target, 0o555 if os.path.isdir(target) else 0o444)
+        try:
+            yield
+        finally:
+            os.chmod(target, mode)
+
+
+def _journal(path):
+    with LabelJournal(path) as journal:
+        journal.append([1, 2], ["a", "b"], round=0)
+        journal.append([3], ["c"], round=1)
+    return path
+
+
+def _refuses_appends(journal, cause):
+    for write in (lambda: journal.append([9], ["z"]), lambda: journal.retract(1)):
+        with pytest.raises(JournalNotWritableError, match="opened read-only") as info:
+            write()
+        assert str(journal.path) in str(info.value) and cause in str(info.value)
+        assert isinstance(info.value, PermissionError) and isinstance(info.value, ValueError)
+
+
+def test_a_read_only_journal_file_is_read_and_refuses_appends(path):
+    _journal(path)
+    before = path.read_bytes()
+    with frozen(path):
+        with LabelJournal(path) as journal:
+            assert journal.read_only and "read-only" in repr(journal)
+            assert journal.labels() == {1: "a", 2: "b", 3: "c"}
+            assert len(journal.records()) == 3 and journal.n_rounds == 2
+            _refuses_appends(journal, "the file does not take writes")
+        with pytest.raises(JournalNotWritableError, match="cannot be written") as info:
+            LabelJournal(path, read_only=False)  # a labeling session: refused at open
+        assert "the file does not take writes" in str(info.value)
+    assert path.read_bytes() == before
+    with LabelJournal(path) as journal:  # writable again
+        assert not journal.read_only
+        journal.append([4], ["d"])
+
+
+def test_a_journal_in_a_read_only_folder_is_read_and_refuses_appends(path):
+    _journal(path)
+    assert os.listdir(path.parent) == [path.name]  # no -wal, no -shm: read as immutable
+    with frozen(path.parent):
+        with LabelJournal(path) as journal:
+            assert journal.read_only
+            assert journal.labels() == {1: "a", 2: "b", 3: "c"}
+            _refuses_appends(journal, f"its folder {str(path.parent)!r} does not take new files")
+        assert os.listdir(path.parent) == [path.name]
+
+
+def test_a_write_ahead_log_in_a_read_only_folder_is_read_or_refused(tmp_path):
+    live = tmp_path / "live"
+    live.mkdir()
+    writer = LabelJournal(live / "j.sqlite")  # open: its appends stay in the -wal
+    try:
+        writer.append([1, 2], ["a", "b"], round=0)
+        writer.append([3], ["c"], round=1)
+        assert os.path.getsize(live / "j.sqlite-wal") > 0
+        for name, files in {"all": ("", "-wal", "-shm"), "no_shm": ("", "-wal")}.items():
+            (tmp_path / name).mkdir()
+            for suffix in files:
+                shutil.copyfile(live / f"j.sqlite{suffix}", tmp_path / name / f"j.sqlite{suffix}")
+    finally:
+        writer.close()
+    with frozen(tmp_path / "all"), LabelJournal(tmp_path / "all" / "j.sqlite") as journal:
+        assert journal.labels() == {1: "a", 2: "b", 3: "c"}  # its files exist: writable
+    copy = tmp_path / "no_shm" / "j.sqlite"
+    with frozen(tmp_path / "no_shm"):
+        with pytest.raises(JournalNotWritableError, match="write-ahead log") as info:
+            LabelJournal(copy)  # reading the file alone would miss the appends in the -wal
+    assert str(copy) in str(info.value) and "does not take new files" in str(info.value)
+    with LabelJournal(copy) as journal:  # with the folder writable again, all is there
+        assert journal.labels() == {1: "a", 2: "b", 3: "c"}
+
+
+def test_a_missing_or_read_only_folder_is_named_with_its_cause(tmp_path):
+    missing = tmp_path / "no" / "such" / "j.sqlite"
+    with pytest.raises(JournalNotFoundError, match="does not exist") as info:
+        LabelJournal(missing)
+    assert str(missing.parent) in str(info.value) and "unable to open" not in str(info.value)
+    assert isinstance(info.value, FileNotFoundError) and isinstance(info.value, ValueError)
+    assert not (tmp_path / "no").exists()
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(JournalNotFoundError, match="is a file, not a folder"):
+        LabelJournal(tmp_path / "file" / "j.sqlite")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    with frozen(folder):
+        for new in (folder / "j.sqlite", folder / "j2.sqlite"):
+            with pytest.raises(JournalNotWritableError, match="cannot be created") as info:
+                LabelJournal(new)
+            assert f"its folder {str(folder)!r} does not take new files" in str(info.value)
+            assert "unable to open" not in str(info.value)
+    assert os.listdir(folder) == []
+
+
+def test_read_only_true_never_writes(path, tmp_path):
+    _journal(path)
+    with LabelJournal(path, read_only=True, pool_fingerprint="float64:2x2:abc") as journal:
+        assert journal.read_only and journal.labels() == {1: "a", 2: "b", 3: "c"}
+        _refuses_appends(journal, "read_only=True")
+        assert journal.fingerprint is None  # not stored: nothing is written
+        restored = pickle.loads(pickle.dumps(journal))
+        assert restored.read_only
+        restored.close()
+    with pytest.raises(JournalNotFoundError, match="no label journal"):
+        LabelJournal(tmp_path / "missing.sqlite", read_only=True)
+    assert not (tmp_path / "missing.sqlite").exists()
+    with LabelJournal(path, pool_fingerprint="float64:2x2:abc"):
+        pass
+    with pytest.raises(ValueError, match="belongs to another pool"):
+        LabelJournal(path, read_only=True, pool_fingerprint="float64:2x2:other")

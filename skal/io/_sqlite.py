@@ -1,4 +1,11 @@
-"""The SQLite file under a label journal: header check, schema, meta table, encodings."""
+"""The SQLite file under a label journal: header check, schema, meta table, encodings.
+
+Reading is strict: every record is decoded as :func:`encode_id` and :func:`encode_label`
+wrote it, and a record that is not (a sample id that is not JSON, or JSON for a float, a
+bool or a list; a label that is not a finite number, a string or a bool; a round that is not
+a count ...) is a ``ValueError`` naming the journal and the record's ``seq``. Nothing is
+guessed, skipped or converted: ``'7.9'`` is not sample 7.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "as_list", "check_sqlite_header", "create_schema", "encode_id", "encode_label",
+    "COLUMNS", "as_list", "bad_record", "check_sqlite_header", "create_schema", "decode_id",
+    "decode_label", "decode_record", "decode_value", "encode_id", "encode_label",
     "encode_score", "get_meta", "set_meta", "to_array",
 ]
 
@@ -20,6 +28,8 @@ SCHEMA_VERSION = 1
 FORMAT = "skal-label-journal"
 APPLICATION_ID = 0x736B616C  # "skal", stored in the SQLite header
 SQLITE_MAGIC = b"SQLite format 3\x00"
+#: The columns of the labels table, in the order :func:`decode_record` takes them.
+COLUMNS = ("seq", "sample_id", "label", "timestamp", "round", "strategy", "score")
 
 
 def check_sqlite_header(path: str) -> None:
@@ -91,6 +101,107 @@ def encode_score(score: Any) -> float | None:
         return None
     value = float(score)
     return None if math.isnan(value) else value
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Bad(ValueError):
+    """What is wrong with one value of a record (the caller names the journal and row)."""
+
+
+def _json(raw: Any) -> Any:
+    """The JSON value of a TEXT cell, as ``json.dumps`` wrote it; _Bad otherwise."""
+    if raw is None:
+        raise _Bad("is NULL, not JSON text")
+    if not isinstance(raw, str):  # a BLOB, or a number stored without TEXT affinity
+        kind = "binary data" if isinstance(raw, bytes) else f"an SQLite {type(raw).__name__}"
+        raise _Bad(f"is {kind}, not JSON text")
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise _Bad("nests too deeply to be JSON skal wrote") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer of over 4300 digits
+        raise _Bad(f"is not JSON ({exc})") from None
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def decode_id(raw: Any) -> int | str:
+    """A sample id as :func:`encode_id` wrote it: JSON for an int (not a bool) or a str."""
+    value = _json(raw)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _Bad(f"is JSON for a {_kind(value)}, not for an int (a pool index) or a str "
+                   "(a user key)")
+    return value
+
+
+def decode_label(raw: Any) -> int | float | str | bool | None:
+    """A label as :func:`encode_label` wrote it (``None``: a retraction, see ``retract``)."""
+    value = _json(raw)
+    if value is not None and not isinstance(value, int | float | str):  # bool is an int
+        raise _Bad(f"is JSON for a {_kind(value)}, not for an int, float, str or bool")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Bad("is not a finite number")
+    return value
+
+
+def _round(raw: Any) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise _Bad("is not a round (an int >= 0, or NULL)")
+    return raw
+
+
+def _real(raw: Any, nullable: bool) -> float | None:
+    if raw is None and nullable:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or math.isnan(raw):
+        raise _Bad("is not a number" + (" (or NULL)" if nullable else ""))
+    return float(raw)
+
+
+def _text(raw: Any) -> str | None:
+    if raw is not None and not isinstance(raw, str):
+        raise _Bad("is not text (or NULL)")
+    return raw
+
+
+_DECODERS = {
+    "sample_id": decode_id, "label": decode_label, "timestamp": lambda v: _real(v, False),
+    "round": _round, "strategy": _text, "score": lambda v: _real(v, True),
+}
+
+
+def bad_record(path: str, seq: Any, column: str, raw: Any, why: str) -> ValueError:
+    """The error for a record skal cannot read: names the journal, the record and the fix."""
+    shown = repr(raw)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return ValueError(
+        f"label journal {path!r}, record seq={seq}: its {column.replace('_', ' ')} {shown} "
+        f"{why}. skal does not guess what a damaged record meant: correct or delete that "
+        "record (e.g. with the sqlite3 shell), or start a new journal."
+    )
+
+
+def decode_value(path: str, seq: Any, column: str, raw: Any) -> Any:
+    """One column of one record, decoded; ValueError naming the journal and row if not."""
+    try:
+        return _DECODERS[column](raw)
+    except _Bad as exc:
+        raise bad_record(path, seq, column, raw, str(exc)) from None
+
+
+def decode_record(path: str, row: Sequence[Any]) -> dict[str, Any]:
+    """A row of the labels table (the :data:`COLUMNS`) as a record; ValueError if damaged."""
+    seq = row[0]
+    out = {"seq": seq}
+    for column, raw in zip(COLUMNS[1:], row[1:], strict=True):
+        out[column] = decode_value(path, seq, column, raw)
+    return out
 
 
 def as_list(values: Any) -> list[Any]:

@@ -9,24 +9,29 @@ different pool than the one it was recorded on.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 import numpy as np
 
 from skal.io._fingerprint import pool_fingerprint, row_digests
 from skal.io._sqlite import (
+    COLUMNS,
     FORMAT,
     SCHEMA_VERSION,
     as_list,
+    bad_record,
     check_sqlite_header,
     create_schema,
+    decode_record,
+    decode_value,
     encode_id,
     encode_label,
     encode_score,
@@ -35,11 +40,73 @@ from skal.io._sqlite import (
     to_array,
 )
 
-__all__ = ["LabelJournal", "pool_fingerprint", "row_digests"]
+__all__ = [
+    "JournalNotFoundError", "JournalNotWritableError", "LabelJournal", "pool_fingerprint",
+    "row_digests",
+]
 
 
 SampleId = int | str
 Label = int | float | str | bool
+
+_READONLY, _CANTOPEN = 8, 14  # SQLite's primary result codes for "cannot write here"
+
+
+class JournalNotFoundError(FileNotFoundError, ValueError):
+    """A journal that is not there, or whose folder is not: names the path and the folder.
+
+    Also a ``ValueError``, as every other refusal of :class:`LabelJournal` at open.
+    """
+
+
+class JournalNotWritableError(PermissionError, ValueError):
+    """A journal that cannot be written: its file or folder is read-only. Names the cause.
+
+    Raised when a journal that cannot be written is created, opened with
+    ``read_only=False``, or appended to. Also a ``ValueError``.
+    """
+
+
+def _cannot_write(exc: sqlite3.Error) -> bool:
+    """Whether SQLite failed because it may not write (not a lock, not a damaged file)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_READONLY, _CANTOPEN)
+    text = str(exc)
+    return "readonly" in text or "read-only" in text or "unable to open" in text
+
+
+def _why_not_writable(path: str, exc: BaseException | None = None) -> str:
+    """Why ``path`` cannot be written, in words: the file, its folder, or SQLite's reason."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(path):
+        try:
+            with open(path, "r+b"):  # opened for writing, nothing written
+                pass
+        except OSError as err:
+            return f"the file does not take writes: {err.strerror or err}"
+    probe = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.probe")
+    try:  # SQLite creates its -wal, -shm (or rollback journal) files beside the journal
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as err:
+        return f"its folder {folder!r} does not take new files: {err.strerror or err}"
+    os.close(fd)
+    os.remove(probe)
+    return f"SQLite: {exc}" if exc is not None else "reason unknown"
+
+
+def _check_folder(path: str) -> None:
+    """A journal's folder exists and is a folder (SQLite would say "unable to open")."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(folder):
+        raise JournalNotFoundError(
+            f"cannot open label journal {path!r}: its folder {folder!r} does not exist; "
+            "create the folder first, or pass another journal path."
+        )
+    if not os.path.isdir(folder):
+        raise JournalNotFoundError(
+            f"cannot open label journal {path!r}: {folder!r} is a file, not a folder."
+        )
 
 
 # --------------------------------------------------------------------------- journal
@@ -56,7 +123,16 @@ class LabelJournal:
 
     Sample ids are ``int`` (pool indices) or ``str`` (user keys); labels are ``int``, ``float``,
     ``str`` or ``bool`` (numpy scalars are converted). Both are stored JSON-encoded, so they
-    come back with their original Python type.
+    come back with their original Python type. Reading is strict: a record that is not as
+    :meth:`append` writes it (a sample id ``'abc'``, not JSON, or ``'7.9'``, a float; a label
+    ``'{{{'`` or ``NaN``) is a ``ValueError`` naming the journal and the record's ``seq`` --
+    never skipped, never converted (``7.9`` is not sample 7), so that a damaged journal is
+    repaired by someone who knows what the record meant rather than replayed wrongly.
+
+    A journal that cannot be written (a read-only file, or a folder that takes no new files)
+    is opened read-only: it reads as any other, and :meth:`append` and :meth:`retract` raise
+    :class:`JournalNotWritableError` saying why. Pass ``read_only=False`` to have that
+    refused at open instead (a labeling session, which will write every answer).
 
     Parameters
     ----------
@@ -65,12 +141,21 @@ class LabelJournal:
         SQLite's WAL mode does not work on network file systems.
     pool_fingerprint : str, optional
         Fingerprint of the pool the labels refer to (see :func:`pool_fingerprint`). Stored
-        when the journal has none yet; refused if the journal already holds a different one.
+        when the journal has none yet (if it can be written); refused if the journal already
+        holds a different one.
+    read_only : bool or None, default=None
+        ``None``: open for appends where the journal can be written, else read-only.
+        ``True``: read-only (never writes, not even the fingerprint). ``False``: for appends,
+        refused with :class:`JournalNotWritableError` if it cannot be written.
 
     Attributes
     ----------
     path : str
         The journal file.
+    read_only : bool
+        Whether the journal was opened read-only (then appends are refused).
+    journal_mode : str
+        SQLite's journal mode of the connection (``"wal"`` when open for appends).
 
     Raises
     ------
@@ -78,6 +163,12 @@ class LabelJournal:
         If ``path`` exists but is not a skal label journal (not SQLite, or SQLite without the
         journal's tables), if its schema version is unknown, or if it was recorded on a pool
         with a different fingerprint.
+    JournalNotFoundError
+        If the journal's folder does not exist (or is a file), or, with ``read_only=True``,
+        there is no journal at ``path``. A ``FileNotFoundError`` and a ``ValueError``.
+    JournalNotWritableError
+        If the journal must be created (or ``read_only=False``) and cannot be written: names
+        the file or folder and the cause. A ``PermissionError`` and a ``ValueError``.
 
     Examples
     --------
@@ -90,41 +181,130 @@ class LabelJournal:
     {3: 'bird', 7: 'dog'}
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, pool_fingerprint: str | None = None):
+    def __init__(self, path: str | os.PathLike[str], *, pool_fingerprint: str | None = None,
+                 read_only: bool | None = None):
         self.path = os.fspath(path)
         self._conn: sqlite3.Connection | None = None
         # One connection shared by the threads of a labeling server; calls are serialised.
         self._lock = threading.RLock()
+        self._requested = read_only
+        self.read_only: bool = bool(read_only)
+        self._why_read_only = "it was opened with read_only=True"
+        _check_folder(self.path)
         check_sqlite_header(self.path)
+        if read_only:
+            conn = self._open_read_only(pool_fingerprint)
+        else:
+            try:
+                conn = self._open_writable(pool_fingerprint)
+            except sqlite3.Error as exc:
+                if not _cannot_write(exc):
+                    raise
+                why = _why_not_writable(self.path, exc)
+                if read_only is False or not self._holds_a_journal():
+                    what = "created" if not self._holds_a_journal() else "written"
+                    raise JournalNotWritableError(
+                        f"label journal {self.path!r} cannot be {what} ({why}); answers could "
+                        "not be recorded. Make the file and its folder writable, or pass "
+                        "another journal path."
+                    ) from exc
+                self._why_read_only = why
+                conn = self._open_read_only(pool_fingerprint)
+                self.read_only = True
+        self.journal_mode: str = str(
+            conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        self._conn = conn
+
+    def _holds_a_journal(self) -> bool:
         try:
-            conn = sqlite3.connect(
-                self.path, timeout=60.0, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise ValueError(f"cannot open label journal {self.path!r}: {exc}") from exc
+            return os.path.getsize(self.path) > 0
+        except OSError:
+            return False
+
+    def _connect(self, target: str, **kwargs) -> sqlite3.Connection:
+        return sqlite3.connect(target, timeout=60.0, isolation_level=None,
+                               check_same_thread=False, **kwargs)
+
+    def _open_writable(self, fingerprint: str | None) -> sqlite3.Connection:
+        """The journal opened for appends (created if missing), WAL mode, full sync."""
+        conn = self._connect(self.path)
         try:
-            self._init_schema(conn, pool_fingerprint)
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            self._init_schema(conn, fingerprint)
+            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-        except sqlite3.OperationalError as exc:  # e.g. locked or read-only: not a format problem
-            conn.close()
-            if "readonly" in str(exc) or "read-only" in str(exc):
-                raise PermissionError(
-                    f"label journal {self.path!r} cannot be written ({exc}); answers could "
-                    "not be recorded. Make the file and its folder writable, or pass another "
-                    "journal path."
-                ) from exc
-            raise
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if isinstance(exc, sqlite3.OperationalError):  # locked, read-only, ...
+                raise
             raise ValueError(
                 f"{self.path!r} is not a skal label journal (SQLite error: {exc})."
             ) from exc
         except BaseException:
             conn.close()
             raise
-        self.journal_mode: str = str(mode).lower()
-        self._conn = conn
+        return conn
+
+    def _open_read_only(self, fingerprint: str | None) -> sqlite3.Connection:
+        """The journal opened for reading only: it exists and holds a journal.
+
+        SQLite reads a WAL-mode file through its ``-shm`` index, which it creates beside the
+        file; in a folder that takes no new files (and no ``-shm`` there), the file is read
+        as ``immutable`` -- unless a ``-wal`` file holds appends not yet copied into it,
+        which could not be read that way: then this is a clear error.
+        """
+        if not self._holds_a_journal():
+            if not os.path.exists(self.path):
+                raise JournalNotFoundError(f"no label journal at {self.path!r}.")
+            raise JournalNotWritableError(
+                f"label journal {self.path!r} is empty (no journal yet) and cannot be "
+                f"written ({self._why_read_only}); pass a journal path that can be written."
+            )
+        uri = "file:" + quote(os.path.abspath(self.path), safe="/") + "?mode=ro"
+        conn = None
+        try:
+            conn = self._connect(uri, uri=True)
+            tables = self._tables(conn)
+        except sqlite3.OperationalError as exc:
+            if conn is not None:
+                conn.close()
+            if not _cannot_write(exc):
+                raise
+            wal = self.path + "-wal"
+            if os.path.exists(wal) and os.path.getsize(wal) > 0:
+                raise JournalNotWritableError(
+                    f"label journal {self.path!r} cannot be read: its write-ahead log {wal!r} "
+                    "holds appends not yet copied into the file, and SQLite needs to write "
+                    f"its index beside it to read them ({_why_not_writable(self.path, exc)}). "
+                    "Make the folder writable and open the journal again."
+                ) from exc
+            conn = self._connect(uri + "&immutable=1", uri=True)  # no -wal: the file is all
+            tables = self._tables(conn)
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            raise ValueError(
+                f"{self.path!r} is not a skal label journal (SQLite error: {exc})."
+            ) from exc
+        try:
+            self._check_schema(conn, tables)
+            stored = get_meta(conn, "pool_fingerprint")
+            if fingerprint is not None and stored is not None and stored != fingerprint:
+                raise ValueError(
+                    f"label journal {self.path!r} belongs to another pool: it was recorded "
+                    f"on pool {stored!r}, but this pool's fingerprint is {fingerprint!r}."
+                )
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _tables(conn: sqlite3.Connection) -> set[str]:
+        return {
+            row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            if not row[0].startswith("sqlite_")
+        }
 
     # ------------------------------------------------------------------ setup
 
@@ -133,11 +313,7 @@ class LabelJournal:
         # write lock makes concurrent first opens create the tables exactly once.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            tables = {
-                row[0]
-                for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                if not row[0].startswith("sqlite_")
-            }
+            tables = self._tables(conn)
             if not tables:
                 create_schema(conn)
             else:
@@ -178,6 +354,12 @@ class LabelJournal:
                 f"label journal {self.path!r} has schema version {version}, but this skal "
                 f"reads version {SCHEMA_VERSION}; upgrade skal to read it."
             )
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(labels)")}
+        if not set(COLUMNS) <= columns:
+            raise ValueError(
+                f"{self.path!r} is not a skal label journal: its labels table lacks the "
+                f"columns {sorted(set(COLUMNS) - columns)}; refusing to use it."
+            )
 
     # ------------------------------------------------------------------ writing
 
@@ -212,8 +394,10 @@ class LabelJournal:
             is negative, or if a float label is not finite.
         TypeError
             If an id, label, ``round`` or ``strategy`` has an unsupported type.
+        JournalNotWritableError
+            If the journal was opened read-only (see :attr:`read_only`); nothing is written.
         """
-        conn = self._connection()
+        conn = self._writable_connection()
         ids = [encode_id(s) for s in as_list(sample_ids)]
         labs = [encode_label(v) for v in as_list(labels)]
         if len(labs) != len(ids):
@@ -266,7 +450,7 @@ class LabelJournal:
         ...     journal.labels()
         {7: 'dog'}
         """
-        conn = self._connection()
+        conn = self._writable_connection()
         ids = [encode_id(s) for s in as_list(sample_ids)]
         if ids:
             self._insert(conn, ids, ["null"] * len(ids), round, "undo", [None] * len(ids))
@@ -299,24 +483,20 @@ class LabelJournal:
             Keys ``seq``, ``sample_id``, ``label``, ``timestamp``, ``round``, ``strategy``
             and ``score``; ids and labels have their original Python types (``label`` is
             ``None`` for a retraction, see :meth:`retract`).
+
+        Raises
+        ------
+        ValueError
+            If a record is not as :meth:`append` writes it (a sample id that is not an int
+            or str, a label that is not a finite number, str or bool, a round that is not an
+            int >= 0, ...): the error names the journal and the record's ``seq``. Nothing is
+            skipped or converted (a sample id ``7.9`` is not sample 7).
         """
         with self._lock:
-            cur = self._connection().execute(
-                "SELECT seq, sample_id, label, timestamp, round, strategy, score "
-                "FROM labels ORDER BY seq"
+            rows = self._connection().execute(
+                f"SELECT {', '.join(COLUMNS)} FROM labels ORDER BY seq"
             ).fetchall()
-        return [
-            {
-                "seq": seq,
-                "sample_id": json.loads(sid),
-                "label": json.loads(lab),
-                "timestamp": ts,
-                "round": rnd,
-                "strategy": strat,
-                "score": score,
-            }
-            for seq, sid, lab, ts, rnd, strat, score in cur
-        ]
+        return [decode_record(self.path, row) for row in rows]
 
     def labels(self) -> dict[SampleId, Label]:
         """The current label of every labeled sample.
@@ -326,14 +506,21 @@ class LabelJournal:
         dict
             ``{sample_id: label}`` in first-labeled order; when a sample was relabeled,
             its last label wins.
+
+        Raises
+        ------
+        ValueError
+            If a record's sample id or label is not as :meth:`append` writes it (see
+            :meth:`records`).
         """
         out: dict[SampleId, Label] = {}
         with self._lock:
             rows = self._connection().execute(
-                "SELECT sample_id, label FROM labels ORDER BY seq"
+                "SELECT seq, sample_id, label FROM labels ORDER BY seq"
             ).fetchall()
-        for sid, lab in rows:
-            key, value = json.loads(sid), json.loads(lab)
+        for seq, sid, lab in rows:
+            key = decode_value(self.path, seq, "sample_id", sid)
+            value = decode_value(self.path, seq, "label", lab)
             if value is None:  # retracted: answered again later, it comes back at the end
                 out.pop(key, None)
             else:
@@ -370,7 +557,15 @@ class LabelJournal:
     @property
     def n_rounds(self) -> int:
         """Highest recorded ``round`` plus one; 0 if no record has a round."""
-        top = self._connection().execute("SELECT MAX(round) FROM labels").fetchone()[0]
+        with self._lock:
+            conn = self._connection()
+            bad = conn.execute(
+                "SELECT seq, round FROM labels WHERE round IS NOT NULL AND "
+                "(typeof(round) != 'integer' OR round < 0) ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if bad is not None:
+                decode_value(self.path, bad[0], "round", bad[1])  # raises, naming the row
+            top = conn.execute("SELECT MAX(round) FROM labels").fetchone()[0]
         return 0 if top is None else int(top) + 1
 
     @property
@@ -381,7 +576,12 @@ class LabelJournal:
     @property
     def created(self) -> float:
         """Creation time of the journal, in seconds since the epoch."""
-        return float(get_meta(self._connection(), "created") or "nan")
+        value = get_meta(self._connection(), "created")
+        try:
+            return float("nan" if value is None else value)
+        except (TypeError, ValueError):
+            raise bad_record(self.path, "meta", "created", value,
+                             "is not a time (seconds since the epoch)") from None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -413,21 +613,35 @@ class LabelJournal:
         return self
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "closed": self.closed}
+        return {"path": self.path, "closed": self.closed, "read_only": self._requested}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Unpickling reopens the journal at its path (the connection itself cannot travel).
         if state["closed"]:
             self.path, self._conn, self.journal_mode = state["path"], None, ""
             self._lock = threading.RLock()
+            self._requested = state.get("read_only")
+            self.read_only, self._why_read_only = bool(self._requested), "it was closed"
         else:
-            self.__init__(state["path"])
+            self.__init__(state["path"], read_only=state.get("read_only"))
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{len(self)} records"
+        if self.read_only and not self.closed:
+            state += ", read-only"
         return f"LabelJournal({self.path!r}, {state})"
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise ValueError(f"label journal {self.path!r} is closed.")
         return self._conn
+
+    def _writable_connection(self) -> sqlite3.Connection:
+        conn = self._connection()
+        if self.read_only:
+            raise JournalNotWritableError(
+                f"label journal {self.path!r} was opened read-only ({self._why_read_only}); "
+                "answers cannot be recorded in it. Make the file and its folder writable and "
+                "open it again, or pass another journal path."
+            )
+        return conn
