@@ -8,8 +8,9 @@ check on the learner around a LogisticRegression, i.e. the learner's own validat
 * ``LEARNER_CNN``, the learner around the default model: every check except those in
   ``LEARNER_CNN_SKIPPED`` -- input-validation checks that fail in the learner before any
   Keras code runs (covered by the LogisticRegression suite), the read-only-memmap variants
-  of checks kept in their plain form, and the expected failure ``check_classifiers_classes``
-  (the same as in the LogisticRegression suite). New scikit-learn checks run by default.
+  of checks kept in their plain form, the expected failure ``check_classifiers_classes``
+  (the same as in the LogisticRegression suite) and ``check_methods_sample_order_invariance``
+  (see the note above ``expected_failed_checks``). New scikit-learn checks run by default.
 * ``LEARNER_KERAS``, the learner around a user's model function: ``LEARNER_KERAS_KEPT``,
   the checks that look at what the model learns and predicts.
 * ``CNN``, the bare ``CNNClassifier``: ``CNN_KEPT``, the checks that exercise skal's own
@@ -57,6 +58,7 @@ CNN = tiny_cnn()
 
 LEARNER_CNN_SKIPPED = {
     "check_classifiers_classes",  # expected failure, as around LogisticRegression
+    "check_methods_sample_order_invariance",  # float32 rounding: see expected_failed_checks
     "check_classifiers_train(readonly_memmap=True)",
     "check_classifiers_train(readonly_memmap=True,X_dtype=float32)",
     "check_estimators_pickle(readonly_memmap=True)",
@@ -92,7 +94,6 @@ CNN_KEPT = {
     "check_class_weight_classifiers",
     "check_fit_idempotent",
     "check_methods_subset_invariance",
-    "check_methods_sample_order_invariance",
     "check_estimators_pickle",
     "check_estimators_overwrite_params",
     "check_fit2d_predict1d",
@@ -100,13 +101,16 @@ CNN_KEPT = {
     "check_estimators_empty_data_messages",
     "check_n_features_in_after_fitting",
     "check_dict_unchanged",
+    "check_estimator_sparse_tag",
 }
 
 
-# The check compares with rtol=1e-7, below float32's resolution: on some CPUs the float32
-# kernels round a row differently depending on where it falls in the batch (a full block or
-# the tail), ~3e-8 apart. test_predict_proba_sample_order_invariance checks it at 1e-5.
-FLOAT32_ORDER = "float32 kernels round by a row's place in the batch (~3e-8)"
+# check_methods_sample_order_invariance is not run: it compares with rtol=1e-7, below
+# float32's resolution (1.2e-7), and on some CPUs the float32 kernels round a row differently
+# depending on where it falls in the batch (a full block or the tail), ~3e-8 apart, while on
+# others (this machine) they do not. Neither a plain run nor an expected failure holds on
+# every CPU (with xfail_strict, it passed here as an unexpected pass);
+# test_predict_proba_sample_order_invariance below checks the same at 1e-5 instead.
 
 
 def expected_failed_checks(estimator):
@@ -115,7 +119,6 @@ def expected_failed_checks(estimator):
             # The check trains on labels {-1, 1}; -1 marks unlabeled samples (scikit-learn's
             # semi-supervised convention), so one class is left ("y has only one class").
             "check_classifiers_classes": "-1 means unlabeled, as in SelfTrainingClassifier",
-            "check_methods_sample_order_invariance": FLOAT32_ORDER,
         }
     return {
         # scikeras.wrappers.BaseWrapper defines the legacy _more_tags and no __sklearn_tags__
@@ -127,18 +130,10 @@ def expected_failed_checks(estimator):
         # The first predict traces the batched forward function and caches it in
         # self._forward_fn (skal's KerasClassifier), so __dict__ changes during predict.
         "check_dict_unchanged": "the traced forward function is cached on first predict",
-        "check_methods_sample_order_invariance": FLOAT32_ORDER,
         # Not run (not in CNN_KEPT), but fail for these reasons:
         # Mini-batch gradient descent: weighting a sample is not the same as repeating it
         # (other batches, other loss normalisation); probabilities differ by ~1e-2.
         "check_sample_weight_equivalence_on_dense_data": "SGD: weights != repeated rows",
-        # The tags say input_tags.sparse=False, but fit accepts scipy.sparse (SciKeras'
-        # validation takes it), and predict then fails (skal's batched forward pass calls
-        # len() on the sparse matrix: TypeError "sparse array length is ambiguous").
-        "check_estimator_sparse_tag": "fit accepts sparse input although the tag says no",
-        # A dok_array is not rejected with a clear message: it fails with "TypeError:
-        # float() argument must be a string or a real number, not 'dok_array'".
-        "check_estimator_sparse_array": "sparse input fails with an unclear TypeError",
         # SciKeras accepts a column y of shape (n, 1) without a DataConversionWarning.
         "check_supervised_y_2d": "SciKeras takes 2-D y silently",
     }

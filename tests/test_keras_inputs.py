@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+import scipy.sparse
 
 from skal import CNNClassifier, KerasClassifier
 from skal.keras import network_input_shape
@@ -31,6 +32,8 @@ ONE_HOT = np.eye(3, dtype=np.float32)[Y3]
 FLAT = RNG.random((N, 64), dtype=np.float32)
 IMG = FLAT.reshape(N, 8, 8, 1)
 COLOUR = RNG.random((12, 32, 32, 3), dtype=np.float32)
+INTS = RNG.integers(0, 255, (N, 64))
+SPARSE_FLAT = scipy.sparse.csr_matrix(np.where(FLAT > 0.7, FLAT, 0))
 Y_COLOUR = np.arange(12) % 2
 
 
@@ -230,6 +233,46 @@ CASES = [
     Case("one-hot y with CNNClassifier(loss='categorical_crossentropy')",
          lambda: cnn(loss="categorical_crossentropy"), IMG, ONE_HOT,
          check=lambda est, _: is_proba(est.predict_proba(FLAT), N, 3)),
+    # ---------------------------------------------------------------- dtypes after fit
+    # The network computes in float32 whatever it is given: another numeric dtype is cast
+    # (SciKeras refused float64 or int64 after float32 as an "unsafe" cast).
+    Case("fitted on float32, a float64 pool: the same probabilities", cnn, FLAT, Y3,
+         then=lambda est: (est.predict_proba(FLAT.astype(np.float64)), est.predict_proba(FLAT)),
+         check=lambda est, r: np.testing.assert_array_equal(*r),
+         build_only=True),
+    Case("fitted on float32, float64 images (n,8,8,1)", cnn, FLAT, Y3,
+         then=lambda est: (est.predict_proba(IMG.astype(np.float64)), est.predict_proba(FLAT)),
+         check=lambda est, r: np.testing.assert_array_equal(*r),
+         build_only=True),
+    Case("fitted on float32, an int64 pool: cast as float32", cnn, FLAT, Y3,
+         then=lambda est: (est.predict_proba(INTS), est.predict_proba(INTS.astype(np.float32))),
+         check=lambda est, r: np.testing.assert_array_equal(*r),
+         build_only=True),
+    Case("fitted on float32, a list of Python floats", dense, FLAT, Y3,
+         then=lambda est: (est.predict_proba(FLAT[:3].astype(float).tolist()),
+                           est.predict_proba(FLAT[:3])),
+         check=lambda est, r: np.testing.assert_array_equal(*r),
+         build_only=True),
+    Case("fitted on float32, float64 values beyond float32's range", cnn, FLAT, Y3,
+         then=lambda est: est.predict_proba(np.where(FLAT > 0.5, 1e300, FLAT.astype(np.float64))),
+         error=(ValueError, "values beyond float32's range"),
+         build_only=True),
+    # ---------------------------------------------------------------- sparse samples
+    # SciKeras' fit takes scipy.sparse; the batched forward pass densifies each call's rows.
+    Case("CNN fitted on a CSR matrix, then predicts CSR: as dense", cnn, SPARSE_FLAT, Y3,
+         then=lambda est: (est.predict_proba(SPARSE_FLAT),
+                           est.predict_proba(SPARSE_FLAT.toarray())),
+         check=lambda est, r: np.testing.assert_array_equal(*r)),
+    Case("CNN fitted on a dok_array (not a TensorFlow format), predicts it", cnn,
+         scipy.sparse.dok_array(SPARSE_FLAT), Y3,
+         then=lambda est: est.predict(scipy.sparse.dok_array(SPARSE_FLAT)),
+         check=lambda est, pred: pred.shape == (N,) and set(pred) <= {0, 1, 2}),
+    Case("KerasClassifier fitted on CSR: predict_proba and embed of CSR rows", dense,
+         SPARSE_FLAT, Y3,
+         then=lambda est: (est.predict_proba(SPARSE_FLAT[:5]), est.embed(SPARSE_FLAT[:5]),
+                           est.embed(SPARSE_FLAT[:5].toarray())),
+         check=lambda est, r: (is_proba(r[0], 5, 3),
+                               np.testing.assert_array_equal(r[1], r[2]))),
     # ---------------------------------------------------------------- the min_train_steps floor
     Case("KerasClassifier's default floor: 200 steps on 20 samples",
          lambda: KerasClassifier(dense().model, epochs=1, random_state=0, verbose=0),

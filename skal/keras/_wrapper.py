@@ -11,6 +11,12 @@ SciKeras 0.13 (unmaintained since 2025) quirks fixed here, each where it is fixe
   global seeds (see :mod:`skal.keras._tf_compat`): :meth:`KerasClassifier.fit`;
 * predictions in Keras' default batches of 32, about 5x slower than large batches on big
   pools: ``predict_batch_size`` and a compiled forward pass, :meth:`KerasClassifier._predict_raw`;
+* a pool of another numeric dtype than the training data's (float64 after float32, or
+  integers) refused as an "unsafe" cast, although the network computes in its own dtype
+  anyway: :meth:`KerasClassifier._validate_data` casts it, refusing only values the fitted
+  dtype cannot hold;
+* sparse samples accepted by ``fit`` (SciKeras takes them) but not by the batched forward
+  pass: :meth:`KerasClassifier._encode_X` densifies what the network is given;
 * integer labels with a model compiled with ``categorical_crossentropy`` (SciKeras one-hot-
   encodes them only when its own ``loss`` parameter says so), one-hot labels with a sparse
   loss, and logits ranked as probabilities: :mod:`skal.keras._conventions`, applied in
@@ -26,6 +32,7 @@ from typing import Any
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier as _SciKerasClassifier
+from scipy import sparse
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
@@ -121,7 +128,24 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         tags.estimator_type = "classifier"
         tags.classifier_tags = ClassifierTags()
         tags.target_tags.required = True
+        tags.input_tags.sparse = True  # any scipy format: fit as SciKeras, predict densified
         return tags
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        """SciKeras' validation, after the two conversions it misses.
+
+        Sparse samples of any scipy format become CSR (SciKeras reformats only the
+        ``spmatrix`` classes; a ``dok_array`` reached TensorFlow and failed there). After
+        ``fit``, numeric samples of a dtype that cannot be cast safely to the training
+        data's (float64 or integers after float32) are cast to it: the network computes in
+        its own float dtype whatever it is given, and SciKeras refused them with "casting
+        ... is not safe". Only values the fitted dtype cannot hold are refused.
+        """
+        if X is not None and sparse.issparse(X):
+            X = sparse.csr_matrix(X)
+        if X is not None and not reset:
+            X = _as_fitted_dtype(X, getattr(self, "X_dtype_", None), type(self).__name__)
+        return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -196,6 +220,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         if pending is not None:
             X_unlabeled = encode_unlabeled(self, pending[0])
             if len(X_unlabeled):
+                X = X.toarray() if sparse.issparse(X) else X  # batches of rows, as arrays
                 return fit_consistency(self, X, y, sample_weight, epochs, X_unlabeled,
                                        pending[1])
         return super()._fit_keras_model(
@@ -303,7 +328,9 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         if not self.initialized_:
             check_is_fitted(self, "model_")
         X, _ = self._validate_data(X=X, y=None)
-        return self.feature_encoder_.transform(X)
+        X = self.feature_encoder_.transform(X)
+        # The forward pass, MC-dropout and embed slice rows and take len(X): dense rows.
+        return X.toarray() if sparse.issparse(X) else X
 
     # --------------------------------------------------------------- embeddings
     def _embedding_layer_name(self) -> str:
@@ -400,6 +427,45 @@ def _network_cache(model) -> _NetworkCache:
         cache = _NetworkCache()
         object.__setattr__(model, "_skal_cache", cache)  # past Keras' attribute tracking
     return cache
+
+
+def _as_fitted_dtype(X, fitted, name: str):
+    """``X`` cast to the float dtype ``fitted`` when SciKeras would refuse it as unsafe.
+
+    Only numeric samples (bool, int, float) and a float ``fitted`` dtype; anything else is
+    left to SciKeras' own check. Finite values beyond the fitted dtype's range would become
+    infinite: a ValueError says so.
+    """
+    if fitted is None or np.dtype(fitted).kind != "f":
+        return X
+    if not hasattr(X, "dtype") and not sparse.issparse(X):
+        try:  # lists, data frames: as SciKeras' check_array will see them
+            converted = np.asarray(X)
+        except (TypeError, ValueError):
+            return X
+        if converted.dtype.kind in "biuf":
+            X = converted
+    dtype = getattr(X, "dtype", None)
+    if dtype is None:
+        return X
+    if np.dtype(dtype).kind not in "biuf" or np.can_cast(dtype, fitted):
+        return X
+    values = X.data if sparse.issparse(X) else np.asarray(X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = values.astype(fitted)
+    overflow = np.isinf(cast) & ~np.isinf(values)
+    if overflow.any():
+        limit = np.finfo(fitted).max
+        raise ValueError(
+            f"X has {int(overflow.sum())} values beyond {fitted}'s range (+-{limit:.3g}), "
+            f"the dtype this {name} was fitted on and computes in: scale the samples as "
+            f"the training data were."
+        )
+    if sparse.issparse(X):
+        X = X.copy()
+        X.data = cast
+        return X
+    return cast
 
 
 def _count_samples(X) -> int | None:
