@@ -252,6 +252,61 @@ def test_save_is_atomic(fitted_cnn, saved, monkeypatch):
     assert os.listdir(saved.parent) == [saved.name]  # no temporary file left behind
 
 
+KILLED_SAVE = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from skal.io._archive import write_save
+
+def write(file):
+    Path(file).write_bytes(b"w" * 100_000)
+    print("writing", flush=True)
+    time.sleep(60)
+
+write_save(sys.argv[1], {}, {"x": np.arange(3)}, write)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or _archive.fcntl is None,
+                    reason="POSIX: file locks and SIGKILL")
+def test_a_killed_save_leaves_temporaries_the_next_save_removes(tmp_path):
+    import fcntl
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "learner.skal"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    left = []
+    for _ in range(2):  # SIGKILL during save(), twice: the second removes what the first left
+        child = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(path)], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline() == "writing\n", child.stderr.read()
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.communicate(timeout=30)
+        assert not set(left) & set(os.listdir(tmp_path))
+        left = sorted(os.listdir(tmp_path))  # its temporary file and scratch folder
+        assert len(left) == 2 and left[1] == left[0] + ".d", left
+        assert left[0].startswith(".learner.skal.") and left[0].endswith(".tmp")
+    # Beside them: a save in progress (its file locked), and what is not a save's temporary
+    # of this path -- all kept.
+    live = tmp_path / ".learner.skal.0123456789ab.tmp"
+    keep = [live.name, live.name + ".d", ".other.skal.0123456789ab.tmp", ".learner.skal.tmp",
+            ".learner.skal.notes.tmp", ".learner.skal.0123456789AB.tmp", "learner.skal.bak"]
+    for name in keep:
+        (tmp_path / name).mkdir() if name.endswith(".d") else (tmp_path / name).write_text("x")
+    with open(live, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        _archive.write_save(path, {}, {"x": np.arange(3)},
+                            lambda file: zipfile.ZipFile(file, "w").close())
+    assert sorted(os.listdir(tmp_path)) == sorted([path.name, *keep])
+    with _archive.read_save(path) as saved:
+        assert saved.arrays["x"].tolist() == [0, 1, 2]
+
+
 def _rewrite(src, dst, **members):
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         for name in zin.namelist():
@@ -666,6 +721,48 @@ def add_round(p):
     p.rounds.append(p.rounds[0])
 
 
+def keras_zip(members: dict) -> bytes:
+    """A zip (the container of a .keras file) of ``members``: name -> bytes or a writer."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        warnings.simplefilter("ignore")  # duplicate names, on purpose
+        for name, value in members.items():
+            if callable(value):
+                value(zf, name)
+            else:
+                zf.writestr(name, value)
+    return buffer.getvalue()
+
+
+def keras_archive(which, members=None, *, patch=None, keep=True):
+    """A row: the Keras archive ``which`` ("model" or a round number) rebuilt.
+
+    ``members`` (name -> bytes, a writer or None to drop) replace or join its members (all
+    of them if ``keep`` is False); ``patch`` is applied to the rebuilt archive's bytes.
+    """
+    def corrupt(p):
+        data = p.model if which == "model" else p.rounds[which]
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            current = {n: zf.read(n) for n in zf.namelist()} if keep else {}
+        current.update(members or {})
+        built = keras_zip({k: v for k, v in current.items() if v is not None})
+        built = patch(built) if patch is not None else built
+        if which == "model":
+            p.model = built
+        else:
+            p.rounds[which] = built
+    return corrupt
+
+
+def limited(row, **limits):
+    """``row``, with skal.io._archive's limits lowered (and the round models left out)."""
+    def corrupt(p):
+        row(p)
+        p.limits.update(limits)
+        p.rounds.clear()
+    return corrupt
+
+
 _PAD = " " * (2 << 20)  # 2 MiB of spaces: deflates to ~2 KiB
 _HEAD = '{"format": "skal-learner", "format_version": 1, "skal_version": "0.1.0", '
 MALFORMED = [
@@ -874,6 +971,39 @@ MALFORMED = [
      "rounds/0.keras: the Keras model does not match"),
     ("round model on fewer labels than it knows", history_row(0, n_labeled=2),
      "rounds/0.keras: the Keras model does not match"),
+    # --- the Keras archives inside (model.keras, rounds/N.keras), checked before Keras reads
+    ("model not a zip archive", lambda p: setattr(p, "model", b"garbage"),
+     "model.keras: the Keras model could not be loaded: it is not a zip archive"),
+    ("round model not a zip archive", lambda p: p.rounds.__setitem__(1, b"garbage"),
+     "rounds/1.keras: the Keras model could not be loaded: it is not a zip archive"),
+    ("model cut short", lambda p: setattr(p, "model", p.model[: len(p.model) // 2]),
+     "model.keras: the Keras model could not be loaded: it is not a zip archive"),
+    ("model inner zip bomb", keras_archive("model", {"config.json": zeros(65 << 20)}),
+     "model.keras/config.json inflates"),
+    ("round model inner zip bomb", keras_archive(2, {"config.json": zeros(65 << 20)}),
+     "rounds/2.keras/config.json inflates"),
+    ("model members bombing together", keras_archive(
+        "model", {f"assets/{i}": zeros(22 << 20) for i in range(3)}),
+     "the members of model.keras inflate"),
+    ("model member over the model limit", limited(keras_archive(
+        "model", {"config.json": bytes(3000)}, keep=False), MAX_MODEL_BYTES=2500),
+     "model.keras/config.json declares 3000 bytes, over the limit of 2500"),
+    ("model members over the model limit together", limited(keras_archive(
+        "model", {"a": bytes(2000), "b": bytes(2000)}, keep=False), MAX_MODEL_BYTES=3000),
+     "the members of model.keras declare 4000 bytes together, over the limit of 3000"),
+    ("model member encrypted", keras_archive(
+        "model", patch=set_flags("model.weights.h5", 1)), "model.keras/model.weights.h5 is "
+     "encrypted"),
+    ("model member twice", keras_archive("model", {"config.json": twice(b"{}")}),
+     "model.keras holds ['config.json'] twice"),
+    ("model of too many members", set_attr("limits", {"MAX_MODEL_MEMBERS": 2}),
+     "model.keras holds 3 members, more than the limit of 2"),
+    ("model central directory too large", limited(keras_archive(
+        "model", {"x" * 3000: b""}), MAX_MODEL_MEMBERS=3),
+     "model.keras declares a central directory of"),
+    ("save central directory too large", lambda p: (
+        p.members.update({"y" * 4000: b""}), p.limits.update(MAX_ROUND_MODELS=0)),
+     "the file declares a central directory of"),
 ]
 
 

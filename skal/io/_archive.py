@@ -9,17 +9,25 @@ callables -- and refuses, with ``ValueError("'<path>' is not a readable skal sav
   and the caller's parameters, values encoded with :func:`to_json`;
 * ``state.npz`` -- the arrays, as :func:`numpy.savez` writes them: bool, int, float or str
   arrays only (never objects: nothing is unpickled);
-* ``model.keras`` -- the model file, opaque here, extracted to a temporary file for the
-  caller's loader;
+* ``model.keras`` -- the model file, a Keras archive (itself a zip, whose members are
+  opaque here), extracted to a temporary file for the caller's loader;
 * ``rounds/0.keras``, ``rounds/1.keras``, ... -- optional: a model file per round of a
-  campaign, numbered from 0 without gaps (in decimal, no leading zeros), opaque as well.
-  Files written before they existed have none, and read as a save without round models.
+  campaign, numbered from 0 without gaps (in decimal, no leading zeros), Keras archives as
+  well. Files written before they existed have none, and read as a save without round models.
 
 Reading is bounded (see :mod:`skal.io._bounded` and the limits below): no member is
 inflated past its limit or, beyond :data:`RATIO_FREE_BYTES`, more than
-:data:`MAX_COMPRESSION_RATIO` times its compressed size, whatever sizes the file declares.
+:data:`MAX_COMPRESSION_RATIO` times its compressed size, whatever sizes the file declares --
+and so are the members of the Keras archives inside, checked (what they declare: sizes,
+ratios, :data:`MAX_MODEL_MEMBERS`) before any loader opens them. Python's zipfile, which
+Keras reads them with, inflates no member past the size it declares.
+
 Writing is atomic -- a temporary file in the same folder, flushed and fsynced, then renamed
-over the target -- and never writes a file its own reader would refuse.
+over the target -- and never writes a file its own reader would refuse. The temporary file
+(``.<name>.<12 hex digits>.tmp``, with its scratch folder ``<that>.d``) is locked while it
+is written; one left behind by a killed writer (its lock gone with it) is removed by the
+next save to the same path. (Where files cannot be locked -- no ``fcntl`` -- nothing is
+removed.)
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 import uuid
 import zipfile
@@ -41,13 +50,19 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from skal import __version__
-from skal.io._bounded import BoundedZip, json_depth, parse_json, read_npz, short
+from skal.io._bounded import BoundedZip, NotZip, json_depth, open_zip, parse_json, read_npz, short
+
+try:  # POSIX: a temporary file is locked while a save writes it
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: an open file cannot be removed anyway
+    fcntl = None
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "MAX_COMPRESSION_RATIO", "MAX_JSON_DEPTH", "MAX_MODEL_BYTES",
-    "MAX_PARAMS_BYTES", "MAX_ROUND_MODELS", "MAX_ROUND_MODELS_BYTES", "MAX_STATE_BYTES",
-    "RATIO_FREE_BYTES", "NotJSON", "SaveContents",
-    "from_json", "read_json", "read_save", "to_json", "unreadable", "write_save",
+    "MAX_MODEL_MEMBERS", "MAX_PARAMS_BYTES", "MAX_ROUND_MODELS", "MAX_ROUND_MODELS_BYTES",
+    "MAX_STATE_BYTES", "RATIO_FREE_BYTES", "NotJSON", "SaveContents",
+    "check_model_archive", "from_json", "read_json", "read_save", "remove_stale_temporaries",
+    "to_json", "unreadable", "write_save",
 ]
 
 FORMAT = "skal-learner"
@@ -68,6 +83,10 @@ MAX_STATE_BYTES = 4 << 30
 #: The model file (extracted to disk, never held in memory): weights plus optimizer state
 #: (3x the weights for Adam); 4 GiB is a ~300M-parameter network.
 MAX_MODEL_BYTES = 4 << 30
+#: Members of one Keras archive (model.keras, rounds/N.keras): Keras writes three
+#: (config.json, metadata.json, model.weights.h5), plus assets of a few layers. Each member,
+#: and all of them together, inflate within MAX_MODEL_BYTES and MAX_COMPRESSION_RATIO.
+MAX_MODEL_MEMBERS = 1_000
 #: Round models (each also within MAX_MODEL_BYTES): one per fit of a campaign; 10,000 rounds
 #: is far beyond a labeling campaign (hundreds of rounds at most) ...
 MAX_ROUND_MODELS = 10_000
@@ -243,30 +262,105 @@ def write_save(
     state = buffer.getvalue()
     _check_size(STATE, len(state), MAX_STATE_BYTES)
     folder = path.parent if str(path.parent) else Path(".")
-    tmp = folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    remove_stale_temporaries(path)
+    tmp, fh = _claim_temporary(folder, path.name)
+    scratch = Path(f"{tmp}.d")
     try:
-        with tempfile.TemporaryDirectory(dir=folder, prefix=".skal-save-") as scratch:
-            with open(tmp, "wb") as fh:
-                with zipfile.ZipFile(fh, "w") as zf:
-                    zf.writestr(PARAMS, params, _compression(params.encode()))
-                    zf.writestr(STATE, state, _compression(state))
-                    _add_model(zf, scratch, MODEL, write_model, "the model file")
-                    total = 0
-                    for r, write in enumerate(round_models):
-                        total += _add_model(zf, scratch, ROUND.format(r), write,
-                                            f"the model of round {r}")
-                        _check_size("the round models", total, MAX_ROUND_MODELS_BYTES)
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        with fh:
+            os.mkdir(scratch)
+            with zipfile.ZipFile(fh, "w") as zf:
+                zf.writestr(PARAMS, params, _compression(params.encode()))
+                zf.writestr(STATE, state, _compression(state))
+                _add_model(zf, scratch, MODEL, write_model, "the model file")
+                total = 0
+                for r, write in enumerate(round_models):
+                    total += _add_model(zf, scratch, ROUND.format(r), write,
+                                        f"the model of round {r}")
+                    _check_size("the round models", total, MAX_ROUND_MODELS_BYTES)
+            shutil.rmtree(scratch)
+            fh.flush()
+            os.fsync(fh.fileno())
+            os.replace(tmp, path)  # still locked: no other save takes it for a stale one
     except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(folder)
     return path
 
 
-def _add_model(zf: zipfile.ZipFile, scratch: str, name: str, write, what: str) -> int:
+def _temporary_names(name: str) -> re.Pattern:
+    """The names of a save's temporary file and scratch folder for the target ``name``."""
+    return re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp(\.d)?")
+
+
+def _claim_temporary(folder: Path, name: str):
+    """A new temporary file for a save to ``folder/name``, open and locked: (path, file)."""
+    while True:
+        tmp = folder / f".{name}.{uuid.uuid4().hex[:12]}.tmp"
+        fh = open(tmp, "xb")
+        if fcntl is None:
+            return tmp, fh
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            # Another save may have taken it for a stale one (and removed it) between its
+            # creation and the lock; then it is no longer linked: take another name.
+            if os.fstat(fh.fileno()).st_nlink > 0:
+                return tmp, fh
+        except BaseException:
+            fh.close()
+            raise
+        fh.close()
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[str]:
+    """Remove what killed saves to ``path`` left beside it; the names removed.
+
+    Only a save's own temporaries of that path are touched -- a file
+    ``.<name>.<12 hex digits>.tmp`` and its scratch folder ``<that>.d`` -- and only once no
+    save holds the file's lock (a save in progress keeps it until its file is renamed over
+    ``path``; the system releases it when the writer dies, even by ``SIGKILL``). Without
+    ``fcntl`` nothing is removed.
+    """
+    if fcntl is None:  # pragma: no cover
+        return []
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    pattern = _temporary_names(path.name)
+    removed = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or match.group(1) or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held: a save in progress
+            if os.fstat(fd).st_nlink and os.path.samestat(os.fstat(fd), os.lstat(entry.path)):
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    # Scratch folders whose file is gone: their save died between the two, or above.
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or not match.group(1) or not entry.is_dir(follow_symlinks=False):
+            continue
+        if not os.path.lexists(entry.path[:-2]):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+def _add_model(zf: zipfile.ZipFile, scratch, name: str, write, what: str) -> int:
     """Have ``write`` write a model file in ``scratch``, store it as ``name``; its size."""
     file = os.path.join(scratch, os.path.basename(name))
     write(file)
@@ -331,6 +425,36 @@ def _extract(reader: BoundedZip, info: zipfile.ZipInfo, file: str) -> str:
     return file
 
 
+def check_model_archive(file: str | os.PathLike, name: str) -> None:
+    """A Keras archive (``model.keras``, ``rounds/N.keras``), checked before Keras opens it.
+
+    It must be a zip archive -- else "<name>: the Keras model could not be loaded: it is not
+    a zip archive ..." -- of at most :data:`MAX_MODEL_MEMBERS` members, none encrypted or
+    named twice, each and all together declaring at most :data:`MAX_MODEL_BYTES` and
+    inflating at most :data:`MAX_COMPRESSION_RATIO`-fold beyond :data:`RATIO_FREE_BYTES`:
+    the limits of the save around it. Python's zipfile (Keras' reader) inflates no member
+    past what it declares, so what is declared bounds what loading costs.
+    """
+    size = os.path.getsize(file)
+    with open(file, "rb") as fh:
+        try:
+            zf = open_zip(fh, size, name, MAX_MODEL_MEMBERS)
+        except NotZip as exc:
+            why = str(exc).removeprefix(f"{name} ")
+            raise ValueError(f"{name}: the Keras model could not be loaded: it {why}, as a "
+                             ".keras file is") from None
+        with zf:
+            reader = BoundedZip(zf, size, f"{name}/", max_ratio=MAX_COMPRESSION_RATIO,
+                                ratio_free=RATIO_FREE_BYTES)
+            infos = list(reader.members().values())
+            if len(infos) > MAX_MODEL_MEMBERS:
+                raise ValueError(f"{name} holds {len(infos)} members, more than the limit of "
+                                 f"{MAX_MODEL_MEMBERS}")
+            for info in infos:
+                reader.check(info, MAX_MODEL_BYTES)
+            reader.check_together(infos, MAX_MODEL_BYTES, f"the members of {name}")
+
+
 @contextmanager
 def read_save(path: str | os.PathLike) -> Iterator[SaveContents]:
     """Open a save file: its parameters, its arrays and its models, extracted to files.
@@ -357,14 +481,17 @@ def read_save(path: str | os.PathLike) -> Iterator[SaveContents]:
         raise FileNotFoundError(f"no skal save at {str(path)!r}.")
     ratio = {"max_ratio": MAX_COMPRESSION_RATIO, "ratio_free": RATIO_FREE_BYTES}
     with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
         try:
-            zf = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+            zf = open_zip(fh, size, "the file", 3 + MAX_ROUND_MODELS)
+        except NotZip as exc:
             raise unreadable(path, "not a zip archive (not a skal save, or a truncated one)") \
                 from exc
+        except ValueError as exc:
+            raise unreadable(path, str(exc)) from None
         with zf, tempfile.TemporaryDirectory(prefix="skal-load-") as scratch:
             try:
-                reader = BoundedZip(zf, os.fstat(fh.fileno()).st_size, "", **ratio)
+                reader = BoundedZip(zf, size, "", **ratio)
                 members = reader.members()
                 header = _header(reader, members)
                 reader.check(members[STATE], MAX_STATE_BYTES)  # refuse before inflating
@@ -373,9 +500,13 @@ def read_save(path: str | os.PathLike) -> Iterator[SaveContents]:
                 state = reader.read(members[STATE], MAX_STATE_BYTES)
                 arrays = read_npz(state, STATE, MAX_STATE_BYTES, ARRAY_KINDS, **ratio)
                 model_file = _extract(reader, members[MODEL], os.path.join(scratch, MODEL))
+                check_model_archive(model_file, MODEL)
                 os.mkdir(os.path.join(scratch, "rounds"))
-                round_files = [_extract(reader, info, os.path.join(scratch, info.filename))
-                               for info in rounds]
+                round_files = []
+                for info in rounds:
+                    round_files.append(
+                        _extract(reader, info, os.path.join(scratch, info.filename)))
+                    check_model_archive(round_files[-1], info.filename)
             except _OtherVersion as other:
                 version, writer = other.args
                 raise ValueError(

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -20,15 +21,71 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BoundedZip", "json_depth", "parse_json", "read_npz", "short"]
+__all__ = ["BoundedZip", "NotZip", "central_directory_size", "json_depth", "open_zip",
+           "parse_json", "read_npz", "short"]
 
 _CHUNK = 1 << 20
+#: Bytes of central directory allowed per member: a record is 46 bytes plus its name, extra
+#: field and comment; skal's and Keras' names are short. Python's zipfile parses the whole
+#: directory into objects (~5x its size) when it opens an archive: bounded before that.
+CD_BYTES_PER_MEMBER = 1024
+_EOCD, _EOCD64, _LOCATOR64 = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
 
 
 def short(value: Any, limit: int = 80) -> str:
     """``repr(value)``, cut to ``limit`` characters for an error message."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def central_directory_size(fh, size: int) -> int | None:
+    """The size of a zip's central directory as its end record declares it (what Python's
+    zipfile reads and parses when it opens the archive); None where no end record is found
+    (then zipfile refuses the file itself)."""
+    tail_size = min(size, 22 + 0xFFFF)  # the end record, and a comment of up to 64 KiB
+    fh.seek(size - tail_size)
+    tail = fh.read(tail_size)
+    at = len(tail) - 22 if tail[-22:-18] == _EOCD else tail.rfind(_EOCD)
+    if at < 0 or len(tail) - at < 22:
+        return None
+    (cd_size,) = struct.unpack("<I", tail[at + 12: at + 16])
+    # zip64: a locator, and before it the zip64 end record, where zipfile reads the size
+    end = size - len(tail) + at  # the end record's offset in the file
+    if end >= 76:
+        fh.seek(end - 76)
+        record, locator = fh.read(56), fh.read(20)
+        if locator[:4] == _LOCATOR64 and record[:4] == _EOCD64:
+            (cd_size,) = struct.unpack("<Q", record[40:48])
+    return cd_size
+
+
+class NotZip(ValueError):
+    """A file that is not a zip archive (the message says what zipfile found)."""
+
+
+def open_zip(fh, size: int, what: str, max_members: int) -> zipfile.ZipFile:
+    """``fh`` (``size`` bytes) opened as a zip, its central directory bounded.
+
+    What zipfile parses when it opens the archive -- the central directory, into one object
+    per member -- is refused beyond ``max_members`` members' worth (see
+    :data:`CD_BYTES_PER_MEMBER`) before it is parsed; the caller counts the members. Raises
+    :class:`NotZip` for a file that is not a zip archive, ``ValueError("<what> ...")`` for
+    one whose directory is too large.
+    """
+    try:
+        cd_size = central_directory_size(fh, size)
+        fh.seek(0)
+    except (OSError, struct.error, ValueError) as exc:
+        raise NotZip(f"{what} is not a zip archive ({exc})") from None
+    if cd_size is not None and cd_size > max_members * CD_BYTES_PER_MEMBER:
+        raise ValueError(
+            f"{what} declares a central directory of {cd_size} bytes, more than "
+            f"{max_members * CD_BYTES_PER_MEMBER} for its limit of {max_members} members"
+        )
+    try:
+        return zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+        raise NotZip(f"{what} is not a zip archive ({exc})") from None
 
 
 class BoundedZip:
@@ -45,7 +102,8 @@ class BoundedZip:
         names = [info.filename for info in infos]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
-            raise ValueError(f"{self.where or 'the archive '}holds {short(twice)} twice")
+            archive = f"{self.where.rstrip('/')} " if self.where else "the archive "
+            raise ValueError(f"{archive}holds {short(twice)} twice")
         return dict(zip(names, infos))
 
     def check(self, info: zipfile.ZipInfo, limit: int) -> None:
