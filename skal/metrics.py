@@ -21,6 +21,8 @@ import numbers
 from collections.abc import Mapping
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
     "CurveScorer", "area_under_learning_curve", "curves_from_cv_results", "labels_to_reach",
@@ -201,7 +203,8 @@ def make_curve_scorer(
         candidate must then plan as many rounds (same ``n_queries``, ``n_instances`` and
         ``max_labels``).
     target : float or None, default=None
-        The score to reach; required by ``kind="labels_to_target"``.
+        The score to reach; required by ``kind="labels_to_target"``, optional with
+        ``kind="curve"`` and refused with ``kind="aulc"`` (which has no use for it).
     response_method : str or list of str, default="predict"
         What ``score_func`` takes, as in :func:`sklearn.metrics.make_scorer`
         (``"predict_proba"`` for ``log_loss``). Ignored when ``score_func`` is a name.
@@ -241,6 +244,12 @@ def make_curve_scorer(
         raise TypeError(f"target must be a real number or None, got {target!r}.")
     if kind == "labels_to_target" and target is None:
         raise ValueError('kind="labels_to_target" needs a target score, e.g. target=0.9.')
+    if kind == "aulc" and target is not None:
+        raise ValueError(
+            f'kind="aulc" scores the area under the whole learning curve and has no use for '
+            f'target={target!r}: pass kind="labels_to_target" to score the labels needed to '
+            f'reach it, kind="curve" for both, or drop target.'
+        )
     from sklearn.metrics import accuracy_score, get_scorer, make_scorer
 
     if isinstance(score_func, str):
@@ -353,7 +362,23 @@ def _active_learner(estimator, X):
             "skal.ActiveLearningClassifier (or a Pipeline ending in one), or use an ordinary "
             "scorer such as 'accuracy'."
         )
+    name = type(estimator).__name__
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        raise NotFittedError(
+            f"this {name} is not fitted: it has no campaign and no round models yet, so its "
+            "learning curve cannot be scored. Fit it (with n_queries > 0"
+            + ("" if estimator.store_round_estimators else
+               " and store_round_estimators=True") + ") before scoring it."
+        ) from None
     if not getattr(estimator, "round_estimators_", None):
+        if estimator.store_round_estimators:
+            raise ValueError(
+                f"this {name} has store_round_estimators=True but holds no round models: it "
+                "was fitted before the option was set, or loaded from a save without them. "
+                "Fit it again to score its learning curve."
+            )
         raise ValueError(
             "the learner kept no round models, so its learning curve cannot be scored: "
             "create it with store_round_estimators=True (and n_queries > 0) before fitting."

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, f1_score, make_scorer
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
@@ -179,6 +180,8 @@ BAD_SCORERS = [  # (kwargs of make_curve_scorer, exception, message fragment)
     (dict(score_func=3), TypeError, "score_func must be"),
     (dict(score_func="accuracyy"), ValueError, "accuracyy"),
     (dict(score_func="accuracy", average="macro"), TypeError, "pass the metric function"),
+    (dict(target=0.9), ValueError, 'kind="aulc" .* has no use for target=0.9'),
+    (dict(kind="aulc", target=0), ValueError, "drop target"),
 ]
 
 
@@ -195,6 +198,15 @@ BAD_ESTIMATORS = [  # (what is scored, exception, message fragment)
      "store_round_estimators=True"),
     (lambda X, y: make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), TypeError,
      "not an active learner"),
+    # Unfitted: the cause is the missing fit, not the option it was created with.
+    (lambda X, y: _learner(), NotFittedError,
+     r"^this ActiveLearningClassifier is not fitted.*Fit it \(with n_queries > 0\) before"),
+    (lambda X, y: _learner(store_round_estimators=False), NotFittedError,
+     r"not fitted.*Fit it \(with n_queries > 0 and store_round_estimators=True\)"),
+    (lambda X, y: make_pipeline(_learner()), NotFittedError,
+     "this ActiveLearningClassifier is not fitted"),
+    (lambda X, y: _learner(store_round_estimators=False).fit(X, y).set_params(
+        store_round_estimators=True), ValueError, "fitted before the option was set"),
 ]
 
 
