@@ -13,9 +13,12 @@ def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
 
     Nothing is unpickled and no code from the file runs: parameters are JSON, arrays are read
     without pickle and the Keras model with ``safe_mode=True``. Every part is read within
-    size limits and checked (the state against itself and against the model). The loaded
-    learner gives the same ``predict_proba`` and, having the same seed and history, the
-    same next ``query`` as the saved one.
+    size limits -- the Keras archives inside too, before Keras opens them -- and checked:
+    the estimator's parameters against its class (known names, values in range), the state
+    against itself and against the model, and the round models against the history (one per
+    fit when the learner was saved with ``store_round_estimators=True``; at most one per
+    fit otherwise). The loaded learner gives the same ``predict_proba`` and, having the
+    same seed and history, the same next ``query`` as the saved one.
 
     Parameters
     ----------
@@ -29,6 +32,8 @@ def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
         ``journal=`` (never saved), ``query_strategy=`` (a callable or object), or
         ``estimator=`` (an unfitted estimator whose parameters replace the saved ones, e.g.
         a ``KerasClassifier`` with its model-building function; the saved network is kept).
+        ``store_round_estimators=False`` loads the round models a file holds even if it
+        lacks some that its history says were kept (the first fits' models are taken).
 
     Returns
     -------

@@ -27,6 +27,7 @@ from skal._saved_state import (
     check_parameters,
     check_round_models,
     check_state,
+    estimator_params_problem,
     round_labels,
     savable_estimators,
     semi_supervised_spec,
@@ -146,12 +147,24 @@ class PersistenceMixin:
             only those can be described without pickle.
         ValueError
             If the labeled set, the network or the round models are larger than a save may
-            hold (see the limits in ``skal.io._archive``), or a round model was not trained
+            hold (see the limits in ``skal.io._archive``), a round model was not trained
             on the labels its ``history_`` row says (then :func:`skal.load` could not
-            rebuild it).
+            rebuild it), ``store_round_estimators`` is True but ``round_estimators_`` does not
+            hold one model per ``history_`` row (it was set after fitting, or models were
+            removed: :func:`skal.load` checks the count), or the estimator's parameters do
+            not fit its class (an unknown one, or a value out of range).
         """
         check_is_fitted(self)
         parameters = {"estimator": self._estimator_spec(), "learner": self._learner_params()}
+        spec = parameters["estimator"]
+        if spec is not None:  # what load() would refuse is not written
+            cls = savable_estimators()[spec["class"]]
+            problem = estimator_params_problem(
+                cls, {k: from_json(v) for k, v in spec["params"].items()})
+            if problem is not None:
+                raise ValueError(f"save() cannot store the estimator: its parameters do not "
+                                 f"fit {cls.__name__} ({problem}); skal.load would refuse "
+                                 "them.")
         rounds = [model.save_fitted for model in self._round_models()]
         return write_save(path, parameters, self._state_arrays(), self.estimator_.save_fitted,
                           rounds)
@@ -216,6 +229,13 @@ class PersistenceMixin:
                     f"first {n} labels (its history_ row's n_labeled; its classes {its}, "
                     f"theirs {theirs})."
                 )
+        if self.store_round_estimators and len(models) != len(self.history_):
+            raise ValueError(
+                f"store_round_estimators is True but round_estimators_ holds {len(models)} "
+                f"models for the {len(self.history_)} fits of history_ (one per fit; "
+                "skal.load checks the count): set store_round_estimators=False to save the "
+                "round models of the first fits there are, or fit again."
+            )
         return models
 
     def _learner_params(self) -> dict:
@@ -324,7 +344,9 @@ def load_learner(cls, path, *, custom_objects: dict | None = None, **params):
     with read_save(path) as contents:
         spec, saved = check_parameters(cls, contents.parameters, path, overridden=params)
         state = check_state(contents.arrays, path)
-        check_round_models(len(contents.round_model_files), state, path)
+        every_fit = saved.get("store_round_estimators") is True and \
+            params.get("store_round_estimators", True) is not False
+        check_round_models(len(contents.round_model_files), state, path, every_fit=every_fit)
         template = params.pop("estimator") if "estimator" in params else \
             _build_estimator(spec, path)
         learner = cls(estimator=template, **saved)
@@ -336,7 +358,7 @@ def load_learner(cls, path, *, custom_objects: dict | None = None, **params):
         if template is None:
             template = savable_estimators()[_DEFAULT_ESTIMATOR]()
         estimator = _load_fitted(clone(template), contents.model_file, state.X, state.y,
-                                 custom_objects, path)
+                                 custom_objects, path, where="model.keras: ")
         check_model(estimator, state, path)
         rounds = []
         for r, file in enumerate(contents.round_model_files):

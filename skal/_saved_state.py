@@ -11,9 +11,16 @@ checks the class given."""
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any, NamedTuple
 
 import numpy as np
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 from skal._labels import UNLABELED, unlabeled_mask
 from skal.io._archive import from_json, read_json, unreadable
@@ -21,8 +28,8 @@ from skal.io._bounded import short
 from skal.strategies import resolve_strategy
 
 __all__ = ["NOT_SAVED", "SavedState", "check_model", "check_parameters", "check_round_models",
-           "check_state", "round_labels", "savable_estimators", "semi_supervised_from_spec",
-           "semi_supervised_spec"]
+           "check_state", "estimator_params_problem", "round_labels", "savable_estimators",
+           "semi_supervised_from_spec", "semi_supervised_spec"]
 
 NOT_SAVED = ("estimator", "oracle", "journal")  # learner params given again to load()
 _SPEC_KEYS = ("class", "params", "dropped")
@@ -37,6 +44,31 @@ _STATE = {
     "history_json": ("U", 0), "feature_names_in": ("U", 1),
 }
 _KINDS = {"biuf": "numbers", "biufU": "numbers or strings", "iu": "integers", "U": "strings"}
+
+# The constraints of the saved estimators' parameters (skal.keras has none to ask: it checks
+# a few at fit time), as a file may give them: JSON values. Model-building code (model,
+# build_fn) and callbacks are never JSON, so a save holds None (or nothing) for them.
+_COUNT = Interval(Integral, 1, None, closed="left")
+_ESTIMATOR_CONSTRAINTS = {
+    # skal.KerasClassifier, and the SciKeras parameters it takes
+    "model": [None], "build_fn": [None], "callbacks": [None],
+    "epochs": [_COUNT], "batch_size": [_COUNT, None], "validation_batch_size": [_COUNT, None],
+    "predict_batch_size": [_COUNT], "finetune_epochs": [_COUNT, None],
+    "min_train_steps": [_COUNT, None],
+    "verbose": [Interval(Integral, 0, 2, closed="both"), StrOptions({"auto"})],
+    "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both"), None],
+    "warm_start": ["boolean"], "shuffle": ["boolean"], "run_eagerly": ["boolean"],
+    "validation_split": [Interval(Real, 0, 1, closed="left")],
+    "embedding_layer": [str, None], "optimizer": [str, None],
+    "loss": [str, list, dict, None], "metrics": [str, list, dict, None],
+    "class_weight": [dict, StrOptions({"balanced"}), None],
+    # skal.CNNClassifier
+    "input_shape": [tuple, list, None], "filters": [tuple, list], "kernel_size": [_COUNT],
+    "dense_units": [_COUNT], "dropout": [Interval(Real, 0, 1, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "shift_augment": [Interval(Integral, 0, None, closed="left")],
+}
+_ROUTED = {"callbacks"}  # SciKeras routes these prefixes too (besides its _routing_prefixes)
 
 
 class SavedState(NamedTuple):
@@ -116,7 +148,8 @@ def semi_supervised_from_spec(spec):
 
 
 def check_spec(spec, path) -> None:
-    """The estimator spec of params.json: None, or an allow-listed class and its params."""
+    """The estimator spec of params.json: None, or an allow-listed class and its params
+    (checked by :func:`estimator_params_problem`)."""
     if spec is None:
         return
     name = spec.get("class") if isinstance(spec, dict) else None
@@ -130,8 +163,62 @@ def check_spec(spec, path) -> None:
     elif not isinstance(dropped, list) or not all(isinstance(d, str) for d in dropped):
         why = f"dropped is {short(dropped)}, not a list of names"
     else:
-        return
+        cls = savable_estimators()[name]
+        try:
+            problem = estimator_params_problem(cls, {k: from_json(v) for k, v in params.items()})
+        except ValueError as exc:  # a value from_json cannot decode
+            problem = str(exc)
+        if problem is None:
+            return
+        raise unreadable(path, f"params.json: the estimator's parameters do not fit "
+                               f"{cls.__name__} ({problem})")
     raise unreadable(path, f"params.json: the estimator's {why}")
+
+
+def estimator_params_problem(cls, params: dict) -> str | None:
+    """What is wrong with ``params`` (decoded) as the parameters of ``cls``; None if nothing.
+
+    A parameter must be one of ``cls``'s (as a default instance lists them), a routed one
+    (``model__units``, ``optimizer__learning_rate``, ...: SciKeras' prefixes) or -- for a
+    :class:`~skal.KerasClassifier`, whose model-building function takes any keyword -- a
+    name that is no attribute of the class; and its value must fit the parameter's
+    constraints (:data:`_ESTIMATOR_CONSTRAINTS`: an ``epochs`` of -5, a ``dropout`` of 1.5
+    or a bool for a count are refused). Save and load ask the same.
+    """
+    known = set(cls().get_params(deep=False))
+    prefixes = set(getattr(cls, "_routing_prefixes", ())) | _ROUTED
+    free = cls.__name__ == "KerasClassifier"  # its model function's keywords, unprefixed
+
+    def allowed(name) -> bool:
+        head, sep, rest = name.partition("__")
+        if sep:
+            return head in prefixes and bool(rest)
+        return name in known or (free and name.isidentifier() and not name.startswith("_")
+                                 and not hasattr(cls, name))
+
+    unknown = sorted(name for name in params if not allowed(name))
+    if unknown:
+        return f"unknown parameters {short(unknown)}, not parameters of {cls.__name__}"
+    constraints = {k: c for k, c in _ESTIMATOR_CONSTRAINTS.items() if k in params}
+    for name, allowed_values in constraints.items():
+        counts = any(isinstance(c, Interval) and c.type is Integral for c in allowed_values)
+        if counts and isinstance(params[name], bool):
+            return (f"The {name!r} parameter of {cls.__name__} must be an int, not the bool "
+                    f"{params[name]!r}")
+    try:
+        validate_parameter_constraints(constraints, params, caller_name=cls.__name__)
+    except InvalidParameterError as exc:
+        return str(exc).rstrip(".")
+    for name in ("filters", "input_shape"):
+        value = params.get(name)
+        if value is None:
+            continue
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
+            return f"{name} is {short(value)}, not a tuple of positive ints"
+        if name == "input_shape" and len(value) not in (2, 3):
+            return f"input_shape is {short(value)}, not (length, channels) or (height, width, " \
+                   "channels)"
+    return None
 
 
 def check_state(arrays: dict[str, np.ndarray], path) -> SavedState:
@@ -253,16 +340,27 @@ def round_labels(state: SavedState, round_: int) -> tuple[np.ndarray, np.ndarray
     return state.X[:n], state.y[:n]
 
 
-def check_round_models(n_rounds: int, state: SavedState, path) -> None:
-    """A save's round models fit its history: one per fit at most, on saved labels.
+def check_round_models(n_rounds: int, state: SavedState, path, *, every_fit: bool) -> None:
+    """A save's round models fit its history, both ways, each on saved labels.
 
-    The models are those of the first ``n_rounds`` fits (a campaign's; the learner's
-    ``teach`` adds fits without one), so there are at most as many as history rows, and
-    each was trained on a prefix of the labeled set that holds a label.
+    The round models are those of the first ``n_rounds`` fits, in order: never more than the
+    history has rows and, where the learner kept one for every fit (``every_fit``: it was
+    saved with ``store_round_estimators=True``, and is not loaded with ``False``), exactly
+    as many -- so that a round model removed from the file is refused, as one added is.
+    Saved with ``store_round_estimators=False``, a learner may hold those of its first fits
+    only (kept before it was turned off). Each was trained on a prefix of the labeled set
+    that holds a label.
     """
-    if n_rounds > len(state.history):
+    n_fits = len(state.history)
+    if n_rounds > n_fits:
         raise unreadable(path, f"{n_rounds} round models, but history_json records "
-                               f"{len(state.history)} fits")
+                               f"{n_fits} fits")
+    if every_fit and n_rounds != n_fits:
+        raise unreadable(
+            path, f"{n_rounds} round models, but store_round_estimators=True keeps one per "
+                  f"fit and history_json records {n_fits} fits (round models removed? pass "
+                  "store_round_estimators=False to load() to take the ones there are)"
+        )
     for r, row in enumerate(state.history[:n_rounds]):
         if not 1 <= row["n_labeled"] <= len(state.y):
             raise unreadable(

@@ -491,9 +491,14 @@ def test_round_models_are_saved_and_loaded(rounds_cnn, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(X), est.predict_proba(X), atol=1e-6)
     loaded.teach(X[:2], est.y_labeled_[:2])  # teach's fit keeps its round model too
     assert len(loaded.history_) == 4 and len(loaded.round_estimators_) == 4
-    del loaded.campaign_.round_estimators_[3]  # a fit without a round model: still loads
-    again = skal.load(loaded.save(tmp_path / "taught.skal"))
+    del loaded.campaign_.round_estimators_[3]  # a fit without its round model:
+    with pytest.raises(ValueError, match="holds 3 models for the 4 fits"):
+        loaded.save(tmp_path / "taught.skal")  # not with store_round_estimators=True ...
+    assert not (tmp_path / "taught.skal").exists()
+    loaded.set_params(store_round_estimators=False)  # ... but the first fits' models, saved
+    again = skal.load(loaded.save(tmp_path / "taught.skal"))  # with False, still load
     assert len(again.history_) == 4 and len(again.round_estimators_) == 3
+    assert again.store_round_estimators is False
     _same_round_models(again, est, X[:20])
 
 
@@ -679,6 +684,10 @@ def spec(**values):
     return lambda p: p.header["estimator"].update(values)
 
 
+def estimator_params(**values):
+    return lambda p: p.header["estimator"]["params"].update(values)
+
+
 def state(**values):
     return lambda p: p.state.update({k: v(p.state) if callable(v) else v
                                      for k, v in values.items()})
@@ -847,6 +856,53 @@ MALFORMED = [
     ("estimator unexpected key", spec(module="os"), "unexpected keys ['module']"),
     ("estimator param not decodable", lambda p: p.header["estimator"]["params"].update(
         epochs={"x": 1}), "unexpected JSON object"),
+    # --- the estimator's parameters, against its class (as save() checks them)
+    ("estimator epochs negative", estimator_params(epochs=-5),
+     "params.json: the estimator's parameters do not fit CNNClassifier (The 'epochs' "
+     "parameter of CNNClassifier must be an int in the range [1, inf). Got -5 instead)"),
+    ("estimator epochs a bool", estimator_params(epochs=True),
+     "'epochs' parameter of CNNClassifier must be an int, not the bool True"),
+    ("estimator epochs a string", estimator_params(epochs="25"), "'epochs' parameter"),
+    ("estimator epochs a float", estimator_params(epochs=2.5), "'epochs' parameter"),
+    ("estimator unknown parameter", estimator_params(colour="blue"),
+     "unknown parameters ['colour'], not parameters of CNNClassifier"),
+    ("estimator parameter shadowing a method", estimator_params(predict_proba=1),
+     "unknown parameters ['predict_proba']"),
+    ("estimator parameter of an unknown route", estimator_params(evil__x=1),
+     "unknown parameters ['evil__x']"),
+    ("estimator routed parameter without a name", estimator_params(model__=1),
+     "unknown parameters ['model__']"),
+    ("estimator batch_size zero", estimator_params(batch_size=0), "'batch_size' parameter"),
+    ("estimator predict_batch_size negative", estimator_params(predict_batch_size=-1),
+     "'predict_batch_size' parameter"),
+    ("estimator finetune_epochs zero", estimator_params(finetune_epochs=0),
+     "'finetune_epochs' parameter"),
+    ("estimator min_train_steps a bool", estimator_params(min_train_steps=False),
+     "'min_train_steps' parameter of CNNClassifier must be an int, not the bool False"),
+    ("estimator dropout 1.5", estimator_params(dropout=1.5), "'dropout' parameter"),
+    ("estimator learning_rate zero", estimator_params(learning_rate=0.0),
+     "'learning_rate' parameter"),
+    ("estimator learning_rate infinite", estimator_params(learning_rate={"__float__": "inf"}),
+     "'learning_rate' parameter"),
+    ("estimator shift_augment negative", estimator_params(shift_augment=-1),
+     "'shift_augment' parameter"),
+    ("estimator kernel_size zero", estimator_params(kernel_size=0), "'kernel_size' parameter"),
+    ("estimator filters negative", estimator_params(filters={"__tuple__": [8, -1]}),
+     "filters is (8, -1), not a tuple of positive ints"),
+    ("estimator filters a string", estimator_params(filters="abc"), "'filters' parameter"),
+    ("estimator input_shape of zeros", estimator_params(input_shape={"__tuple__": [0, 8]}),
+     "input_shape is (0, 8), not a tuple of positive ints"),
+    ("estimator input_shape 4-D", estimator_params(input_shape={"__tuple__": [8, 8, 1, 1]}),
+     "input_shape is (8, 8, 1, 1), not (length, channels)"),
+    ("estimator random_state negative", estimator_params(random_state=-1),
+     "'random_state' parameter"),
+    ("estimator verbose unknown", estimator_params(verbose="loud"), "'verbose' parameter"),
+    ("estimator validation_split 1", estimator_params(validation_split=1.0),
+     "'validation_split' parameter"),
+    ("estimator shuffle a number", estimator_params(shuffle=2), "'shuffle' parameter"),
+    ("estimator model named", estimator_params(model="os.system"), "'model' parameter"),
+    ("estimator callbacks named", estimator_params(callbacks=["os.system"]),
+     "'callbacks' parameter"),
     # --- state.npz: arrays
     ("state.npz garbage", lambda p: p.members.update({"state.npz": b"garbage"}),
      "state.npz is damaged"),
@@ -950,6 +1006,11 @@ MALFORMED = [
      "the round models inflate"),
     # --- round models against the history
     ("more round models than fits", add_round, "4 round models, but history_json records 3"),
+    ("all round models removed", lambda p: p.rounds.clear(),
+     "0 round models, but store_round_estimators=True keeps one per fit and history_json "
+     "records 3 fits"),
+    ("last round model removed", lambda p: p.rounds.pop(),
+     "2 round models, but store_round_estimators=True keeps one per fit"),
     ("round model on more labels than saved", history_row(0, n_labeled=10**6),
      "history_json[0]['n_labeled'] is 1000000, not 1 to 25 (the saved labels the model of "
      "round 0 was trained on)"),
@@ -1033,6 +1094,81 @@ def test_malformed_saves_are_refused_clearly(valid_save, tmp_path, monkeypatch, 
 def test_the_valid_save_of_the_table_loads(valid_save, tmp_path):
     loaded = skal.load(copy.deepcopy(valid_save).write(tmp_path / "good.skal"))
     assert len(loaded.round_estimators_) == len(valid_save.rounds) == 3
+
+
+def test_round_models_are_checked_against_the_history_both_ways(valid_save, tmp_path):
+    # Saved with store_round_estimators=True: one round model per fit, neither fewer ...
+    none = copy.deepcopy(valid_save)
+    none.rounds.clear()
+    path = none.write(tmp_path / "none.skal")
+    with pytest.raises(ValueError, match="0 round models, but store_round_estimators=True"):
+        skal.load(path)
+    # ... unless the caller takes the ones there are, saying it does not keep them all
+    loaded = skal.load(path, store_round_estimators=False)
+    assert loaded.round_estimators_ == [] and loaded.store_round_estimators is False
+    # Saved with False: the models of the first fits (kept before it was turned off) load.
+    first = copy.deepcopy(valid_save)
+    first.header["learner"]["store_round_estimators"] = False
+    first.rounds.pop()
+    assert len(skal.load(first.write(tmp_path / "first.skal")).round_estimators_) == 2
+    first.rounds.extend([first.rounds[0]] * 2)  # but never more than fits
+    with pytest.raises(ValueError, match="4 round models, but history_json records 3"):
+        skal.load(first.write(tmp_path / "more.skal"), store_round_estimators=False)
+
+
+def test_save_refuses_estimator_parameters_load_would_refuse(fitted_cnn, tmp_path):
+    est, X = fitted_cnn
+    params = est.estimator.get_params(deep=False)
+    twin = copy.copy(est)  # shares the fitted campaign; only its estimator parameter differs
+    for changes, match in [({"colour": "blue"}, r"unknown parameters \['colour'\]"),
+                           ({"epochs": -5}, "'epochs' parameter of CNNClassifier"),
+                           ({"dropout": 1.0}, "'dropout' parameter")]:
+        twin.estimator = skal.CNNClassifier(**{**params, **changes})
+        with pytest.raises(ValueError, match="save\\(\\) cannot store the estimator") as info:
+            twin.save(tmp_path / "refused.skal")
+        assert info.match(match)
+    assert not list(tmp_path.iterdir())  # nothing written, nothing left behind
+    # routed parameters (SciKeras' prefixes) are parameters: saved and loaded
+    twin.estimator = skal.CNNClassifier(**params, optimizer__weight_decay=0.01)
+    loaded = skal.load(twin.save(tmp_path / "routed.skal"))
+    assert loaded.estimator.get_params()["optimizer__weight_decay"] == 0.01
+    np.testing.assert_array_equal(loaded.predict_proba(X[:5]), est.predict_proba(X[:5]))
+
+
+# (class name, parameters as load() decodes them, what is wrong or None)
+ESTIMATOR_PARAMS = [
+    ("KerasClassifier", {"hidden_units": 16, "model__layers": 2}, None),  # model keywords
+    ("KerasClassifier", {"epochs": 3, "batch_size": None, "verbose": "auto"}, None),
+    ("KerasClassifier", {"predict_proba": 1}, "unknown parameters ['predict_proba']"),
+    ("KerasClassifier", {"_build_keras_model": 1}, "unknown parameters"),
+    ("KerasClassifier", {"not an identifier": 1}, "unknown parameters"),
+    ("KerasClassifier", {"epochs": 0}, "'epochs' parameter of KerasClassifier"),
+    ("KerasClassifier", {"model": "os.system"}, "'model' parameter"),
+    ("CNNClassifier", {"hidden_units": 16}, "unknown parameters ['hidden_units']"),
+    ("CNNClassifier", {"filters": [8, 16], "input_shape": (8, 8, 1)}, None),
+    ("CNNClassifier", {"filters": (), "dropout": 0.0, "shift_augment": 0}, None),
+    ("CNNClassifier", {"filters": (8, True)}, "filters is (8, True), not a tuple of positive"),
+]
+
+
+@pytest.mark.parametrize("name, params, problem", ESTIMATOR_PARAMS)
+def test_estimator_parameters_are_checked_against_their_class(name, params, problem):
+    from skal._saved_state import estimator_params_problem
+    from skal.keras import SAVABLE_ESTIMATORS
+
+    found = estimator_params_problem(SAVABLE_ESTIMATORS[name], params)
+    assert found is None if problem is None else problem in found, found
+
+
+def test_load_fitted_names_a_file_that_is_not_a_keras_archive(tmp_path):
+    X, y = np.zeros((4, 16), dtype=np.float32), np.array([0, 1, 0, 1])
+    garbage = tmp_path / "model.keras"
+    garbage.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="not a zip archive") as info:
+        skal.CNNClassifier().load_fitted(garbage, X, y)
+    assert str(garbage) in str(info.value) and "File not found" not in str(info.value)
+    with pytest.raises(FileNotFoundError, match="no Keras model file"):
+        skal.CNNClassifier().load_fitted(tmp_path / "missing.keras", X, y)
 
 
 def _options():

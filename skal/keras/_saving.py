@@ -8,6 +8,7 @@ with ``keras.saving.load_model(..., safe_mode=True)``, and SciKeras' fitted stat
 from __future__ import annotations
 
 import os
+import zipfile
 from typing import Any
 
 import keras
@@ -87,9 +88,12 @@ class NativeSave:
 
         Raises
         ------
+        FileNotFoundError
+            If there is no file at ``path``.
         ValueError
             If the file cannot be loaded as a Keras model ("the Keras model could not be
-            loaded ...") or the network does not fit this estimator and data ("the Keras
+            loaded ...": not a zip archive, as every ``.keras`` file is, or what Keras
+            found wrong) or the network does not fit this estimator and data ("the Keras
             model does not match ...").
 
         Examples
@@ -97,6 +101,13 @@ class NativeSave:
         See :meth:`save_fitted`.
         """
         path = os.fspath(path)
+        if not os.path.isfile(path):  # Keras says "File not found" of a file it cannot read
+            raise FileNotFoundError(f"no Keras model file at {path!r}.")
+        if not zipfile.is_zipfile(path):
+            raise ValueError(
+                f"the Keras model could not be loaded: {path!r} is not a zip archive, as a "
+                ".keras file written by save_fitted is (a damaged or foreign file)"
+            )
         try:
             model = keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True)
         except Exception as exc:  # Keras raises anything from ValueError to KeyError here
