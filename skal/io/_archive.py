@@ -233,14 +233,20 @@ def write_save(
     Examples
     --------
     >>> import tempfile
-    >>> def write(text):
-    ...     return lambda file: Path(file).write_text(text)
+    >>> def write(text):  # a model file is a Keras archive: a zip
+    ...     def write_model(file):
+    ...         with zipfile.ZipFile(file, "w") as zf:
+    ...             zf.writestr("model.txt", text)
+    ...     return write_model
+    >>> def read(file):
+    ...     with zipfile.ZipFile(file) as zf:
+    ...         return zf.read("model.txt").decode()
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = write_save(Path(folder) / "a.skal", {"n": 3}, {"x": np.arange(2)},
     ...                       write("final"), [write("round 0"), write("round 1")])
     ...     with read_save(path) as saved:
-    ...         print(saved.parameters, saved.arrays["x"], Path(saved.model_file).read_text(),
-    ...               [Path(f).read_text() for f in saved.round_model_files])
+    ...         print(saved.parameters, saved.arrays["x"], read(saved.model_file),
+    ...               [read(f) for f in saved.round_model_files])
     {'n': 3} [0 1] final ['round 0', 'round 1']
     """
     path = Path(path)
