@@ -1,5 +1,7 @@
 """skal label --web: the real page in a real headless browser (Chromium + Playwright), the
-token, escaping, and the session's hand-out rules without a browser."""
+token, escaping, and the session's hand-out rules without a browser; hostile requests
+(nearly-right tokens, bodies too large or too deep, answers the campaign refuses) and a
+retraining that fails, each a table row or a test with its expected clear answer."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 pytest.importorskip("starlette", reason="the web extra is not installed: pip install skal[web]")
 pytest.importorskip("uvicorn", reason="the web extra is not installed: pip install skal[web]")
@@ -487,3 +491,359 @@ def test_skal_and_terminal_label_do_not_import_the_web_stack():
             "print([m for m in ('starlette', 'uvicorn', 'skal.cli._web') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+
+def test_tokens_that_are_nearly_right_are_refused(shared_server):
+    # hmac.compare_digest on the whole token: a check that accepted a prefix (a one-character
+    # guess), or a token with more after it, would let these in
+    base = f"http://127.0.0.1:{shared_server.port}"
+    token = shared_server.token
+    near = {"truncated": token[:-1], "extended": token + "x", "one character": token[0],
+            "first half": token[: len(token) // 2], "doubled": token * 2,
+            "other case": token.swapcase()}
+    for name, given in near.items():
+        if given == token:  # swapcase of a token without letters
+            continue
+        query = urllib.parse.quote(given)
+        assert _request(f"{base}/?token={query}")[0] == 403, name
+        headers = {"X-Skal-Token": given, "Content-Type": "application/json"}
+        assert _request(f"{base}/api/state", "POST", headers, b"{}")[0] == 403, name
+    good = {"X-Skal-Token": token, "Content-Type": "application/json"}
+    assert _request(f"{base}/api/state", "POST", good, b"{}")[0] == 200
+
+
+def _raw_post(port, path, headers, chunks, *, chunked=False, timeout=10.0):
+    """POST ``chunks`` one by one until the server answers (it may do so before the body
+    is sent); the status, the reply's JSON error (or its text) and the body bytes sent."""
+    import json
+    import select
+
+    head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    if chunked:
+        head.append("Transfer-Encoding: chunked")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sent = 0
+    try:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        finished = True
+        for chunk in chunks:
+            if select.select([sock], [], [], 0.02)[0]:  # answered before the end: stop
+                finished = False
+                break
+            data = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" if chunked else chunk
+            try:
+                sock.sendall(data)
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                finished = False
+                break
+            sent += len(chunk)
+        if finished and chunked:
+            sock.sendall(b"0\r\n\r\n")
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.split(b"\r\n\r\n", 1)[1]) < _length(reply):
+            part = sock.recv(65536)
+            if not part:
+                break
+            reply += part
+    finally:
+        sock.close()
+    status = int(reply.split(b" ", 2)[1])
+    body = reply.split(b"\r\n\r\n", 1)[1]
+    try:
+        message = json.loads(body).get("error", "")
+    except ValueError:
+        message = body.decode("latin-1")
+    return status, message, sent
+
+
+def _length(reply: bytes) -> int:
+    found = re.search(rb"(?i)\r\ncontent-length: *(\d+)", reply.split(b"\r\n\r\n", 1)[0])
+    return int(found.group(1)) if found else 10**9
+
+
+def _pieces(total, size=16 * 1024, fill=b"["):
+    for start in range(0, total, size):
+        yield fill * min(size, total - start)
+
+
+MB = 1024 * 1024
+# (what, path, extra headers, body chunks, chunked, status, message fragment, most bytes sent)
+HOSTILE_REQUESTS = [
+    ("Content-Length of 300 MB: refused before its body", "/api/answer",
+     {"Content-Length": str(300 * MB)}, lambda: _pieces(8 * MB), False,
+     413, "request too large", 256 * 1024),
+    ("a chunked body without end: refused while it streams", "/api/answer", {},
+     lambda: _pieces(8 * MB), True, 413, "request too large", 512 * 1024),
+    ("an honest Content-Length one byte over 64 KiB", "/api/state",
+     {"Content-Length": str(64 * 1024 + 1)}, lambda: [b" " * (64 * 1024 + 1)], False,
+     413, "at most 65536 bytes", None),
+    ("60 KB of nested '[' (a RecursionError and a 500 before)", "/api/answer",
+     {"Content-Length": str(60_000)}, lambda: [b"[" * 60_000], False,
+     400, "nested deeper than 8 levels", None),
+    ("nested objects 9 deep, short", "/api/state", {"Content-Length": "46"},
+     lambda: [b'{"a":' * 9 + b"1" + b"}" * 9], False, 400, "nested deeper than 8", None),
+    ("a chunked 9-deep body in 1-byte chunks", "/api/state", {},
+     lambda: [bytes([b]) for b in b"[" * 9 + b"]" * 9], True, 400, "nested deeper than 8",
+     None),
+    # correct answers: brackets in strings are not nesting; a body in tiny chunks is whole
+    ("brackets inside a string are not nesting", "/api/state",
+     {"Content-Length": str(len(b'{"client": "' + b"[{" * 40 + b'"}'))},
+     lambda: [b'{"client": "' + b"[{" * 40 + b'"}'], False, 200, "", None),
+    ("a flat body in 1-byte chunks", "/api/state", {},
+     lambda: [bytes([b]) for b in b'{"client": "x"}'], True, 200, "", None),
+]
+
+
+@pytest.mark.parametrize(
+    "path, extra, chunks, chunked, status, fragment, most",
+    [pytest.param(*row[1:], id=row[0]) for row in HOSTILE_REQUESTS])
+def test_hostile_requests(shared_server, path, extra, chunks, chunked, status, fragment, most):
+    headers = {"X-Skal-Token": shared_server.token, "Content-Type": "application/json", **extra}
+    got, message, sent = _raw_post(shared_server.port, path, headers, chunks(),
+                                   chunked=chunked)
+    assert (got, fragment in message) == (status, True), (got, message)
+    if most is not None:  # refused while the body streamed in, not after reading it all
+        assert sent <= most, sent
+    good = {"X-Skal-Token": shared_server.token, "Content-Type": "application/json"}
+    assert _request(f"http://127.0.0.1:{shared_server.port}/api/state", "POST", good,
+                    b"{}")[0] == 200  # and the server goes on
+
+
+# ----------------------------------------------------------------------------- refused answers
+
+
+#: FailsAbove's fit fails on more than FAIL["above"] labels: a retraining that breaks.
+FAIL = {"above": 10**9}
+
+
+class FailsAbove(LogisticRegression):
+    """LogisticRegression whose ``fit`` raises past ``FAIL["above"]`` labels."""
+
+    def fit(self, X, y, sample_weight=None):
+        if len(y) > FAIL["above"]:
+            raise ValueError(f"boom: no model from {len(y)} labels")
+        return super().fit(X, y, sample_weight)
+
+
+def free_session(tmp_path, model=None):
+    """A session without --classes over the digits, batches of 3, a journal in tmp_path."""
+    from sklearn.datasets import load_digits
+
+    from skal import ActiveLearningClassifier, Campaign
+    from skal.cli._web._render import choose_display
+    from skal.cli._web._session import LabelSession
+    from skal.io.journal import LabelJournal
+
+    X, y = load_digits(return_X_y=True)
+    learner = ActiveLearningClassifier(model or LogisticRegression(max_iter=200),
+                                       n_instances=3, initial_size=3, random_state=0)
+    journal = LabelJournal(tmp_path / "free.sqlite")
+    return LabelSession(Campaign(learner, X / 16, journal=journal), choose_display(64)), y
+
+
+def _settle(session):
+    """Wait for the background refit, and for the session to have recorded a failure (a
+    future's done-callbacks run just after its waiters wake)."""
+    import concurrent.futures
+
+    future = session._future
+    if future is None:
+        return
+    concurrent.futures.wait([future], timeout=30)
+    deadline = time.monotonic() + 10
+    while future.exception() is not None and session._refit_error is None:
+        assert time.monotonic() < deadline, "the failed refit was not recorded"
+        time.sleep(0.01)
+
+
+# (label sent by a page without --classes, after integer answers, error fragment or None)
+WEB_ANSWERS = [
+    ("zz", "answer refused"),  # a str on an integer campaign: the campaign's gate
+    ("7.5", "answer refused"),  # not parsed as a number: a str again
+    ("-1", "-1 marks an unlabeled sample"),  # was recorded as a silent skip
+    (-1, "-1 marks an unlabeled sample"),
+    ("7", None),  # typed digits are the integer class
+]
+
+
+@pytest.mark.parametrize("label, fragment", WEB_ANSWERS, ids=[repr(r[0]) for r in WEB_ANSWERS])
+def test_a_refused_answer_is_a_400_and_nothing_is_written(tmp_path, label, fragment):
+    from skal.cli._web._session import SessionError
+
+    s, y = free_session(tmp_path)
+    try:
+        a = s.hello()["client"]
+        picked = [x["index"] for x in s.next_samples(a, 4)]
+        for i in picked[:3]:
+            s.answer(a, i, int(y[i]))
+        before = (s.campaign.journal_.labels(), s.state()["classes"], s.state()["n_skipped"])
+        if fragment is None:
+            assert s.answer(a, picked[3], label)["n_labeled"] == 4
+            assert s.campaign.journal_.labels()[picked[3]] == int(label)
+            return
+        with pytest.raises(SessionError, match=re.escape(fragment)) as refused:
+            s.answer(a, picked[3], label)
+        assert refused.value.status == 400
+        assert (s.campaign.journal_.labels(), s.state()["classes"],
+                s.state()["n_skipped"]) == before  # nothing written, no new button
+        assert s.answer(a, picked[3], int(y[picked[3]]))["n_labeled"] == 4  # and it goes on
+    finally:
+        _settle(s)
+        s.close()
+
+
+def test_a_failed_refit_is_in_the_state_until_one_works(tmp_path, monkeypatch):
+    monkeypatch.setitem(FAIL, "above", 4)
+    s, y = free_session(tmp_path, FailsAbove(max_iter=200))
+    try:
+        a = s.hello()["client"]
+
+        def answer(n):
+            for x in s.next_samples(a, n):
+                s.answer(a, x["index"], int(y[x["index"]]))
+            _settle(s)
+            return s.state()
+
+        state = answer(3)
+        assert state["model_labels"] == 3 and state["refit_error"] is None
+        state = answer(3)  # the refit on 6 labels fails: said, and labeling goes on
+        assert state["refit_error"] == {
+            "message": "ValueError: boom: no model from 6 labels", "n_labeled": 6}
+        assert state["model_labels"] == 3 and s.next_samples(a, 1)[0]["guess"] is not None
+        state = answer(2)
+        assert state["n_labeled"] == 8 and state["refit_error"]["n_labeled"] == 6
+        monkeypatch.setitem(FAIL, "above", 10**9)
+        state = answer(1)  # the next refit works: the error is gone
+        assert state["refit_error"] is None and state["model_labels"] == 9
+    finally:
+        _settle(s)
+        s.close()
+
+
+class LocalServer:
+    """The web app over a session of this process, served by uvicorn in a thread."""
+
+    def __init__(self, session):
+        import threading
+
+        import uvicorn
+
+        from skal.cli._web import _bind
+        from skal.cli._web._app import create_app
+
+        self.token = "local-" + os.urandom(8).hex()
+        self.sock = _bind("127.0.0.1", 0)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/?token={self.token}"
+        config = uvicorn.Config(create_app(session, self.token), log_level="warning",
+                                access_log=False, lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "no server"
+            time.sleep(0.02)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+def test_the_page_says_why_retraining_failed_and_keeps_taking_answers(browser, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setitem(FAIL, "above", 4)
+    s, y = free_session(tmp_path, FailsAbove(max_iter=200))
+    a = s.hello()["client"]
+    for _ in range(2):  # a model from 3 labels, then a refit on 6 that fails
+        for x in s.next_samples(a, 3):
+            s.answer(a, x["index"], int(y[x["index"]]))
+        _settle(s)
+    s.release(a)
+    server = LocalServer(s)
+    try:
+        context, page, errors = open_page(browser, server.url)
+        page.wait_for_selector("#model-error:not([hidden])", timeout=10_000)
+        text = page.text_content("#model-error")
+        assert "failed at 6 labels: ValueError: boom: no model from 6 labels" in text, text
+        assert "Trained on 3 labels" in page.text_content("#model")
+
+        def type_label(label):
+            i = shown(page)
+            page.fill("#new-label", str(label))
+            page.press("#new-label", "Enter")
+            page.wait_for_function(
+                "i => document.querySelector('#sample').dataset.index !== String(i)", arg=i,
+                timeout=10_000)
+            settled(page)
+            return i
+
+        refused = type_label("zz")  # the campaign's gate: said, and the sample comes back
+        assert "answer refused" in page.text_content("#status")
+        following = type_label(int(y[shown(page)]))
+        assert shown(page) == refused
+        type_label(int(y[refused]))
+        assert "8 labeled" in page.text_content("#progress")
+        assert page.is_visible("#model-error")  # no refit since: still the old model
+        assert "zz" not in page.text_content("#buttons") and not errors
+        context.close()
+    finally:
+        server.stop()
+        _settle(s)
+        s.close()
+    labels = journal_labels(tmp_path / "free.sqlite")
+    assert len(labels) == 8 and "zz" not in labels.values()
+    assert labels[refused] == y[refused] and labels[following] == y[following]
+
+
+def _post(server, path, body):
+    import json
+
+    headers = {"X-Skal-Token": server.token, "Content-Type": "application/json"}
+    req = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", method="POST",
+                                 headers=headers, data=json.dumps(body).encode())
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_refused_answers_then_kill_lose_nothing(digits_pool, tmp_path):
+    # without --classes: the labels' kind is the campaign's to check
+    pool, y = digits_pool
+    journal = tmp_path / "labels.sqlite"
+    server = Server(pool, journal, "--batch-size", "4", "--initial-size", "4",
+                    workdir=tmp_path)
+    try:
+        client = _post(server, "/api/hello", {})[1]["client"]
+        picked = [x["index"] for x in _post(server, "/api/next",
+                                            {"client": client, "n": 6})[1]["samples"]]
+        acked = {}
+        for i in picked[:5]:
+            assert _post(server, "/api/answer",
+                         {"client": client, "index": i, "label": int(y[i])})[0] == 200
+            acked[i] = int(y[i])
+        for poison in ("zz", "-1", [1]):
+            status, reply = _post(server, "/api/answer",
+                                  {"client": client, "index": picked[5], "label": poison})
+            assert status == 400 and reply["error"], (poison, status, reply)
+        assert "Traceback" not in server.log.read_text()
+        server.kill9()
+    finally:
+        server.stop()
+    assert journal_labels(journal) == acked
+    from skal import ActiveLearningClassifier, Campaign
+    from skal.io.journal import LabelJournal
+
+    with LabelJournal(journal) as j:  # it resumes, and takes the refused sample's label
+        campaign = Campaign(ActiveLearningClassifier(LogisticRegression()), np.load(pool),
+                            journal=j)
+        assert sorted(campaign.labeled_indices_.tolist()) == sorted(acked)
+        campaign.answer(picked[5], int(y[picked[5]]))
+    assert journal_labels(journal) == {**acked, picked[5]: int(y[picked[5]])}

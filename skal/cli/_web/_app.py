@@ -6,6 +6,11 @@ is a POST (a GET is refused with 405), so another web site can neither read the 
 write labels; the page is one document with its CSS and JavaScript inline under a nonce,
 and its Content-Security-Policy forbids loading anything else. No path from a request ever
 reaches the file system: samples are rendered from the pool array.
+
+Bounded reads: a request body is read as it streams in and refused (413) as soon as it
+passes ``MAX_BODY`` bytes -- at once when its ``Content-Length`` says so -- so a huge POST
+never sits in memory; JSON nested deeper than ``MAX_DEPTH`` is refused (400) before it is
+parsed. The API's bodies are flat objects.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ from skal.cli._web._session import SessionError
 __all__ = ["create_app"]
 
 TOKEN_HEADER = "x-skal-token"
+#: Largest request body read, in bytes; the page's requests are a few hundred.
 MAX_BODY = 64 * 1024
+#: Deepest nesting of arrays and objects in a request body; the page's requests have 1.
+MAX_DEPTH = 8
 
 
 def _static(name: str) -> str:
@@ -88,13 +96,67 @@ class TokenGuard:
         await self.app(scope, receive, send)
 
 
+def _too_large() -> SessionError:
+    return SessionError(f"request too large: a body is at most {MAX_BODY} bytes", 413)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The request's body, read as it arrives and refused once past ``MAX_BODY``."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise SessionError("bad Content-Length header")
+        if int(declared) > MAX_BODY:
+            raise _too_large()  # before a byte of the body is read
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _too_large()
+    return bytes(body)
+
+
+def json_depth(body: bytes, limit: int) -> int:
+    """The nesting depth of the JSON text ``body``, counted up to ``limit + 1``.
+
+    Brackets inside strings do not count. The text need not be valid JSON: its parser
+    decides that afterwards, knowing that the nesting is bounded.
+
+    Examples
+    --------
+    >>> json_depth(b'{"a": [1, {"b": "[[["}]}', 8), json_depth(b"[" * 100, 8)
+    (3, 9)
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
 async def _json_body(request: Request) -> dict:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise SessionError("request too large", 413)
+    body = await _read_body(request)
+    if json_depth(body, MAX_DEPTH) > MAX_DEPTH:
+        raise SessionError(f"the body is JSON nested deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SessionError("the body must be JSON") from None
     if not isinstance(data, dict):
         raise SessionError("the body must be a JSON object")
@@ -146,8 +208,11 @@ def _with_api(page_route, session, token: str) -> Starlette:
                 data = await _json_body(request)
                 result = await run_in_threadpool(handler, data)
             except SessionError as exc:
+                headers = _headers()
+                if exc.status == 413:  # the rest of the body is not read: no next request
+                    headers["Connection"] = "close"
                 return JSONResponse({"error": str(exc)}, status_code=exc.status,
-                                    headers=_headers())
+                                    headers=headers)
             return JSONResponse(result, headers=_headers())
         return Route(f"/api/{handler.__name__}", endpoint, methods=["POST"])
 

@@ -123,6 +123,8 @@ class LabelSession:
         self._since_fit = 0
         self._future = None
         self._thumbs: OrderedDict[int, str | None] = OrderedDict()
+        self._refit_error: dict | None = None  # the last retraining's failure, until one works
+        self._watched = None  # the refit future whose outcome is recorded
         self._prefetch = ThreadPoolExecutor(1, thread_name_prefix="skal-web-query")
         campaign.callbacks.append(self._on_fit)
         self._maybe_refit(force=True)
@@ -303,6 +305,8 @@ class LabelSession:
             raise SessionError("a label is an integer or a short string")
         if self.fixed_classes and label not in self.classes:
             raise SessionError(f"{label!r} is not one of the classes")
+        if label == -1:  # the campaign reads -1 as "no label": it would be a silent skip
+            raise SessionError("-1 marks an unlabeled sample and is not a label: use skip")
         return label
 
     def _answered(self) -> dict:
@@ -319,7 +323,10 @@ class LabelSession:
             owner = self._owner(i)
             if owner not in (None, client) or (owner is None and i not in self._answered()):
                 raise SessionError(f"sample {i} is not handed to this page", 409)
-            self.campaign.answer(i, label)  # the journal commits before we go on
+            try:  # the campaign's gate: a label of another kind is refused, nothing written
+                self.campaign.answer(i, label)  # the journal commits before we go on
+            except (TypeError, ValueError) as exc:
+                raise SessionError(f"answer refused: {exc}") from None
             self._version += 1
             c.sent.pop(i, None)
             if label is not None and label not in self.classes:
@@ -360,9 +367,26 @@ class LabelSession:
             if not (force or first or self._since_fit >= self.batch_size):
                 return
             self._since_fit = 0
-            self._future = self.campaign.refit(background=True)
+            self._future = future = self.campaign.refit(background=True)
             self._version += 1
-        self._future.add_done_callback(_log_failure)
+            if future is self._watched:  # a refit already running takes these answers too
+                return
+            self._watched = future
+        future.add_done_callback(self._refit_done)
+
+    def _refit_done(self, future) -> None:
+        """A background refit ended: a failure is logged and shown on every page (the
+        previous model keeps serving) until a later refit succeeds."""
+        exc = None if future.cancelled() else future.exception()
+        if exc is None:
+            return
+        print(f"skal label --web: retraining failed: {exc!r}", file=sys.stderr, flush=True)
+        with self._lock:
+            self._refit_error = {
+                "message": f"{type(exc).__name__}: {exc}"[:1000],
+                "n_labeled": len(self.campaign.labeled_indices_),
+            }
+            self._version += 1
 
     def _on_fit(self, campaign) -> None:
         row = campaign.history_[-1]
@@ -376,6 +400,7 @@ class LabelSession:
         with self._lock:
             if point is not None:
                 self.curve.append(point)
+            self._refit_error = None
             self.model_version += 1
             self._version += 1
             for c in self._clients.values():  # the next samples come from the new model
@@ -392,7 +417,10 @@ class LabelSession:
 
         ``version`` grows with every answer, undo and fit of this server ``instance``:
         replies to requests that ran at the same time can arrive out of order, and a page
-        shows none older than one it has shown.
+        shows none older than one it has shown. ``refit_error`` is None, or why the last
+        retraining failed (``message``) and at how many labels (``n_labeled``): the model
+        of ``model_labels`` labels keeps serving, answers keep being taken, and the next
+        batch of answers retries.
         """
         c = self.campaign
         with self._lock:  # one consistent snapshot per version
@@ -401,6 +429,7 @@ class LabelSession:
             n_skipped, history = len(c.skipped_indices_), list(c.history_)
             training, curve = self._training(), list(self.curve)
             model_version, classes = self.model_version, self._classes()
+            refit_error = None if self._refit_error is None else dict(self._refit_error)
         recent = [[int(i), plain(v)] for i, v in zip(labeled[-12:], labels[-12:])][::-1]
         for item in recent:
             item.append(self._thumbnail(item[0]))
@@ -409,7 +438,7 @@ class LabelSession:
             "n_labeled": len(labeled), "n_skipped": n_skipped,
             "n_samples": len(c.X), "budget": self.budget, "round": len(history),
             "model_labels": history[-1]["n_labeled"] if history else 0,
-            "model_version": model_version, "training": training,
+            "model_version": model_version, "training": training, "refit_error": refit_error,
             "curve": curve, "recent": recent, **classes,
         }
 
@@ -433,8 +462,3 @@ class LabelSession:
         except Exception:  # noqa: BLE001 - already logged
             pass
 
-
-def _log_failure(future) -> None:
-    exc = future.exception()
-    if exc is not None:
-        print(f"skal label --web: retraining failed: {exc!r}", file=sys.stderr, flush=True)

@@ -290,6 +290,13 @@
       : "No model yet: random samples first.";
     if (state.training) model += " Retraining in the background…";
     $("model").textContent = model;
+    const failed = state.refit_error;  // the old model keeps serving: say so, keep labeling
+    $("model-error").hidden = !failed;
+    $("model-error").textContent = failed
+      ? `Retraining failed at ${failed.n_labeled} labels: ${failed.message} `
+        + "(the model above keeps guessing and choosing; answers are still saved, and "
+        + "retraining is tried again as they come in)"
+      : "";
     renderCurve(state.curve);
     renderHistory(state.recent);
     renderButtons(state.classes, state.keys);
