@@ -54,17 +54,20 @@ def task_key(task: dict) -> dict:
             "epochs": task["epochs"], "initial_size": cfg["initial"], "step": cfg["step"],
             "budget": cfg["budget"], "threads": task["threads"],
             "cnn_params": json.dumps(task["cnn_params"], sort_keys=True),
-            "warm_start": task["warm_start"]}
+            "warm_start": task["warm_start"],
+            "initial_selection": task.get("initial_selection", "random")}
 
 
-# Records written before a key field existed were run with its default.
-_KEY_DEFAULTS = {"cnn_params": "{}", "warm_start": False}
+# Records written before a key field existed were run with its default then (before
+# December 2026 every skal initial set was stratified: it peeked at the labels).
+_KEY_DEFAULTS = {"cnn_params": "{}", "warm_start": False, "initial_selection": "stratified"}
 
 
 def _key(record: dict) -> tuple:
     return tuple(record[k] if k in record else _KEY_DEFAULTS[k]
                  for k in ("dataset", "seed", "name", "epochs", "initial_size", "step",
-                           "budget", "threads", "cnn_params", "warm_start"))
+                           "budget", "threads", "cnn_params", "warm_start",
+                           "initial_selection"))
 
 
 def code_version() -> str | None:
@@ -117,8 +120,10 @@ def run_all(tasks: list[dict], runs_path: Path, jobs: int, run_task) -> dict:
 
     def initial_for(task):
         for rec in done.values():
+            protocol = rec.get("initial_selection", _KEY_DEFAULTS["initial_selection"])
             if (rec["dataset"], rec["seed"]) == (task["dataset"], task["seed"]) and \
-                    rec["name"] in task["skal_names"]:
+                    rec["name"] in task["skal_names"] and \
+                    protocol == task.get("initial_selection", "random"):
                 return rec["initial"]
         return None
 

@@ -140,7 +140,8 @@ def semi_supervised_of(pool_training: tuple[str, dict] | None):
     return SEMI_SUPERVISED[kind](**options)
 
 
-def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=False):
+def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=False,
+             initial_selection="random"):
     from skal import ActiveLearningClassifier
     from skal.evaluation import campaign_scores
 
@@ -153,6 +154,7 @@ def run_skal(strategy, data, cfg, seed, epochs, cnn_params=None, warm_start=Fals
         query_strategy=strategy,
         warm_start=warm_start,
         initial_size=cfg["initial"],
+        initial_selection=initial_selection,
         n_instances=cfg["step"],
         n_queries=n_queries,
         random_state=seed,
@@ -242,7 +244,8 @@ def run_task(task: dict) -> dict:
         initial = task["initial"]
     else:
         n_lab, sc, per_round, init = run_skal(name, data, cfg, seed, task["epochs"],
-                                              task["cnn_params"], task["warm_start"])
+                                              task["cnn_params"], task["warm_start"],
+                                              task.get("initial_selection", "random"))
         initial = np.asarray(init).tolist()  # skal's order: peers train on the same rows
     keras.backend.clear_session()
     return {**runner.task_key(task), "n_labeled": np.asarray(n_lab).tolist(),
@@ -274,6 +277,11 @@ def main(argv=None) -> int:
     parser.add_argument("--warm-start", action="store_true",
                         help="skal strategies refit warm (ActiveLearningClassifier("
                              "warm_start=True)); not with peers")
+    parser.add_argument("--initial", choices=["random", "stratified"], default="random",
+                        help="how skal draws the initial set (peers train on the same "
+                             "rows): 'random' looks at no label (the honest protocol), "
+                             "'stratified' one per class (it peeks: the tables before "
+                             "December 2026)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="campaigns run in parallel, one process each")
     parser.add_argument("--threads", type=int, default=None,
@@ -342,6 +350,7 @@ def main(argv=None) -> int:
                            "epochs": configs[dataset]["epochs"],
                            "cnn_params": configs[dataset]["cnn"],
                            "warm_start": args.warm_start, "config": configs[dataset],
+                           "initial_selection": args.initial,
                            "threads": threads, "skal_names": strategies}
                           for name in strategies + peers]
     start = time.perf_counter()
@@ -358,6 +367,7 @@ def main(argv=None) -> int:
     elapsed = time.perf_counter() - start
 
     report: dict = {"jobs": args.jobs, "threads_per_job": threads, "warm_start": args.warm_start,
+                    "initial_selection": args.initial,
                     "elapsed_seconds_this_invocation": elapsed}
     all_curves = {}
     for dataset in datasets:

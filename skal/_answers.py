@@ -31,8 +31,8 @@ def open_journal(journal, X) -> LabelJournal | None:
     if journal is None:
         return None
     fingerprint = pool_fingerprint(X)
-    if not isinstance(journal, LabelJournal):
-        return LabelJournal(os.fspath(journal), pool_fingerprint=fingerprint)
+    if not isinstance(journal, LabelJournal):  # a campaign writes: refused at open if it can't
+        return LabelJournal(os.fspath(journal), pool_fingerprint=fingerprint, read_only=False)
     stored = journal.fingerprint
     if stored is None:  # record the pool, through a second short-lived connection
         LabelJournal(journal.path, pool_fingerprint=fingerprint).close()

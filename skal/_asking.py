@@ -85,36 +85,20 @@ def _oracle_labels(oracle, X_batch, indices) -> list:
 
 
 def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: int,
-                seed: int) -> bool:
+                seed: int, selection: str = "random") -> bool:
     """Answer a campaign's initial set; True when the oracle stopped.
 
-    Samples answered already (a resumed journal) count towards ``initial_size``. In a
-    simulation (no oracle) the rest is drawn, stratified, among the samples ``y`` knows.
-    With an oracle, every label ``y`` knows is used at once, and the oracle labels random
-    others when they are fewer than ``initial_size`` -- more until two classes are seen.
+    Samples answered already (a resumed journal) count towards ``initial_size``. The rest
+    is drawn without looking at a label (``selection="random"``: uniformly among the
+    samples nobody answered) -- except with ``selection="stratified"``, which in a
+    simulation draws at least one sample per class of ``y`` (it peeks at the labels; for
+    reproducing papers that do). With an oracle, every label ``y`` knows counts at once as
+    given, and the oracle labels random others when they are fewer than ``initial_size``.
+    Either way, more random samples are asked until two classes are seen.
     """
-    n = len(X)
-    answered = answers.labeled_indices()
-    from_y = np.flatnonzero(known_mask(y, n) & ~answers.asked_mask())
-    size = n_initial(initial_size, n)
-    need = size - len(answered)
     rng = np.random.default_rng(np.random.SeedSequence([seed, EXTRA_SALT]))
-    if oracle is not None:  # labels already paid for all count: the rest the oracle labels
-        initial = from_y
-        if need > len(from_y):
-            pool = np.flatnonzero(~known_mask(y, n) & ~answers.asked_mask())
-            extra = rng.choice(pool, size=min(need - len(from_y), len(pool)), replace=False)
-            initial = np.concatenate([from_y, extra])
-    elif need <= 0:
-        initial = np.empty(0, dtype=np.intp)
-    elif len(from_y) >= need:
-        seeds = np.random.SeedSequence([seed, INITIAL_SALT])
-        initial = from_y[initial_indices(plain_labels(y[from_y]), need, seeds)]
-    else:
-        raise ValueError(
-            f"initial_size={initial_size!r} asks for {size} initial labels but there are "
-            f"only {len(answered) + len(from_y)} labeled samples."
-        )
+    initial = _initial_set(answers, y, len(X), initial_size, seed, selection, rng,
+                           with_oracle=oracle is not None)
 
     def ask_initial_batch(indices) -> bool:
         return ask(answers, indices.astype(np.intp), X=X, y=y, oracle=oracle, round_=0,
@@ -124,10 +108,10 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
         return len(set(answers.labels().tolist()))
 
     stopped = ask_initial_batch(initial)
-    if oracle is None:
-        return stopped
     while not stopped and n_classes() < 2:  # ask more until two classes
-        pool = np.flatnonzero(~known_mask(y, n) & ~answers.asked_mask())
+        unasked = ~answers.asked_mask()
+        pool = np.flatnonzero(unasked & ~known_mask(y, len(X)) if oracle is not None
+                              else unasked)
         if not len(pool):
             break
         stopped = ask_initial_batch(rng.choice(pool, size=min(n_instances, len(pool)),
@@ -140,6 +124,32 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
             + "); a classifier needs at least two classes: label more samples."
         )
     return stopped
+
+
+def _initial_set(answers: Answers, y, n: int, initial_size, seed: int, selection: str, rng,
+                 *, with_oracle: bool) -> np.ndarray:
+    """The samples asked first (before ``ask_initial``'s search for a second class)."""
+    answered = answers.labeled_indices()
+    from_y = np.flatnonzero(known_mask(y, n) & ~answers.asked_mask())
+    size = n_initial(initial_size, n)
+    need = size - len(answered)
+    if with_oracle:  # labels already paid for all count: the rest the oracle labels
+        if need <= len(from_y):
+            return from_y
+        pool = np.flatnonzero(~known_mask(y, n) & ~answers.asked_mask())
+        extra = rng.choice(pool, size=min(need - len(from_y), len(pool)), replace=False)
+        return np.concatenate([from_y, extra])
+    if need <= 0:
+        return np.empty(0, dtype=np.intp)
+    if len(from_y) < need:
+        raise ValueError(
+            f"initial_size={initial_size!r} asks for {size} initial labels but there are "
+            f"only {len(answered) + len(from_y)} labeled samples."
+        )
+    seeds = np.random.SeedSequence([seed, INITIAL_SALT])
+    if selection == "stratified":  # peeks at y: only when asked for
+        return from_y[initial_indices(plain_labels(y[from_y]), need, seeds)]
+    return np.random.default_rng(seeds).choice(from_y, size=need, replace=False)
 
 
 def check_answerable(y, oracle, asked: np.ndarray) -> None:

@@ -56,8 +56,17 @@ class ActiveLearningClassifier(
         Rounds of the simulated campaign run by :meth:`fit`. ``0`` fits on the labeled
         samples of ``y`` (``-1`` marks unlabeled ones) without querying.
     initial_size : int or float, default=10
-        Labels drawn (stratified, at least one per class where possible) before the first
-        round of a campaign: a count, or a fraction of the samples in (0, 1).
+        Labels asked for before the first round of a campaign: a count, or a fraction of
+        the samples in (0, 1). Drawn as ``initial_selection`` says; if they hold a single
+        class, random samples are asked (``n_instances`` at a time) until a second one.
+    initial_selection : {"random", "stratified"}, default="random"
+        How the initial set is drawn. ``"random"``: uniformly among the samples nobody
+        answered, looking at no label -- what a person starting a campaign can do.
+        ``"stratified"``: at least one sample per class of ``y`` where possible, which
+        peeks at the labels of a simulation before they are asked for; it exists only to
+        reproduce papers whose protocol gives every class a free label (skal's benchmark
+        tables before December 2026 used it). With an oracle, the samples ``y`` does not
+        know are drawn at random either way.
     warm_start : bool, default=False
         When True, each refit continues from the current weights (the estimator's own
         ``warm_start``) instead of training from scratch; a refit that sees a new class
@@ -177,6 +186,7 @@ class ActiveLearningClassifier(
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="neither"),
         ],
+        "initial_selection": [StrOptions({"random", "stratified"})],
         "warm_start": ["boolean"],
         "pool_batch_size": [Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
@@ -199,6 +209,7 @@ class ActiveLearningClassifier(
         n_instances: int = 10,
         n_queries: int = 0,
         initial_size: int | float = 10,
+        initial_selection: str = "random",
         warm_start: bool = False,
         pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE,
         verbose: int = 0,
@@ -214,6 +225,7 @@ class ActiveLearningClassifier(
         self.n_instances = n_instances
         self.n_queries = n_queries
         self.initial_size = initial_size
+        self.initial_selection = initial_selection
         self.warm_start = warm_start
         self.pool_batch_size = pool_batch_size
         self.verbose = verbose

@@ -58,7 +58,7 @@ class PersistenceMixin:
             return journal
         cached = self.__dict__.get("_journal")
         if cached is None or cached.closed or cached.path != os.fspath(journal):
-            self._journal = LabelJournal(journal)
+            self._journal = LabelJournal(journal, read_only=False)  # the learner writes
         return self._journal
 
     @classmethod

@@ -31,6 +31,8 @@ class CampaignSpec:
         Rounds of :meth:`skal.Campaign.run` after the initial set.
     initial_size : int or float
         The initial set: a count, or a fraction of the pool.
+    initial_selection : {"random", "stratified"}
+        How the initial set is drawn: without labels, or (peeking) one per class.
     warm_start : bool
         Refit from the current weights.
     pool_batch_size : int
@@ -68,6 +70,7 @@ class CampaignSpec:
     n_instances: int = 10
     n_queries: int = 0
     initial_size: int | float = 10
+    initial_selection: str = "random"
     warm_start: bool = False
     pool_batch_size: int = DEFAULT_POOL_BATCH_SIZE
     verbose: int = 0

@@ -635,7 +635,7 @@ class Campaign:
             stopped = ask_initial(
                 self._answers, X=self.X, y=self.y, oracle=self.oracle,
                 initial_size=spec.initial_size, n_instances=spec.n_instances,
-                seed=self.seed_,
+                seed=self.seed_, selection=spec.initial_selection,
             )
             self._fit(discard_previous=True, start=start)
             self._report(n_queries)

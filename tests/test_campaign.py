@@ -418,3 +418,12 @@ def test_a_pickled_campaign_goes_on(data):
     again = pickle.loads(pickle.dumps(campaign))
     np.testing.assert_array_equal(again.next_batch(5), campaign.next_batch(5))
     assert len(again.run(1).history_) == 3
+
+
+def test_a_random_initial_set_of_one_class_asks_on_until_a_second(data):
+    X, y = data
+    y_rare = np.where(np.arange(len(y)) < 4, 1, 0)  # 4 samples of class 1 in 300
+    campaign = Campaign(learner(initial_size=3, n_instances=5), X, y_rare).run(n_queries=0)
+    asked = campaign.labeled_indices_
+    assert len(set(y_rare[asked])) == 2 and len(asked) > 3  # the search asked on
+    assert campaign.history_[0]["n_labeled"] == len(asked)

@@ -44,8 +44,16 @@ def test_campaign_records_and_trains_on_exactly_revealed_labels(digits_xy):
     idx = learner.labeled_indices_
     assert len(np.unique(idx)) == len(idx)
     np.testing.assert_array_equal(idx[20:], np.concatenate(learner.queried_indices_))
-    # the initial set is stratified: every class of digits is present
-    assert set(y[idx[:20]]) == set(range(10))
+    # the initial set looks at no label: permuted labels, the same first 20 samples
+    permuted = np.random.default_rng(1).permutation(10)[y]
+    again = ActiveLearningClassifier(
+        logreg(), n_queries=0, n_instances=7, initial_size=20, random_state=0
+    ).set_params(n_queries=1).fit(X, permuted)
+    np.testing.assert_array_equal(again.labeled_indices_[:20], idx[:20])
+    stratified = ActiveLearningClassifier(  # the paper protocol peeks: one of each class
+        logreg(), n_queries=1, initial_size=20, random_state=0, initial_selection="stratified"
+    ).fit(X, y)
+    assert set(y[stratified.labeled_indices_[:20]]) == set(range(10))
     ref = logreg().fit(X[idx], y[idx])
     np.testing.assert_allclose(learner.predict_proba(X), ref.predict_proba(X))
     np.testing.assert_array_equal(learner.X_labeled_, X[idx])

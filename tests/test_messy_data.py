@@ -306,7 +306,7 @@ def test_from_journal_on_a_missing_file_is_an_error(data, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr to make a file read-only")
-def test_a_read_only_journal_is_refused_at_open(tmp_path):
+def test_a_read_only_journal_is_read_but_refused_to_a_campaign(tmp_path):
     path = tmp_path / "ro.sqlite"
     with LabelJournal(path) as journal:
         journal.append([1], [2])
@@ -314,7 +314,13 @@ def test_a_read_only_journal_is_refused_at_open(tmp_path):
         pytest.skip("this file system does not support immutable files")
     try:
         with pytest.raises(PermissionError, match="cannot be written"):
-            LabelJournal(path)
+            LabelJournal(path, read_only=False)  # what a labeling session opens
+        with LabelJournal(path) as journal:  # reading needs no write access
+            assert journal.labels() == {1: 2}
+            with pytest.raises(PermissionError, match="opened read-only"):
+                journal.append([3], [4])
+        with pytest.raises(PermissionError, match="cannot be written"):
+            Campaign(learner(), np.zeros((5, 2)), journal=str(path))  # refused at open
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
 

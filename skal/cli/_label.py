@@ -165,7 +165,8 @@ def _prepare(args: argparse.Namespace) -> dict:
     X, shape, names = load_pool(args.pool, _shape(args.image_size, "--image-size"))
     journal_path = args.journal or str(args.pool).rstrip("/\\") + ".journal.sqlite"
     try:
-        journal = _AcknowledgingJournal(journal_path, pool_fingerprint=pool_fingerprint(X))
+        journal = _AcknowledgingJournal(journal_path, pool_fingerprint=pool_fingerprint(X),
+                                        read_only=False)
     except ValueError as exc:
         raise ValueError(f"{exc} (use --journal to start a new journal for this pool)") from exc
     classes = None

@@ -5,6 +5,12 @@ The save-file format of :meth:`skal.ActiveLearningClassifier.save` lives here to
 and writes plain data and knows nothing of the learner.
 """
 
-from skal.io.journal import LabelJournal, pool_fingerprint
+from skal.io.journal import (
+    JournalNotFoundError,
+    JournalNotWritableError,
+    LabelJournal,
+    pool_fingerprint,
+)
 
-__all__ = ["LabelJournal", "pool_fingerprint"]
+__all__ = ["JournalNotFoundError", "JournalNotWritableError", "LabelJournal",
+           "pool_fingerprint"]
