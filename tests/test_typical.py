@@ -248,3 +248,26 @@ def test_auto_falls_back_to_random_when_the_embedding_ignores_the_classes(blobs)
         idx, ask(RandomSampling(), model, X, 5, seed=3, X_labeled=X[labeled],
                  y_labeled=noise)[0])
     assert auto.choose(model, ignores)[0] == "probcover"  # no pool given: not checked
+
+
+# ------------------------------------------------------------------------ options count
+@pytest.fixture(scope="module")
+def digits300(digits_xy):
+    X, y = digits_xy
+    return X[:300], LogisticRegression(max_iter=200).fit(X[:50], y[:50])
+
+
+def test_probcover_delta_is_the_ball_radius(digits300):
+    # delta is in the PCA embedding's units, where digits' rows are ~3 apart
+    X, model = digits300
+    _, huge = ask(ProbCover(delta=100.0), model, X, 5)
+    assert huge.tolist() == [len(X), 0, 0, 0, 0]  # one ball covers the whole pool
+    _, small = ask(ProbCover(delta=3.0), model, X, 5)
+    assert 1 < small[0] < 20 and np.all(small > 0)  # each ball a handful of rows
+
+
+def test_probcover_purity_sets_the_automatic_radius(digits300):
+    # a higher share of pure balls needs a smaller radius: fewer rows per ball
+    X, model = digits300
+    first = [ask(ProbCover(purity=p), model, X, 3)[1][0] for p in (0.5, 0.95, 0.99)]
+    assert np.all(np.diff(first) < 0), first
