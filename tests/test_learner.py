@@ -204,8 +204,12 @@ def test_bad_inputs(digits_xy):
     with pytest.raises(ValueError, match="-1"):
         ActiveLearningClassifier(logreg(), n_queries=2).fit(X, y_partial)
     no_proba = ActiveLearningClassifier(SVC()).fit(X[:100], y[:100])
-    with pytest.raises(TypeError, match="predict_proba"):
+    with pytest.raises(TypeError, match="predict_proba.*CalibratedClassifierCV"):
         no_proba.query(X[100:])
+    committee = ActiveLearningClassifier(logreg(), query_strategy="vote_entropy").fit(X[:100],
+                                                                                      y[:100])
+    with pytest.raises(TypeError, match=r"Committee\(n_members=5\)"):
+        committee.query(X[100:])
     assert len(no_proba.set_params(query_strategy="random").query(X[100:], 4)) == 4
 
 
@@ -393,3 +397,19 @@ def test_cross_validation_never_scores_an_unlabeled_row(digits_xy, name, mark,
     assert fitted.score(X, y_marked) == fitted.score(X[labeled], np.asarray(y_marked)[labeled])
     with pytest.raises(ValueError, match="no labeled rows to score"):
         fitted.score(X[:1], np.asarray(y_marked)[:1])
+
+
+def test_a_modal_query_function_is_accepted_as_it_is(digits_xy):
+    X, y = digits_xy
+
+    def margin_sampling(classifier, X, n_instances=1, random_tie_break=False, **kwargs):
+        """modAL.uncertainty.margin_sampling's signature and answer, as modAL 0.4 has them."""
+        proba = np.sort(classifier.predict_proba(X, **kwargs), axis=1)
+        idx = np.argsort(proba[:, -1] - proba[:, -2], kind="stable")[:n_instances]
+        return idx, X[idx]
+
+    learner = ActiveLearningClassifier(logreg(), query_strategy=margin_sampling)
+    learner.fit(X[:100], y[:100])
+    theirs = learner.query(X[100:], 5)
+    ours = learner.set_params(query_strategy="margin").query(X[100:], 5)
+    np.testing.assert_array_equal(theirs, ours)

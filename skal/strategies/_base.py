@@ -40,8 +40,15 @@ SCORE_DECIMALS = 9
 _REQUIRES_HINT = {
     "predict_proba_samples": (
         "stochastic (MC-dropout) forward passes: use skal.CNNClassifier or "
-        "skal.KerasClassifier with a Dropout layer, or a strategy that needs only "
-        "predict_proba (e.g. 'entropy')"
+        "skal.KerasClassifier with a Dropout layer; with any classifier, a committee of "
+        "bootstrap clones does the same job (skal.strategies.Committee(n_members=5), and "
+        "its measure='kl_divergence'), or a strategy that needs only predict_proba "
+        "(e.g. 'entropy')"
+    ),
+    "predict_proba": (
+        "class probabilities: give the classifier probabilities (SVC(probability=True), "
+        "or wrap it in sklearn.calibration.CalibratedClassifierCV), or use "
+        "query_strategy='random'"
     ),
     "embed": (
         "embeddings of the pool: use skal.CNNClassifier or skal.KerasClassifier "
@@ -261,7 +268,9 @@ def select_batch(strategy, estimator, X_pool, n_instances: int, context: QueryCo
         ``fn(estimator, X_pool, n_instances, random_state)`` returning indices. A callable
         with a ``context`` keyword parameter (or ``**kwargs``) also gets ``context=``. It
         sees the pool as one array, checked by ``context.check_chunk``. A modAL-style
-        answer ``(indices, X_pool[indices])`` is accepted.
+        answer ``(indices, X_pool[indices])`` is accepted, and so is a modAL query function
+        itself (``fn(classifier, X, n_instances=1, ...)``, no ``random_state`` parameter):
+        it is called as ``fn(estimator, X_pool, n_instances=n_instances)``.
     estimator : estimator object
         The fitted model; for a Pipeline, its last step is asked for required methods.
     X_pool : array-like, iterable of chunks or dask array
@@ -365,10 +374,26 @@ def _select_with_callable(fn, estimator, X_pool, n_instances, context, who):
     X_pool = X_pool if is_frame(X_pool) else np.asarray(X_pool)
     if context.check_chunk is not None:
         X_pool = context.check_chunk(X_pool)
-    kwargs = {"context": context} if _accepts_context(fn) else {}
-    answer = fn(estimator, X_pool, n_instances, context.random_state, **kwargs)
+    if _is_modal_style(fn):  # modAL's (classifier, X, n_instances=1, ...): no seed, no context
+        answer = fn(estimator, X_pool, n_instances=n_instances)
+    else:
+        kwargs = {"context": context} if _accepts_context(fn) else {}
+        answer = fn(estimator, X_pool, n_instances, context.random_state, **kwargs)
     idx = _check_indices(_indices_of(answer, who), len(X_pool), n_instances, who)
     return idx, np.full(len(idx), np.nan)
+
+
+def _is_modal_style(fn) -> bool:
+    """modAL's query functions take ``n_instances`` as a keyword with a default and no
+    ``random_state``; skal's callables take ``(estimator, X_pool, n_instances, random_state)``.
+    """
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    n = params.get("n_instances")
+    return "random_state" not in params and n is not None and \
+        n.default is not inspect.Parameter.empty
 
 
 def _accepts_context(fn) -> bool:
