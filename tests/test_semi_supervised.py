@@ -790,3 +790,30 @@ def test_tsne_spreading_takes_frames_images_and_string_labels(digits_xy):
     empty_idx, empty = spreading.select(None, X, pool[:0], 30, 0, labeled=labeled,
                                         labels=names[labeled])
     assert len(empty_idx) == 0 and empty.dtype == names.dtype
+
+
+# ----------------------------------------------------------------- each option counts
+
+
+def test_label_spreading_alpha_changes_which_rows_it_trusts(digits_xy):
+    # alpha: how much of a node's label comes from its neighbours (sklearn's LabelSpreading)
+    X, y = digits_xy
+    spreads = {a: _spread(X[:600], y[:600], n=50, alpha=a)[1:] for a in (0.01, 0.99)}
+    (near, near_guesses), (far, far_guesses) = spreads[0.01], spreads[0.99]
+    assert len(set(near) ^ set(far)) >= 50, (len(near), len(far))
+    assert (near_guesses == y[near]).mean() >= 0.95 and (far_guesses == y[far]).mean() >= 0.95
+
+
+def test_label_spreading_n_components_is_the_graphs_dimension(digits_xy, monkeypatch):
+    from skal.semi_supervised import _label_spreading
+
+    X, y = digits_xy
+    dims, pca = [], _label_spreading._pca
+    monkeypatch.setattr(_label_spreading, "_pca",
+                        lambda F, k: dims.append(pca(F, k).shape[1]) or pca(F, k))
+    _, few, few_guesses = _spread(X[:600], y[:600], n=50, n_components=5)
+    _, every, every_guesses = _spread(X[:600], y[:600], n=50, n_components=64)
+    assert dims == [5, 64]  # 64: digits' own features, no projection
+    assert len(set(few) ^ set(every)) >= 50
+    # five components lose some of what tells digits apart
+    assert (few_guesses == y[few]).mean() < (every_guesses == y[every]).mean()
