@@ -290,3 +290,17 @@ def test_fit_params_refuses_bad_rows(unlabeled, X, seed, exc, fragment):
     with pytest.raises(exc) as info:
         ConsistencyTraining().fit_params(X, unlabeled, seed)
     assert fragment in str(info.value), str(info.value)
+
+
+def test_unlabeled_batch_ratio_sets_the_unlabeled_rows_of_each_step(digits40):
+    # One epoch (the labeled order is drawn first), every unlabeled row above the threshold:
+    # the two fits differ only in the unlabeled batches, of 32 rows and of 4 x 32.
+    X, y, U, X_test, _ = digits40
+
+    def fit(ratio):
+        options = ConsistencyTraining(epochs=1, threshold=0.01, unlabeled_batch_ratio=ratio)
+        return small_cnn(min_train_steps=None).fit(X, y, X_unlabeled=U, consistency=options)
+
+    one, four = fit(1), fit(4)
+    assert one.history_["confident_fraction"] == four.history_["confident_fraction"] == [1.0]
+    assert np.abs(one.predict_proba(X_test) - four.predict_proba(X_test)).max() > 1e-3
