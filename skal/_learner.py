@@ -129,6 +129,13 @@ class ActiveLearningClassifier(
         0.2 MB of weights, but 14.6 MB of process memory with TensorFlow's per-model
         state) and some time (a network is not reused across rounds: a digits search took
         1.31x as long).
+    stopping : None, a criterion or a list of criteria, default=None
+        When to stop labeling before the budget (see :mod:`skal.stopping`, e.g.
+        ``skal.stopping.StabilizingPredictions()``): after each fit of a campaign every
+        criterion's progress is recorded in ``history_`` (``"stopping"``), and the first
+        that says stop ends the campaign with its reason as ``campaign_.stop_reason_``.
+        Each campaign checks its own copies. Not stored by :meth:`save` (pass it to
+        :func:`skal.load` again). ``None``: stop at ``n_queries`` or ``max_labels`` only.
 
     Attributes
     ----------
@@ -199,6 +206,7 @@ class ActiveLearningClassifier(
             HasMethods(["augment"]), Options(bool, {False}), None,
         ],
         "store_round_estimators": ["boolean"],
+        "stopping": [HasMethods(["check"]), list, None],
     }
 
     def __init__(
@@ -219,6 +227,7 @@ class ActiveLearningClassifier(
         max_labels: int | None = None,
         semi_supervised=None,
         store_round_estimators: bool = False,
+        stopping=None,
     ) -> None:
         self.estimator = estimator
         self.query_strategy = query_strategy
@@ -235,6 +244,7 @@ class ActiveLearningClassifier(
         self.max_labels = max_labels
         self.semi_supervised = semi_supervised
         self.store_round_estimators = store_round_estimators
+        self.stopping = stopping
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=False)

@@ -31,7 +31,7 @@ __all__ = ["NOT_SAVED", "SavedState", "check_model", "check_parameters", "check_
            "check_state", "estimator_params_problem", "round_labels", "savable_estimators",
            "semi_supervised_from_spec", "semi_supervised_spec"]
 
-NOT_SAVED = ("estimator", "oracle", "journal")  # learner params given again to load()
+NOT_SAVED = ("estimator", "oracle", "journal", "stopping")  # given again to load()
 _SPEC_KEYS = ("class", "params", "dropped")
 _HISTORY_KEYS = {"round": int, "n_labeled": int, "query_time": (int, float),
                  "fit_time": (int, float)}

@@ -51,6 +51,8 @@ class CampaignSpec:
         Training on the pool (see :mod:`skal.semi_supervised`).
     store_round_estimators : bool
         Keep every round's model.
+    stopping : None, criterion or list of criteria
+        When to stop before the budget (see :mod:`skal.stopping`).
 
     Examples
     --------
@@ -80,6 +82,7 @@ class CampaignSpec:
     max_labels: int | None = None
     semi_supervised: object = None
     store_round_estimators: bool = False
+    stopping: object = None
 
     @classmethod
     def from_estimator(cls, learner) -> CampaignSpec:

@@ -38,9 +38,12 @@ from skal._spec import CampaignSpec
 from skal.exceptions import StopLabeling
 from skal.io.journal import row_digests
 from skal.semi_supervised import resolve_semi_supervised
+from skal.stopping import resolve_stopping
 from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
 
 __all__ = ["Campaign", "CampaignSpec"]
+
+STOP_SALT = 0xA14  # of the stopping criteria's stop set
 
 
 class Campaign:
@@ -99,10 +102,12 @@ class Campaign:
     history_ : list of dict
         One row per fit: ``round``, ``n_labeled``, ``n_pseudo_labeled`` (unanswered pool rows
         trained on, pseudo-labeled or unlabeled; see the learner's ``semi_supervised``),
-        ``query_time``, ``fit_time`` (seconds).
+        ``query_time``, ``fit_time`` (seconds), and with stopping criteria ``stopping``:
+        each criterion's progress (see :mod:`skal.stopping`).
     stop_reason_ : str or None
         Why :meth:`run` ended: ``"n_queries"``, ``"max_labels"`` (the learner's budget),
-        ``"pool exhausted"``, ``"oracle stopped"``, or the reason of a callback's
+        ``"pool exhausted"``, ``"oracle stopped"``, a stopping criterion's reason
+        (``"stabilizing predictions"``, ...), or the reason of a callback's
         :class:`~skal.exceptions.StopLabeling` (``"callback stopped"`` if it gave none).
     seed_ : int
         The campaign's seed, drawn from the learner's ``random_state``.
@@ -152,6 +157,7 @@ class Campaign:
             self._answers.expect(self.y[~unlabeled_mask(self.y)])
         self._template = base_estimator(spec.estimator)
         self._pseudo = resolve_semi_supervised(spec.semi_supervised, self._template)
+        self._stopping = resolve_stopping(spec.stopping)  # fresh copies: this campaign's
         self._init_runtime()
         self._handed: dict[int, Handout] = {}
         self._n_draws = 0
@@ -546,12 +552,24 @@ class Campaign:
                    "n_pseudo_labeled": n_pseudo, "query_time": query_time,
                    "fit_time": time.perf_counter() - start}
             self.history_.append(row)
+        self._check_stopping(estimator, X, row)
         for callback in self.callbacks:
             try:
                 callback(self)
             except StopLabeling as stop:  # the callback ends run() after this fit
                 self._stop_asked = self.stop_reason_ = stop.reason or "callback stopped"
         return estimator
+
+    def _check_stopping(self, estimator, X, row: dict) -> None:
+        """Ask the stopping criteria about the new model; the first that says stop ends run."""
+        if not self._stopping:
+            return
+        signals = [c.check(estimator, X, random_state=round_seed(self.seed_ ^ STOP_SALT, 0))
+                   for c in self._stopping]
+        row["stopping"] = [s.progress for s in signals]
+        stop = next((s for s in signals if s.stop), None)
+        if stop is not None:
+            self._stop_asked = self.stop_reason_ = stop.reason
 
     def restore(self, estimator, labels, *, labeled_round=None, history=(),
                 round_estimators=(), queried_indices=(), seed=None) -> Campaign:

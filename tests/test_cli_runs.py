@@ -120,3 +120,14 @@ def test_label_with_the_cnn_from_piped_answers_and_resume(image_pool, monkeypatc
     proba = learner.predict_proba(np.load(image_pool).reshape(60, -1))
     assert proba.shape == (60, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_label_shows_the_stopping_progress(image_pool, monkeypatch, capsys):
+    rc, out = _session(image_pool, ["0", "1", "2"] * 10, monkeypatch, capsys,
+                       "--model", "logreg", "--stop", "stable")
+    assert rc == 0, out
+    assert "round 0: 5 labels, 0 skipped, predictions stable for 0 of 3 rounds" in out
+    assert "round 1: 10 labels, 0 skipped, predictions stable for " in out
+    with pytest.raises(SystemExit):
+        main(["label", str(image_pool), "--stop", "never"])
+    assert "invalid choice: 'never'" in capsys.readouterr().err

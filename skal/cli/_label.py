@@ -15,6 +15,8 @@ from skal.cli._data import answer_imported, load_holdout, load_labels, load_pool
 from skal.io.journal import LabelJournal, pool_fingerprint
 from skal.oracles import safe_text
 
+STOPPING = ("stable", "confident")  # --stop: skal.stopping criteria, by name
+
 DESCRIPTION = """\
 Label a pool of samples, the ones the model asks for first. Each round, the model queries a
 batch; each sample is shown (images as coloured half-block pictures, other rows as values)
@@ -38,6 +40,27 @@ example:
 """
 
 
+def _add_campaign_options(p) -> None:
+    """How the session's campaign chooses, and when it stops."""
+    p.add_argument("--batch-size", type=_positive_int, default=10,
+                   help="samples queried per round (default: %(default)s)")
+    p.add_argument("--initial-size", type=_positive_int, default=10,
+                   help="labels before the first query; random samples are asked when the "
+                        "journal and --labels hold fewer (default: %(default)s)")
+    p.add_argument("--rounds", type=_positive_int, default=None,
+                   help="rounds in this terminal session (default: until every sample was "
+                        "asked); not with --web, which stops at --max-labels")
+    p.add_argument("--max-labels", type=_positive_int, default=None,
+                   help="a labeling budget: stop once this many samples are answered, "
+                        "counting earlier sessions of the same journal (default: none)")
+    p.add_argument("--strategy", default="entropy",
+                   help="query strategy name (default: %(default)s)")
+    p.add_argument("--stop", choices=STOPPING, default=None,
+                   help="stop before the budget when 'stable': successive models agree on "
+                        "a sample of the pool (kappa >= 0.99 three rounds in a row), or "
+                        "'confident': mean uncertainty on it below 0.1 (default: never)")
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
     """Register ``skal label`` on the ``skal`` sub-command parser ``sub``."""
     p = sub.add_parser(
@@ -56,19 +79,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "the pool)")
     p.add_argument("--classes", metavar="A,B,...",
                    help="comma-separated allowed labels; other answers are refused")
-    p.add_argument("--batch-size", type=_positive_int, default=10,
-                   help="samples queried per round (default: %(default)s)")
-    p.add_argument("--initial-size", type=_positive_int, default=10,
-                   help="labels before the first query; random samples are asked when the "
-                        "journal and --labels hold fewer (default: %(default)s)")
-    p.add_argument("--rounds", type=_positive_int, default=None,
-                   help="rounds in this terminal session (default: until every sample was "
-                        "asked); not with --web, which stops at --max-labels")
-    p.add_argument("--max-labels", type=_positive_int, default=None,
-                   help="a labeling budget: stop once this many samples are answered, "
-                        "counting earlier sessions of the same journal (default: none)")
-    p.add_argument("--strategy", default="entropy",
-                   help="query strategy name (default: %(default)s)")
+    _add_campaign_options(p)
     p.add_argument("--model", choices=("cnn", "logreg"), default="cnn",
                    help="classifier: a small CNN or a logistic regression (default: cnn)")
     p.add_argument("--epochs", type=_positive_int, default=15,
@@ -184,6 +195,15 @@ def _prepare(args: argparse.Namespace) -> dict:
             "classes": classes, "holdout": holdout, "imported": imported}
 
 
+def _stopping(name):
+    """``--stop``'s criterion (see skal.stopping), or None."""
+    if name is None:
+        return None
+    from skal.stopping import OverallUncertainty, StabilizingPredictions
+
+    return {"stable": StabilizingPredictions, "confident": OverallUncertainty}[name]()
+
+
 def _progress(holdout):
     """A Campaign callback printing one line per fit (validation accuracy with a holdout)."""
     started = time.perf_counter()
@@ -193,6 +213,8 @@ def _progress(holdout):
                 f"{len(campaign.skipped_indices_)} skipped")
         if holdout is not None:
             line += f", validation accuracy {campaign.estimator_.score(*holdout):.3f}"
+        for signal in campaign.history_[-1].get("stopping", ()):  # --stop's progress
+            line += f", {signal}"
         print(line + f" ({time.perf_counter() - started:.0f}s)", flush=True)
 
     return progress
@@ -214,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
         _model(args, shape if shape and len(shape) in (2, 3) else None),
         query_strategy=args.strategy, n_instances=args.batch_size,
         initial_size=args.initial_size, random_state=args.seed, max_labels=args.max_labels,
+        stopping=_stopping(getattr(args, "stop", None)),
     )
     holdout = session["holdout"]
     holdout_note = f", holdout {len(holdout[1])}" if holdout else ""
@@ -254,6 +277,9 @@ def _run_terminal(args, learner, session) -> int:
     finally:
         journal.quiet = True
     state = "stopped" if oracle.stopped else "done"
+    if campaign.stop_reason_ not in ("n_queries", "max_labels", "pool exhausted",
+                                     "oracle stopped"):
+        state += f" ({campaign.stop_reason_})"  # a --stop criterion ended it
     print(f"{state}: {_summary(journal, len(X))}", flush=True)
     if args.save:
         try:
