@@ -8,6 +8,7 @@ from numbers import Integral
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
@@ -28,6 +29,16 @@ from skal.campaign import Campaign
 from skal.io.journal import LabelJournal
 
 __all__ = ["ActiveLearningClassifier"]
+
+def _is_fitted(estimator) -> bool:
+    if estimator is None:
+        return False
+    try:
+        check_is_fitted(estimator)
+    except (NotFittedError, TypeError):
+        return False
+    return True
+
 
 class ActiveLearningClassifier(
     StrictParamsMixin, PersistenceMixin, DelegationMixin, ClassifierMixin, MetaEstimatorMixin,
@@ -257,7 +268,11 @@ class ActiveLearningClassifier(
             Samples. Arrays with more dimensions (images) pass through to the estimator.
         y : array-like of shape (n_samples,)
             Labels. With ``n_queries == 0``, ``-1`` marks unlabeled samples, which are not
-            trained on (but are the pool of ``semi_supervised`` training). With
+            trained on (but are the pool of ``semi_supervised`` training). A ``y`` with no
+            label at all and an ``estimator`` that is already fitted (e.g.
+            ``sklearn.frozen.FrozenEstimator(model)``): that model is the learner's first,
+            taken as it is (:meth:`Campaign.start_from`), so :meth:`query` works at once and
+            :meth:`teach` trains from it (from its weights with ``warm_start=True``). With
             ``n_queries > 0``, ``y`` is the oracle and must be complete, unless an
             ``oracle`` is given: it labels the samples whose ``y`` is ``-1``.
 
@@ -276,7 +291,10 @@ class ActiveLearningClassifier(
             known = ~unlabeled_mask(y)
             known[campaign.labeled_indices_] = known[campaign.skipped_indices_] = False
             campaign.answer(np.flatnonzero(known), y[known])
-            campaign.refit()
+            if not len(campaign.labeled_indices_) and _is_fitted(self.estimator):
+                campaign.start_from(self.estimator)  # a trained model: query without a fit
+            else:
+                campaign.refit()
         self._adopt(campaign)
         return self
 

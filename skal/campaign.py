@@ -18,7 +18,8 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
-from sklearn.utils.validation import check_random_state
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from skal._answers import Answers, Handout, as_pairs, check_sample_ids, open_journal
 from skal._asking import ask, ask_initial, check_answerable
@@ -102,8 +103,10 @@ class Campaign:
     history_ : list of dict
         One row per fit: ``round``, ``n_labeled``, ``n_pseudo_labeled`` (unanswered pool rows
         trained on, pseudo-labeled or unlabeled; see the learner's ``semi_supervised``),
-        ``query_time``, ``fit_time`` (seconds), and with stopping criteria ``stopping``:
-        each criterion's progress (see :mod:`skal.stopping`).
+        ``query_time``, ``fit_time`` (seconds), ``class_counts`` (``[[class, labels],
+        ...]``: a rare class shows), and with stopping criteria ``stopping``: each
+        criterion's progress (see :mod:`skal.stopping`). A model given to
+        :meth:`start_from` has a row with ``"prefit": True``.
     stop_reason_ : str or None
         Why :meth:`run` ended: ``"n_queries"``, ``"max_labels"`` (the learner's budget),
         ``"pool exhausted"``, ``"oracle stopped"``, a stopping criterion's reason
@@ -550,7 +553,8 @@ class Campaign:
             self.round_estimators_ += [estimator] if keep else []
             row = {"round": len(self.history_), "n_labeled": len(labeled),
                    "n_pseudo_labeled": n_pseudo, "query_time": query_time,
-                   "fit_time": time.perf_counter() - start}
+                   "fit_time": time.perf_counter() - start,
+                   "class_counts": _class_counts(labels)}
             self.history_.append(row)
         self._check_stopping(estimator, X, row)
         for callback in self.callbacks:
@@ -559,6 +563,44 @@ class Campaign:
             except StopLabeling as stop:  # the callback ends run() after this fit
                 self._stop_asked = self.stop_reason_ = stop.reason or "callback stopped"
         return estimator
+
+    def start_from(self, estimator) -> Campaign:
+        """Take a model trained elsewhere as the campaign's first: no fit on labels needed.
+
+        It chooses the first batch (:meth:`next_batch`, and :meth:`run` skips the initial
+        set), and :meth:`refit` later trains on the answers: from its weights with the
+        spec's ``warm_start=True`` (the model is copied first; yours is not changed), else a
+        fresh copy of the spec's estimator. The history gets a row with ``"prefit": True``.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+            A classifier with the pool's features (e.g. scikit-learn's ``FrozenEstimator``
+            of one, or a Keras model wrapped with ``skal.keras.attach_fitted_model``).
+
+        Returns
+        -------
+        self : Campaign
+        """
+        try:
+            check_is_fitted(estimator)
+        except (NotFittedError, TypeError) as exc:
+            raise ValueError(
+                f"start_from needs a fitted estimator; {type(estimator).__name__} is not "
+                f"fitted ({exc}). Fit it first, or let the campaign fit one on labels."
+            ) from None
+        model = copy.deepcopy(estimator)
+        with self._lock:
+            if self.estimator_ is not None:
+                raise ValueError("the campaign already has a model: start_from comes first.")
+            self.estimator_ = model
+            labels = self.labels_
+            self.history_.append({
+                "round": len(self.history_), "n_labeled": len(labels), "n_pseudo_labeled": 0,
+                "query_time": 0.0, "fit_time": 0.0, "class_counts": _class_counts(labels),
+                "prefit": True,
+            })
+        return self
 
     def _check_stopping(self, estimator, X, row: dict) -> None:
         """Ask the stopping criteria about the new model; the first that says stop ends run."""
@@ -706,3 +748,11 @@ class Campaign:
 
     def __repr__(self) -> str:
         return f"Campaign({len(self.X)} samples, {len(self.labeled_indices_)} labeled)"
+
+
+def _class_counts(labels) -> list[list]:
+    """``[[class, count], ...]`` of the labels, classes sorted (plain data: JSON-able)."""
+    if not len(labels):
+        return []
+    classes, counts = np.unique(labels, return_counts=True)
+    return [[c, int(n)] for c, n in zip(classes.tolist(), counts.tolist())]

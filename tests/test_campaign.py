@@ -57,8 +57,11 @@ def test_run_is_what_fit_does(data):
     assert campaign.stop_reason_ == "n_queries"
     assert len(campaign.queried_indices_) == 4 and len(campaign.query_scores_) == 4
     # the history is plain data
-    keys = {"round", "n_labeled", "n_pseudo_labeled", "query_time", "fit_time"}
+    keys = {"round", "n_labeled", "n_pseudo_labeled", "query_time", "fit_time", "class_counts"}
     assert all(set(row) == keys for row in campaign.history_)
+    for row in campaign.history_:  # the class counts of the labels of each fit
+        labels = y[campaign.labeled_indices_[: row["n_labeled"]]]
+        assert row["class_counts"] == [[c, int((labels == c).sum())] for c in np.unique(labels)]
 
 
 def test_skipped_samples_are_not_trained_on_nor_asked_again(data):

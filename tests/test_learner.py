@@ -413,3 +413,29 @@ def test_a_modal_query_function_is_accepted_as_it_is(digits_xy):
     theirs = learner.query(X[100:], 5)
     ours = learner.set_params(query_strategy="margin").query(X[100:], 5)
     np.testing.assert_array_equal(theirs, ours)
+
+
+def test_a_trained_model_queries_before_any_fit_on_labels(digits_xy):
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = digits_xy
+    trained = logreg().fit(X[:300], y[:300])
+    before = trained.coef_.copy()
+    learner = ActiveLearningClassifier(FrozenEstimator(trained), query_strategy="margin")
+    learner.fit(X[300:], np.full(len(X) - 300, -1))  # no label: the model as it is
+    assert learner.n_labeled_ == 0 and learner.history_[0]["prefit"] is True
+    np.testing.assert_array_equal(learner.predict(X[:50]), trained.predict(X[:50]))
+    idx = learner.query(X[300:], 5)  # chosen by the trained model
+    margin = np.diff(np.sort(trained.predict_proba(X[300:]), axis=1)[:, -2:], axis=1).ravel()
+    np.testing.assert_array_equal(idx, np.argsort(margin, kind="stable")[:5])
+    learner.teach(X[300:][idx], y[300:][idx])
+    assert learner.n_labeled_ == 5
+    np.testing.assert_array_equal(trained.coef_, before)  # the user's model is not changed
+
+    warm = ActiveLearningClassifier(logreg().fit(X[:300], y[:300]), warm_start=True)
+    warm.fit(X[300:], np.full(len(X) - 300, -1))
+    assert warm.query(X[300:], 3).shape == (3,)
+    with pytest.raises(ValueError, match="start_from needs a fitted estimator"):
+        from skal import Campaign
+
+        Campaign(warm, X).start_from(logreg())

@@ -36,6 +36,7 @@ from skal.strategies._measures import (
     vote_entropy,
 )
 from skal.strategies._random import RandomSampling
+from skal.strategies._rare import RareClassSampling
 from skal.strategies._registry import STRATEGIES, get_strategy, resolve_strategy, strategy_name
 from skal.strategies._typical import ProbCover, TypiClust
 from skal.strategies._uncertainty import UncertaintySampling
@@ -56,6 +57,7 @@ __all__ = [
     "QueryContext",
     "QueryStrategy",
     "RandomSampling",
+    "RareClassSampling",
     "ScoreStrategy",
     "TypiClust",
     "UncertaintySampling",
