@@ -66,7 +66,7 @@ def make_pool(n: int, path: Path | None = None, seed: int = 0) -> np.ndarray:
 # ------------------------------------------------------------------ worker side
 def worker(method: str, pool_path: str, model_path: str) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from skal import ActiveLearningClassifier
+    from skal import ActiveLearningClassifier, Campaign
 
     with open(model_path, "rb") as fh:
         cnn = pickle.load(fh)
@@ -76,9 +76,9 @@ def worker(method: str, pool_path: str, model_path: str) -> dict:
         pool = np.ascontiguousarray(pool)
     from sklearn.base import clone
 
-    learner = ActiveLearningClassifier(clone(cnn).set_params(epochs=1))
-    learner.fit(cnn._bench_X, cnn._bench_y)  # sets fitted state; the model is swapped below
-    learner.estimator_ = cnn  # the very same fitted model for every method
+    # the fitted model (a copy of its weights) for every method, without a fit on labels
+    campaign = Campaign(ActiveLearningClassifier(clone(cnn)), cnn._bench_X).start_from(cnn)
+    learner = ActiveLearningClassifier.from_campaign(campaign)
     warm = pool[:2048]
 
     if method == "skal":
