@@ -265,11 +265,13 @@ BAD_INPUTS = [
     ("not fitted", lambda m, X: PseudoLabels().select(clone(LR), X, [1], 5),
      NotFittedError, "has no classes_: fit it first"),
     ("n_labeled -1", lambda m, X: PseudoLabels().select(m, X, [1], -1),
-     ValueError, "n_labeled must be an int >= 0, got -1"),
+     ValueError, "'n_labeled' parameter of pseudo-label selection must be an int in the "
+     "range [0, inf). Got -1"),
     ("n_labeled 2.5", lambda m, X: PseudoLabels().select(m, X, [1], 2.5),
-     ValueError, "n_labeled must be an int >= 0"),
+     ValueError, "'n_labeled' parameter of pseudo-label selection must be an int in the range [0"),
     ("pool_batch_size 0", lambda m, X: PseudoLabels().select(m, X, [1], 5, pool_batch_size=0),
-     ValueError, "pool_batch_size must be an int >= 1"),
+     ValueError, "'pool_batch_size' parameter of pseudo-label selection must be an int in "
+     "the range [1"),
     ("float candidates", lambda m, X: PseudoLabels().select(m, X, [1.0, 2.0], 5),
      TypeError, "candidates must be integer row indices"),
     ("2-D candidates", lambda m, X: PseudoLabels().select(m, X, [[1, 2]], 5),
@@ -520,9 +522,11 @@ BAD_LABELED = [
     ("string seed", dict(random_state="abc"), TypeError,
      "random_state must be None, an int >= 0 or a numpy Generator, got 'abc'"),
     ("pool_batch_size 0", dict(pool_batch_size=0), ValueError,
-     "pool_batch_size must be an int >= 1, got 0"),
+     "'pool_batch_size' parameter of pseudo-label selection must be an int in the range "
+     "[1, inf). Got 0"),
     ("pool_batch_size -1", dict(pool_batch_size=-1), ValueError,
-     "pool_batch_size must be an int >= 1, got -1"),
+     "'pool_batch_size' parameter of pseudo-label selection must be an int in the range "
+     "[1, inf). Got -1"),
 ]
 
 

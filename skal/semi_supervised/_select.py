@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 import numpy as np
 
 from skal._labels import plain_labels, unlabeled_mask
+from skal._params import check_count
 from skal._pool import chunk_slices, flat_features, pool_length, take_rows
 
-__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_count", "check_labeled", "check_pool",
+__all__ = ["CONFIDENCE_DECIMALS", "balanced", "check_labeled", "check_pool",
            "check_rows", "check_seed", "draw_rows", "flat_rows", "prepare"]
 
 # Confidences are rounded before they are ranked: a model's output can differ in the last bits
@@ -24,8 +24,8 @@ def prepare(options, X, candidates, n_labeled, n_classes, random_state, *, pool_
     """The pool as rows, the candidates (at most ``max_pool``), the per-class and total caps
     (the total at most ``max_total``, a ``max_pseudo_labels`` option, when given). The
     ``labeled`` rows, when given, must be in the pool and none of them a candidate."""
-    n_labeled = check_count(n_labeled, "n_labeled", 0)
-    check_count(pool_batch_size, "pool_batch_size", 1)
+    n_labeled = check_count(n_labeled, "n_labeled", low=0, caller="pseudo-label selection")
+    check_count(pool_batch_size, "pool_batch_size", caller="pseudo-label selection")
     check_seed(random_state)
     X, n_pool = check_pool(X)
     rows = check_rows(candidates, n_pool, "candidates")
@@ -89,12 +89,6 @@ def balanced(idx, confidence, predicted, *, per_class: int, total: int) -> np.nd
 def _whole(value: float, rounding) -> int:
     """``ceil``/``floor`` of a ratio, blind to the last bits (0.28 * 75 / 3 is 7, not 8)."""
     return int(rounding(round(value, 9)))
-
-
-def check_count(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-    return int(value)
 
 
 def check_labeled(labeled, labels) -> tuple[np.ndarray, np.ndarray]:
