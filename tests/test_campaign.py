@@ -430,3 +430,41 @@ def test_a_random_initial_set_of_one_class_asks_on_until_a_second(data):
     asked = campaign.labeled_indices_
     assert len(set(y_rare[asked])) == 2 and len(asked) > 3  # the search asked on
     assert campaign.history_[0]["n_labeled"] == len(asked)
+
+
+@pytest.mark.parametrize("kind", ["pseudo_labels", "label_spreading", "consistency"])
+def test_a_pool_training_campaigns_journal_holds_exactly_the_answers(data, tmp_path, kind,
+                                                                      make_cnn):
+    X, y = data
+    path = tmp_path / "j.sqlite"
+    est = learner(semi_supervised=kind, journal=str(path))
+    from skal.semi_supervised import ConsistencyTraining, PseudoLabels
+
+    if kind == "consistency":  # a network that trains on the pool itself
+        est.set_params(estimator=make_cnn(epochs=1), semi_supervised=ConsistencyTraining(
+            epochs=1))
+    if kind == "pseudo_labels":  # confident enough to pseudo-label something
+        est.set_params(semi_supervised=PseudoLabels(threshold=0.5))
+    campaign = Campaign(est, X, y).run(n_queries=2)
+    assert campaign.history_[-1]["n_pseudo_labeled"] > 0  # it did train on the pool
+    with LabelJournal(path) as journal:
+        journaled = journal.labels()
+    assert sorted(journaled) == sorted(campaign.labeled_indices_.tolist())  # answers only
+    assert all(journaled[i] == y[i] for i in journaled)
+
+
+def test_a_journal_write_that_fails_leaves_the_answers_unchanged(data, tmp_path, monkeypatch):
+    X, y = data
+    campaign = Campaign(learner(), X, journal=str(tmp_path / "j.sqlite"))
+    campaign.answer(np.arange(20), y[:20])
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(LabelJournal, "append", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        campaign.answer(np.arange(20, 25), y[20:25])
+    assert campaign.labeled_indices_.tolist() == list(range(20))  # counted only once on disk
+    monkeypatch.undo()
+    with LabelJournal(tmp_path / "j.sqlite") as journal:
+        assert sorted(journal.labels()) == list(range(20))
