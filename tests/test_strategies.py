@@ -285,30 +285,70 @@ def test_explicit_committees_with_sklearn_models(digits_xy):
     np.testing.assert_array_equal(scores, 0)
 
 
-# ---------------------------------------------------------------- errors
-@pytest.mark.parametrize("strategy", ["bald", "variation_ratios", "mc_entropy", "vote_entropy",
-                                      "kl_divergence"])
-def test_mc_strategies_reject_models_without_stochastic_passes(digits_xy, strategy):
+# ---------------------------------------------------------------- any classifier
+@pytest.mark.parametrize("strategy, committee", [
+    ("vote_entropy", Committee("vote_entropy", n_members=5)),
+    ("kl_divergence", Committee("kl_divergence", n_members=5)),
+    # BALD of a committee is its mutual information: the mean KL to the consensus
+    ("bald", Committee("kl_divergence", n_members=5)),
+])
+def test_mc_strategies_use_a_bootstrap_committee_without_stochastic_passes(digits_xy, strategy,
+                                                                            committee):
     X, y = digits_xy
     learner = ActiveLearningClassifier(LogisticRegression(max_iter=100),
                                        query_strategy=strategy).fit(X[:100], y[:100])
-    with pytest.raises(TypeError, match=f"query_strategy='{strategy}'.*predict_proba_samples"):
-        learner.query(X[100:])
-    direct = get_strategy(strategy)
-    with pytest.raises(TypeError, match="query_strategy=.*stochastic"):
-        direct(learner.estimator_, X[100:], 5, 0)
+    context = dict(X_labeled=learner.X_labeled_, y_labeled=learner.y_labeled_)
+    idx, scores = ask(strategy, learner.estimator_, X[100:300], 8, 3, **context)
+    expected, expected_scores = ask(committee, learner.estimator_, X[100:300], 8, 3, **context)
+    np.testing.assert_array_equal(idx, expected)  # Committee(n_members=5)'s very members
+    np.testing.assert_allclose(scores, expected_scores, atol=1e-8)
+    assert scores.min() > 0  # the clones disagree there
+    assert len(learner.query(X[100:300], 5)) == 5
+    # called directly, without a labeled set to fit the clones on: the error says what to give
+    with pytest.raises(ValueError, match="QueryContext\\(X_labeled=.*y_labeled=.*CNNClassifier"):
+        get_strategy(strategy)(learner.estimator_, X[100:], 5, 0)
+
+
+def test_mc_measures_of_a_committee_without_stochastic_passes(digits_xy):
+    # variation ratios and mc_entropy: the same measures of the 5 clones' predictions
+    X, y = digits_xy
+    model = LogisticRegression(max_iter=100).fit(X[:100], y[:100])
+    context = QueryContext(random_state=3, X_labeled=X[:100], y_labeled=y[:100])
+    from skal.strategies._features import fit_committee, member_scores, query_seed
+
+    members, classes = fit_committee([model] * 5, context, query_seed(3), who="test")
+    for name, measure in [("variation_ratios", variation_ratios), ("mc_entropy", mc_entropy)]:
+        scores = member_scores(model, X[100:300], measure=measure, members=members,
+                               classes=classes)
+        idx, got = select_batch(resolve_strategy(name), model, X[100:300], 6, context)
+        np.testing.assert_allclose(got, np.sort(np.round(scores, 9))[::-1][:6])
+        assert set(idx) <= set(np.flatnonzero(np.round(scores, 9) >= got[-1]))
 
 
 @pytest.mark.parametrize("strategy", ["coreset", "badge", "diverse_margin"])
-def test_embedding_strategies_reject_models_without_embeddings(digits_xy, strategy):
+def test_embedding_strategies_use_the_features_without_embed(digits_xy, strategy):
+    # without embed, the raw features are the embedding: the batch of a model whose embed
+    # returns its input
     X, y = digits_xy
     learner = ActiveLearningClassifier(LogisticRegression(max_iter=100),
                                        query_strategy=strategy).fit(X[:100], y[:100])
-    with pytest.raises(TypeError, match=f"query_strategy='{strategy}'.*embed"):
-        learner.query(X[100:])
-    with pytest.raises(TypeError, match="query_strategy=.*embed"):
-        get_strategy(strategy)(learner.estimator_, X[100:], 5, 0)
-    with pytest.raises(TypeError, match="embed"):
+    context = dict(X_labeled=X[:100], y_labeled=y[:100])
+    embedded = EmbeddingLogReg(max_iter=100).fit(X[:100], y[:100])
+    idx, scores = ask(strategy, learner.estimator_, X[100:400], 8, 5, **context)
+    expected, expected_scores = ask(strategy, embedded, X[100:400], 8, 5, **context)
+    np.testing.assert_array_equal(idx, expected)
+    # float32 digits: the model's probabilities of float32 features differ in the 7th digit
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
+    assert len(learner.query(X[100:], 5)) == 5
+    # a Pipeline: the features its last step sees (the scaled ones)
+    scaler = StandardScaler().fit(X[:100])
+    piped = make_pipeline(scaler, LogisticRegression(max_iter=100)).fit(X[:100], y[:100])
+    bare = EmbeddingLogReg(max_iter=100).fit(scaler.transform(X[:100]), y[:100])
+    idx, _ = ask(strategy, piped, X[100:400], 8, 5, **context)
+    expected, _ = ask(strategy, bare, scaler.transform(X[100:400]), 8, 5,
+                      X_labeled=scaler.transform(X[:100]), y_labeled=y[:100])
+    np.testing.assert_array_equal(idx, expected)
+    with pytest.raises(TypeError, match="embed"):  # embed itself still needs embed
         embed(learner.estimator_, X[:5])
 
 
@@ -608,12 +648,11 @@ def test_a_callables_bad_answer_is_an_error(digits_xy, logreg, answer, error, ma
 
 def test_select_batch_checks_the_methods_a_strategy_requires(digits_xy, logreg):
     X, y = digits_xy
-    for name, method in [("coreset", "embed"), ("bald", "predict_proba_samples"),
-                         ("vote_entropy", "predict_proba_samples")]:
-        with pytest.raises(TypeError, match=f"query_strategy='{name}' needs the estimator's "
-                                            f"{method}\\(\\), which LogisticRegression"):
-            select_batch(resolve_strategy(name), logreg, X[100:], 5, QueryContext(), name=name)
     no_proba = SVC().fit(X[:100], y[:100])
+    for name in ("badge", "diverse_margin", "bald", "vote_entropy", "density"):
+        with pytest.raises(TypeError, match=f"query_strategy='{name}' needs the estimator's "
+                                            "predict_proba\\(\\), which SVC.*probability=True"):
+            select_batch(resolve_strategy(name), no_proba, X[100:], 5, QueryContext(), name=name)
     with pytest.raises(TypeError, match="query_strategy=UncertaintySampling.*predict_proba"):
         select_batch(UncertaintySampling(), no_proba, X[100:], 5, QueryContext())
     # a Pipeline: its last step is asked

@@ -122,19 +122,75 @@ def test_the_three_embeddings(blobs):
         for cls in (TypiClust, ProbCover):
             idx, _ = ask(cls(embedding=embedding), model, X, N_BLOBS)
             assert sorted(blob[idx].tolist()) == list(range(N_BLOBS)), (cls, embedding)
+    # a model without embed: "model" is what it sees, here the raw features
     plain = LogisticRegression().fit(X, blob)
     for cls in (TypiClust, ProbCover):
-        assert cls().requires == () and cls(embedding="model").requires == ("embed",)
-        with pytest.raises(TypeError, match="embed"):
-            ask(cls(embedding="model"), plain, X, 3)
+        assert cls().requires == () == cls(embedding="model").requires
+        np.testing.assert_array_equal(ask(cls(embedding="model"), plain, X, 7)[0],
+                                      ask(cls(embedding="raw"), plain, X, 7)[0])
 
 
 def test_features_that_are_not_numbers_are_explained(blobs):
     X, blob, _, model = blobs
     frame = pd.DataFrame({"colour": ["red", "blue"] * 10, "size": np.arange(20.0)})
     for strategy in COLD:
-        with pytest.raises(ValueError, match="raw features, which must be numbers.*'model'"):
+        with pytest.raises(ValueError, match="raw features, which must be numbers.*Pipeline "
+                                             "whose first steps turn them into numbers.*'model'"):
             ask(strategy, model, frame, 3)
+
+
+def city_frame(blobs):
+    """The blobs as a DataFrame whose first coordinate is a string column ('c<blob>') and
+    a Pipeline that one-hot encodes it; and the same numbers as an array."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, blob, _, _ = blobs
+    frame = pd.DataFrame(X[:, 1:], columns=[f"x{j}" for j in range(1, DIM)])
+    frame.insert(0, "city", [f"c{b}" for b in blob])
+    encode = ColumnTransformer([("city", OneHotEncoder(), ["city"])], remainder="passthrough",
+                               sparse_threshold=1.0)  # a sparse output: densified
+    numbers = np.column_stack([np.eye(N_BLOBS)[blob], X[:, 1:]])
+    return frame, Pipeline([("encode", encode), ("model", LogisticRegression())]), numbers
+
+
+@pytest.mark.parametrize("strategy", COLD, ids=repr)
+def test_a_string_column_is_read_through_the_pipelines_preprocessing(blobs, strategy):
+    _, blob, _, _ = blobs
+    frame, pipe, numbers = city_frame(blobs)
+    plain = LogisticRegression().fit(numbers, blob)
+    expected = ask(strategy, plain, numbers, N_BLOBS + 2, X_labeled=numbers[:3])
+    # fitted: its ColumnTransformer's output, which is the numbers
+    pipe.fit(frame, blob)
+    got = ask(strategy, pipe, frame, N_BLOBS + 2, X_labeled=frame.iloc[:3])
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1])
+    # not fitted yet (a query before the first fit): its preprocessing is fitted without
+    # labels on the pool, so the same batch (as an unfitted model's: no classes known)
+    from sklearn.base import clone
+
+    np.testing.assert_array_equal(ask(strategy, clone(pipe), frame, N_BLOBS + 2)[0],
+                                  ask(strategy, LogisticRegression(), numbers, N_BLOBS + 2)[0])
+    # through a learner, in a short campaign
+    learner = ActiveLearningClassifier(clone(pipe), query_strategy=strategy, n_queries=1,
+                                       n_instances=5, initial_size=10, random_state=0)
+    assert learner.fit(frame, blob).n_labeled_ == 15
+
+
+def test_a_preprocessing_that_needs_labels_is_explained(blobs):
+    from sklearn.base import clone
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import TargetEncoder
+
+    frame, _, _ = city_frame(blobs)
+    pipe = make_pipeline(ColumnTransformer([("city", TargetEncoder(), ["city"])],
+                                           remainder="passthrough"), LogisticRegression())
+    for strategy in COLD:
+        with pytest.raises(ValueError, match="not fitted yet and cannot be fitted without "
+                                             "labels.*fit the learner first"):
+            ask(strategy, clone(pipe), frame, 3)
 
 
 NOT_FINITE = [np.nan, np.inf, -np.inf]  # a value one sample of the pool holds

@@ -12,11 +12,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from skal._pool import flat_features, pool_length, take_rows
+from skal._pool import pool_length, take_rows
 from skal.semi_supervised._graph import held_out_accuracy
 from skal.strategies._base import QueryStrategy
 from skal.strategies._diversity import DiverseMiniBatch
-from skal.strategies._features import has_method, n_classes
+from skal.strategies._features import InputFeatures, has_method, n_classes
 from skal.strategies._random import RandomSampling
 from skal.strategies._typical import ProbCover, pca_embedding
 from skal.strategies._uncertainty import UncertaintySampling
@@ -132,7 +132,7 @@ class AutoStrategy(QueryStrategy):
         n_labels = 0 if context.y_labeled is None else len(context.y_labeled)
         k = n_classes(estimator, context.y_labeled) or 1  # nothing known: no label yet
         if n_labels < self.low_budget_per_class * k:
-            if X_pool is not None and not _embedding_follows_labels(X_pool, context):
+            if X_pool is not None and not _embedding_follows_labels(X_pool, context, estimator):
                 return "random", RandomSampling()
             return "probcover", ProbCover()
         if has_method(estimator, "embed"):
@@ -146,7 +146,7 @@ class AutoStrategy(QueryStrategy):
         return strategy.select(estimator, X_pool, n_instances, context)
 
 
-def _embedding_follows_labels(X_pool, context) -> bool:
+def _embedding_follows_labels(X_pool, context, estimator=None) -> bool:
     """Does label spreading on ProbCover's embedding recover the hidden labels so far?"""
     from sklearn.semi_supervised import LabelSpreading
 
@@ -162,8 +162,8 @@ def _embedding_follows_labels(X_pool, context) -> bool:
                                                       replace=False))
     who, alternative = ("the auto strategy's embedding check",
                         "use query_strategy='diverse_margin' (on the model's embedding)")
-    Z, Z_labeled = pca_embedding(flat_features(take_rows(X_pool, rows), who, alternative),
-                                 flat_features(L, who, alternative), 0)
+    features = InputFeatures(estimator, who, alternative)  # ProbCover's: a Pipeline's if need be
+    Z, Z_labeled = pca_embedding(features(take_rows(X_pool, rows)), features(L), 0)
     spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.2, max_iter=100)
     accuracy = held_out_accuracy(spread, np.vstack([Z_labeled, Z]), codes, len(Z), seed)
     return accuracy >= 1 / len(counts) + _ABOVE_CHANCE

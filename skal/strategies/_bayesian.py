@@ -3,7 +3,8 @@
 :class:`MCDropoutSampling` obtains a stack of stochastic forward passes from a model with
 dropout kept active (``predict_proba_samples`` of :class:`skal.KerasClassifier`) and ranks a
 pool by one of the measures of :mod:`skal.strategies._measures` (BALD, variation ratios,
-predictive entropy).
+predictive entropy). A model without those passes (any scikit-learn classifier) gets the
+same measures from a committee of bootstrap clones instead.
 
 References
 ----------
@@ -21,7 +22,14 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skal.strategies._base import ChunkScorer, ScoreStrategy
-from skal.strategies._features import mc_scores, query_seed
+from skal.strategies._features import (
+    DEFAULT_MEMBERS,
+    fit_committee,
+    has_method,
+    mc_scores,
+    member_scores,
+    query_seed,
+)
 from skal.strategies._measures import MC_MEASURES
 
 __all__ = ["MCDropoutSampling"]
@@ -41,6 +49,17 @@ class MCDropoutSampling(ScoreStrategy):
     ``predict_proba_samples(X, n_samples, random_state=...)``, as :class:`skal.CNNClassifier`
     and :class:`skal.KerasClassifier` (with a Dropout layer) do.
 
+    **Any other classifier** (a scikit-learn estimator, a Pipeline without MC passes) gets
+    the same measure of a committee instead of the passes: 5 clones of the learner's
+    estimator, each with its own ``random_state`` and fitted on a bootstrap resample of the
+    labeled set drawn within each class, at every query -- exactly
+    ``Committee(n_members=5)``'s members (query by bagging, Abe & Mamitsuka 1998). BALD is
+    then the committee's mutual information (= :func:`kl_divergence` to the consensus),
+    variation ratios its share of dissenting votes, and ``mc_entropy`` the entropy of its
+    mean prediction. ``n_samples`` is not used there; for another committee size use
+    :class:`Committee` (``measure="kl_divergence"`` for BALD). The labeled set comes with
+    the query's context, which :class:`skal.ActiveLearningClassifier` fills.
+
     The pool is scored chunk by chunk with a running top-k: memory is
     O(pool_batch_size x n_samples x n_classes). The dropout masks of a sample depend only on
     the query's seed and on the sample, so the batch is the same whatever the chunking and
@@ -57,6 +76,8 @@ class MCDropoutSampling(ScoreStrategy):
     ----------
     Gal, Y., Islam, R. & Ghahramani, Z. (2017). Deep Bayesian Active Learning with Image
     Data. ICML, PMLR 70:1183-1192.
+    Abe, N. & Mamitsuka, H. (1998). Query Learning Strategies Using Boosting and Bagging.
+    ICML.
 
     Examples
     --------
@@ -70,7 +91,7 @@ class MCDropoutSampling(ScoreStrategy):
         "measure": [StrOptions(set(MC_MEASURES))],
         "n_samples": [Interval(Integral, 2, None, closed="left")],
     }
-    requires = ("predict_proba_samples",)
+    requires = ("predict_proba",)  # MC passes where the model has them, else a committee
 
     def __init__(self, measure: str = "bald", n_samples: int = 20) -> None:
         self.measure = measure
@@ -80,10 +101,17 @@ class MCDropoutSampling(ScoreStrategy):
         """The best-scored samples, with one dropout seed for every chunk of the query."""
         # The seed travels with the scorer (not in the chunk's generator), so every chunk
         # -- in memory or a dask block on a worker -- gets the same masks for a sample.
-        scorer = ChunkScorer(partial(
-            mc_scores, measure=MC_MEASURES[self.measure], n_samples=int(self.n_samples),
-            seed=query_seed(context.random_state), strategy=repr(self),
-        ))
+        seed = query_seed(context.random_state)
+        if has_method(estimator, "predict_proba_samples"):
+            scorer = ChunkScorer(partial(
+                mc_scores, measure=MC_MEASURES[self.measure], n_samples=int(self.n_samples),
+                seed=seed, strategy=repr(self),
+            ))
+        else:  # no MC passes: the same measure of a committee of bootstrap clones
+            members, classes = fit_committee([estimator] * DEFAULT_MEMBERS, context, seed,
+                                             who=repr(self))
+            scorer = ChunkScorer(partial(member_scores, measure=MC_MEASURES[self.measure],
+                                         members=members, classes=classes))
         return scorer.select(estimator, X_pool, n_instances, context)
 
     def score(self, estimator, X, rng) -> np.ndarray:

@@ -5,7 +5,8 @@ A committee is a stack of class-probability predictions, one per member, of shap
 (:mod:`skal.strategies._measures`). By default the members are MC-dropout passes of the
 model itself (Gal et al. 2017); :class:`Committee` can instead fit an explicit committee of
 estimators (bootstrap clones of the learner's estimator, or estimators you give) on the
-labeled set at every query.
+labeled set at every query -- which it does by itself, with 5 bootstrap clones, for a model
+without MC passes (any scikit-learn classifier), and so do the MC-dropout strategies.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from dataclasses import replace
 from functools import partial
 from numbers import Integral
 
-import numpy as np
-from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from skal.strategies._base import ChunkScorer, QueryStrategy
-from skal.strategies._features import last_step, mc_scores, predict_proba_2d, query_seed
+from skal.strategies._features import (
+    DEFAULT_MEMBERS,
+    fit_committee,
+    has_method,
+    mc_scores,
+    member_scores,
+    query_seed,
+)
 from skal.strategies._measures import COMMITTEE_MEASURES
 
 __all__ = ["Committee"]
@@ -46,32 +52,6 @@ class _EstimatorList(HasMethods):
         return "a list of at least 2 estimators with fit and predict_proba"
 
 
-def _set_random_states(estimator, seed: int) -> None:
-    """Give every ``random_state`` parameter (nested ones too) the seed."""
-    params = estimator.get_params(deep=True)
-    keys = [k for k in params if k == "random_state" or k.endswith("__random_state")]
-    if keys:
-        estimator.set_params(**dict.fromkeys(keys, seed))
-
-
-def _stratified_bootstrap(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A bootstrap resample drawn within each class: every class keeps its count."""
-    parts = [
-        rng.choice(members, size=len(members), replace=True)
-        for members in (np.flatnonzero(y == c) for c in np.unique(y))
-    ]
-    return rng.permutation(np.concatenate(parts))
-
-
-def _member_scores(estimator, X, *, measure, members, classes) -> np.ndarray:
-    """``measure`` of the fitted members' predictions of ``X``, aligned on ``classes``."""
-    stack = np.zeros((len(members), len(X), len(classes)))
-    for m, member in enumerate(members):
-        cols = np.searchsorted(classes, last_step(member).classes_)
-        stack[m][:, cols] = predict_proba_2d(member, X)
-    return measure(stack)
-
-
 class Committee(QueryStrategy):
     """Query by committee (Seung, Opper & Sompolinsky 1992): ask where the members disagree.
 
@@ -83,8 +63,10 @@ class Committee(QueryStrategy):
     * ``n_members``: that many clones of the learner's own estimator, fitted likewise,
       each with its own ``random_state`` (nested ``random_state`` parameters included);
     * neither (the default): ``n_samples`` MC-dropout passes of the fitted model itself
-      (Gal et al. 2017), which needs ``predict_proba_samples`` (:class:`skal.CNNClassifier`,
-      :class:`skal.KerasClassifier` with dropout) and fits nothing.
+      (Gal et al. 2017) where it has ``predict_proba_samples`` (:class:`skal.CNNClassifier`,
+      :class:`skal.KerasClassifier` with dropout), which fits nothing; for any other
+      model (a scikit-learn classifier, a Pipeline), 5 bootstrap clones of the learner's
+      estimator, as with ``n_members=5``.
 
     Bootstrap resamples are drawn within each class, so every member knows every class.
     An explicit committee needs the labeled set, which :class:`skal.ActiveLearningClassifier`
@@ -100,7 +82,8 @@ class Committee(QueryStrategy):
         An explicit committee (unfitted templates, at least 2; each needs ``fit`` and
         ``predict_proba``).
     n_members : int or None, default=None
-        Size of a committee of clones of the learner's estimator (at least 2).
+        Size of a committee of clones of the learner's estimator (at least 2). None (with
+        no ``estimators``): MC-dropout passes where the model has them, else 5 clones.
     bootstrap : bool, default=True
         Fit each member of an explicit committee on a bootstrap resample of the labeled
         set (bagging, Abe & Mamitsuka 1998) instead of on all of it.
@@ -148,52 +131,25 @@ class Committee(QueryStrategy):
 
     @property
     def requires(self) -> tuple[str, ...]:
-        if self.estimators is None and self.n_members is None:
-            return ("predict_proba_samples",)
+        # the default: MC passes where the model has them, else clones asked predict_proba
         return () if self.estimators is not None else ("predict_proba",)
 
     def select(self, estimator, X_pool, n_instances, context):
         """The samples the committee disagrees on most, most disagreed-on first."""
         seed = query_seed(context.random_state)
         measure = COMMITTEE_MEASURES[self.measure]
-        if self.estimators is None and self.n_members is None:
-            score_fn = partial(mc_scores, measure=measure, n_samples=int(self.n_samples),
-                               seed=seed, strategy=repr(self))
-        else:
-            members, classes = self._fit_members(estimator, context, seed)
-            score_fn = partial(_member_scores, measure=measure, members=members,
-                               classes=classes)
+        n_members = self.n_members
+        if self.estimators is None and n_members is None:
+            if has_method(estimator, "predict_proba_samples"):
+                score_fn = partial(mc_scores, measure=measure, n_samples=int(self.n_samples),
+                                   seed=seed, strategy=repr(self))
+                context = replace(context, random_state=seed)
+                return ChunkScorer(score_fn).select(estimator, X_pool, n_instances, context)
+            n_members = DEFAULT_MEMBERS  # no MC passes: bootstrap clones instead
+        templates = (list(self.estimators) if self.estimators is not None
+                     else [estimator] * int(n_members))
+        members, classes = fit_committee(templates, context, seed, bootstrap=self.bootstrap,
+                                         who=repr(self))
+        score_fn = partial(member_scores, measure=measure, members=members, classes=classes)
         context = replace(context, random_state=seed)
         return ChunkScorer(score_fn).select(estimator, X_pool, n_instances, context)
-
-    def _fit_members(self, estimator, context, seed):
-        X_labeled, y_labeled = context.X_labeled, context.y_labeled
-        if X_labeled is None or y_labeled is None or len(X_labeled) == 0:
-            raise ValueError(
-                f"{self!r} fits its members on the labeled set, but the query context has "
-                "no X_labeled/y_labeled (ActiveLearningClassifier passes them)."
-            )
-        X_labeled, y_labeled = np.asarray(X_labeled), np.asarray(y_labeled)
-        if len(X_labeled) != len(y_labeled):
-            raise ValueError(
-                f"X_labeled has {len(X_labeled)} samples but y_labeled has {len(y_labeled)}."
-            )
-        templates = (
-            list(self.estimators)
-            if self.estimators is not None
-            else [estimator] * int(self.n_members)
-        )
-        seeds = np.random.SeedSequence(seed).generate_state(len(templates) + 1)
-        rng = np.random.default_rng(seeds[-1])
-        classes = np.unique(y_labeled)
-        members = []
-        for template, member_seed in zip(templates, seeds[:-1]):
-            member = clone(template)
-            _set_random_states(member, int(member_seed) & 0x7FFFFFFF)
-            rows = (
-                _stratified_bootstrap(y_labeled, rng)
-                if self.bootstrap
-                else np.arange(len(y_labeled))
-            )
-            members.append(member.fit(X_labeled[rows], y_labeled[rows]))
-        return members, classes

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skal._pool import iter_chunks, pool_length
 from skal.strategies._base import ChunkScorer, QueryStrategy
-from skal.strategies._features import predict_proba_2d
+from skal.strategies._features import NUMBERS_ALTERNATIVE, InputFeatures, predict_proba_2d
 from skal.strategies._measures import UNCERTAINTY_MEASURES
 
 __all__ = ["InformationDensity"]
@@ -23,10 +23,10 @@ def _unit_rows(chunk) -> np.ndarray:
     return X / np.where(norms > 0, norms, 1.0)[:, None]
 
 
-def _density_scores(estimator, X, *, measure, beta, unit_sum, n_pool) -> np.ndarray:
+def _density_scores(estimator, X, *, measure, beta, unit_sum, n_pool, features) -> np.ndarray:
     """Uncertainty times the mean cosine similarity to the pool, to the power ``beta``."""
     uncertainty = UNCERTAINTY_MEASURES[measure](predict_proba_2d(estimator, X))
-    similarity = np.maximum(_unit_rows(X) @ unit_sum / n_pool, 0.0)
+    similarity = np.maximum(_unit_rows(features(X)) @ unit_sum / n_pool, 0.0)
     return uncertainty * similarity ** float(beta)
 
 
@@ -45,8 +45,12 @@ class InformationDensity(QueryStrategy):
 
     Similarity is measured on the samples *as given to the learner* (the raw input
     features, flattened; before any Pipeline step), so it works with any classifier with
-    ``predict_proba`` and does not change as the model trains. A negative mean similarity
-    (possible when features take both signs) counts as 0.
+    ``predict_proba`` and does not change as the model trains. Raw features that are not
+    numbers (a DataFrame with a string column) are read through the Pipeline's own
+    preprocessing instead, ``pipeline[:-1].transform(X)`` (e.g. a ``ColumnTransformer``
+    with a ``OneHotEncoder``), densified; a bare estimator given such features is an error
+    that says so. A negative mean similarity (possible when features take both signs)
+    counts as 0.
 
     Parameters
     ----------
@@ -85,17 +89,18 @@ class InformationDensity(QueryStrategy):
             X_pool = [
                 np.asarray(chunk) for _, chunk in iter_chunks(X_pool, context.pool_batch_size)
             ]
+        features = InputFeatures(estimator, f"query_strategy={self!r}", NUMBERS_ALTERNATIVE)
         unit_sum, n_pool = None, 0
         for _, chunk in iter_chunks(X_pool, context.pool_batch_size):
             if context.check_chunk is not None:
                 chunk = context.check_chunk(chunk)
             if len(chunk) == 0:
                 continue
-            part = _unit_rows(chunk).sum(axis=0)
+            part = _unit_rows(features(chunk)).sum(axis=0)
             unit_sum = part if unit_sum is None else unit_sum + part
             n_pool += len(chunk)
         scorer = ChunkScorer(partial(
             _density_scores, measure=self.measure, beta=self.beta, unit_sum=unit_sum,
-            n_pool=n_pool,
+            n_pool=n_pool, features=features,
         ))
         return scorer.select(estimator, X_pool, n_instances, context)

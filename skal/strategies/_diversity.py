@@ -4,6 +4,11 @@ Top-k uncertainty scores each sample on its own, so a batch can be made of near-
 These strategies choose the batch as a whole, spread out in the model's representation.
 Both keep the pool's embeddings in memory -- O(pool x embedding dim) -- and compute
 distances block by block, never an O(pool^2) matrix.
+
+The representation is :func:`skal.strategies._features.features_of`: the model's embeddings
+where it has ``embed`` (:class:`skal.CNNClassifier`, :class:`skal.KerasClassifier`), else
+the features a Pipeline's last step sees (``pipeline[:-1].transform(X)``, densified), else
+the raw features -- so they run with any classifier.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skal._pool import chunk_slices, iter_chunks
 from skal.strategies._base import SCORE_DECIMALS, QueryStrategy
-from skal.strategies._features import embed, query_seed
+from skal.strategies._features import features_of, query_seed
 from skal.strategies._measures import UNCERTAINTY_MEASURES
 
 __all__ = ["BADGE", "CoreSet", "DiverseMiniBatch"]
@@ -26,7 +31,8 @@ _BLOCK_ELEMENTS = 1 << 20
 
 
 def _embed_pool(estimator, X_pool, context, *, proba, strategy):
-    """Embeddings (and probabilities) of a pool, chunk by chunk, concatenated."""
+    """Embeddings (and probabilities) of a pool, chunk by chunk, concatenated: the model's
+    ``embed``, or for a model without one the features its last step sees."""
     embs, probas = [], []
     for _, chunk in iter_chunks(X_pool, context.pool_batch_size):
         if context.check_chunk is not None:
@@ -34,10 +40,10 @@ def _embed_pool(estimator, X_pool, context, *, proba, strategy):
         if len(chunk) == 0:
             continue
         if proba:
-            emb, p = embed(estimator, chunk, return_proba=True, strategy=strategy)
+            emb, p = features_of(estimator, chunk, return_proba=True, strategy=strategy)
             probas.append(p)
         else:
-            emb = embed(estimator, chunk, strategy=strategy)
+            emb = features_of(estimator, chunk, strategy=strategy)
         embs.append(emb)
     emb = np.concatenate(embs)
     return (emb, np.concatenate(probas)) if proba else emb
@@ -86,8 +92,13 @@ class CoreSet(QueryStrategy):
     is the pool's mean embedding. Ties are broken by pool index; the strategy draws no
     random numbers, so ``random_state`` does not change the batch.
 
-    The estimator (or the last step of a Pipeline) must have ``embed(X)``, as
-    :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier` do.
+    **The embedding** is the model's ``embed(X)`` where it has one (the penultimate layer
+    of :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier`); with any other
+    classifier, the features its last step sees: ``pipeline[:-1].transform(X)`` for a
+    Pipeline (e.g. a ``ColumnTransformer``'s scaled and one-hot columns, densified), the
+    raw features for a bare estimator. Distances are then those of the preprocessed
+    features, so scale them (``StandardScaler``) for a meaningful cover. No label enters
+    them: a bare estimator's core set can be chosen before any fit.
 
     Memory: O(pool x embedding dim) for the pool's embeddings plus O(pool) distances;
     distances are computed in blocks, never as an O(pool^2) or O(pool x labeled) matrix.
@@ -105,7 +116,7 @@ class CoreSet(QueryStrategy):
     """
 
     _parameter_constraints: dict = {}
-    requires = ("embed",)
+    requires = ()
 
     def select(self, estimator, X_pool, n_instances, context):
         """The k-center greedy batch, in selection order, with its max-min distances."""
@@ -114,7 +125,7 @@ class CoreSet(QueryStrategy):
         if X_labeled is not None and len(X_labeled):
             min_d2 = np.full(len(E), np.inf)
             for _, chunk in iter_chunks(X_labeled, context.pool_batch_size):
-                L = embed(estimator, chunk, strategy=name)
+                L = features_of(estimator, chunk, strategy=name)
                 min_d2 = np.minimum(min_d2, _min_sq_dist(E, L))
         else:
             min_d2 = _sq_dist_to(E, E.mean(axis=0))
@@ -151,8 +162,14 @@ class BADGE(QueryStrategy):
     each sample is chosen (the first: its squared gradient norm); the order is the seeding
     order. The draws use ``random_state``: the same seed gives the same batch.
 
-    The estimator (or the last step of a Pipeline) must have ``embed(X, return_proba=True)``,
-    as :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier` do.
+    ``h`` is the model's ``embed(X, return_proba=True)`` where it has one (the penultimate
+    layer of :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier`). A model
+    without ``embed`` -- a scikit-learn classifier, a Pipeline -- has no penultimate layer:
+    ``h`` is then the features its last step sees (``pipeline[:-1].transform(X)``, or the
+    raw features of a bare estimator), and ``g`` is the exact loss gradient of a softmax
+    (multinomial logistic) layer on those features, the last layer BADGE assumes, scaled
+    by the model's own uncertainty ``p - onehot(yhat)``. It stays "uncertain and diverse":
+    the norm follows the model's probabilities, the direction the preprocessed features.
 
     Memory: O(pool x (embedding dim + n_classes)) -- less than the O(pool x embedding dim x
     n_classes) of materialised gradient embeddings -- and never O(pool^2).
@@ -170,7 +187,7 @@ class BADGE(QueryStrategy):
     """
 
     _parameter_constraints: dict = {}
-    requires = ("embed",)
+    requires = ("predict_proba",)
 
     def select(self, estimator, X_pool, n_instances, context):
         """The k-means++ seeding of the gradient embeddings, in seeding order."""
@@ -228,8 +245,11 @@ class DiverseMiniBatch(QueryStrategy):
     If the candidates have fewer distinct embeddings than ``n_instances`` (duplicates), the
     remaining places go to the most uncertain candidates not yet picked.
 
-    The estimator (or the last step of a Pipeline) must have ``embed(X, return_proba=True)``,
-    as :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier` do.
+    The embeddings are the model's ``embed(X, return_proba=True)`` where it has one (the
+    penultimate layer of :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier`);
+    for a model without ``embed``, the features its last step sees
+    (``pipeline[:-1].transform(X)``, or the raw features of a bare estimator) with its
+    ``predict_proba``.
 
     Parameters
     ----------
@@ -258,7 +278,7 @@ class DiverseMiniBatch(QueryStrategy):
         "measure": [StrOptions(set(UNCERTAINTY_MEASURES))],
         "prefilter": [Interval(Integral, 1, None, closed="left")],
     }
-    requires = ("embed",)
+    requires = ("predict_proba",)
 
     def __init__(self, measure: str = "margin", prefilter: int = 10) -> None:
         self.measure = measure

@@ -5,7 +5,8 @@ worse than random (Hacohen et al. 2022). These strategies ignore the model's pre
 pick *representative* samples from the geometry of the pool: the most typical sample of each
 large unlabeled cluster (TypiClust), or the centres of balls that cover the most of the pool
 (ProbCover). Both see the pool through an embedding that needs no training by default: the
-PCA of the standardised raw features, fitted on the pool at query time.
+PCA of the standardised raw features, fitted on the pool at query time (raw features that
+are not numbers are read through a Pipeline's own preprocessing).
 
 Large pools: both work on at most ``max_candidates`` pool rows, drawn uniformly with the
 query's seed in one pass over the pool chunks; the other rows are never picked.
@@ -19,15 +20,24 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skal._pool import chunk_slices, flat_features, iter_chunks, take_rows
+from skal._pool import chunk_slices, iter_chunks, take_rows
 from skal.strategies._base import SCORE_DECIMALS, QueryStrategy
-from skal.strategies._features import embed, n_classes, query_seed
+from skal.strategies._features import (
+    NUMBERS_ALTERNATIVE,
+    InputFeatures,
+    features_of,
+    n_classes,
+    query_seed,
+)
 
 __all__ = ["RAW_ALTERNATIVE", "ProbCover", "TypiClust", "pca_embedding"]
 
 EMBEDDINGS = ("pca", "raw", "model")
 #: What to do instead when the raw features are not numbers.
-RAW_ALTERNATIVE = "use embedding='model' (the estimator's embed)"
+RAW_ALTERNATIVE = (
+    NUMBERS_ALTERNATIVE + ", or use embedding='model' with a model that has embed "
+    "(skal.CNNClassifier)"
+)
 _PCA_COMPONENTS = 32
 _MAX_CLUSTERS = 500  # TypiClust's reference implementation caps k-means there too
 _MINIBATCH_WORK = 10_000_000  # points x clusters above which k-means goes mini-batch
@@ -98,20 +108,16 @@ class _PoolGeometry(QueryStrategy):
         "max_candidates": [Interval(Integral, 1, None, closed="left")],
     }
 
-    @property
-    def requires(self) -> tuple[str, ...]:
-        """The estimator's ``embed`` for ``embedding="model"``; nothing otherwise."""
-        return ("embed",) if self.embedding == "model" else ()
+    requires = ()  # "model" reads embed where the model has one, else what it sees
 
     def _embed(self, estimator, X_pool, context, rng):
         """(pool indices of the candidates, their embedding, the labeled set's, a seed)."""
-        who = f"query_strategy={self!r}"
         if self.embedding == "model":
             def transform(part):
-                return np.asarray(embed(estimator, part, strategy=repr(self)), dtype=np.float64)
-        else:
-            def transform(part):
-                return flat_features(part, who, RAW_ALTERNATIVE)
+                return np.asarray(features_of(estimator, part, strategy=repr(self)),
+                                  dtype=np.float64)
+        else:  # one for the pool and the labeled set: both in the same space
+            transform = InputFeatures(estimator, f"query_strategy={self!r}", RAW_ALTERNATIVE)
         idx, F = _sample_rows(X_pool, self.max_candidates, rng, context, transform)
         L = np.empty((0, F.shape[1]))
         if context.X_labeled is not None:
@@ -174,11 +180,21 @@ class TypiClust(_PoolGeometry):
       projection. Needs no training and works at zero labels; it is a good space for small
       inputs such as sklearn's digits or MNIST-1D. For natural images a self-supervised
       embedding (SimCLR, DINO, ...) is much better -- the paper uses one: compute it
-      once, give it as the pool's features, and use ``"raw"``.
-    * ``"raw"``: the flattened features as they are.
+      once, give it as the pool's features, and use ``"raw"``. Raw features that are not
+      numbers (a DataFrame with a string column, a sparse matrix, missing values) are read
+      through the estimator's own preprocessing when it is a Pipeline: every step but the
+      last, ``pipeline[:-1].transform(X)`` (e.g. a ``ColumnTransformer`` with a
+      ``OneHotEncoder``), densified. A Pipeline not fitted yet (a query before any fit)
+      has its preprocessing cloned and fitted without labels on the pool's first chunk
+      (``pool_batch_size`` rows: all of a smaller pool). A bare estimator given such
+      features is an error that says so.
+    * ``"raw"``: the flattened features as they are (through a Pipeline's preprocessing
+      when they are not numbers, as above).
     * ``"model"``: the estimator's ``embed`` (the penultimate layer of
       :class:`skal.CNNClassifier` and :class:`skal.KerasClassifier`) -- a network trained
-      on a few labels, so better once the model has learned something.
+      on a few labels, so better once the model has learned something. For a model without
+      ``embed``, the features its last step sees (``pipeline[:-1].transform(X)``, or the
+      raw features of a bare estimator).
 
     Parameters
     ----------
