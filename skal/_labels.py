@@ -81,6 +81,7 @@ def check_y(y, n: int) -> np.ndarray:
         items = list(y)
         y = np.empty(len(items), dtype=object)
         y[:] = items
+    _refuse_2d(y)
     y = column_or_1d(y, warn=True)
     if len(y) != n:
         raise ValueError(f"y has {len(y)} labels but X has {n} samples.")
@@ -106,6 +107,25 @@ def check_y(y, n: int) -> np.ndarray:
     if len(known):
         check_classification_targets(known)
     return y
+
+
+def _refuse_2d(y) -> None:
+    """A 2-D ``y`` with several columns: one-hot targets or several labels per sample."""
+    shape = np.shape(y)
+    if len(shape) != 2 or shape[1] < 2:
+        return
+    values = np.asarray(y)
+    binary = values.dtype.kind in "biuf" and np.isin(values, (0, 1)).all()
+    if binary and (values.sum(axis=1) == 1).all():
+        raise ValueError(
+            f"y is one-hot encoded (shape {shape}): skal's classifiers take one label per "
+            "sample, as scikit-learn's do. Pass y.argmax(axis=1) (or the class names); a "
+            "Keras model gets its one-hot targets from the wrapper."
+        )
+    raise ValueError(
+        f"y has {shape[1]} columns (shape {shape}): several labels per sample (multi-label) "
+        "is not supported yet; give one label per sample (a 1-D y)."
+    )
 
 
 def check_label_kind(new, classes, name: str = "y") -> None:

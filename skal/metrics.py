@@ -195,7 +195,9 @@ def make_curve_scorer(
         ``"aulc"``: the normalised area under the learning curve
         (:func:`area_under_learning_curve`). ``"labels_to_target"``: minus the labels needed
         to reach ``target`` (:func:`labels_to_reach`); a campaign that never reaches it
-        scores minus (its labels plus one round of ``n_instances``). ``"curve"``: a dict --
+        scores minus (its labels plus one round of ``n_instances``). Ties -- the same labels,
+        or the target missed by both -- are broken by the curve: half the AULC is added,
+        less than one label, so the order by labels never changes. ``"curve"``: a dict --
         ``"aulc"``, ``"labels_to_target"`` (with a ``target``), and ``"score_round_<r>"``
         and ``"n_labeled_round_<r>"`` for every planned round (NaN for rounds not run) -- to
         pass as the whole ``scoring`` (with ``refit="aulc"``), so that the curves land in
@@ -336,6 +338,7 @@ class CurveScorer:
         if self.target is not None:
             needed = labels_to_reach(n_labeled, scores, self.target)
             reached = -float(n_labeled[-1] + learner.n_instances if math.isinf(needed) else needed)
+            reached += aulc / 2  # ties (same labels, or target missed) go to the better curve
         if self.kind == "labels_to_target":
             return reached
         out = {"aulc": aulc} | ({} if reached is None else {"labels_to_target": reached})

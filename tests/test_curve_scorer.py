@@ -107,7 +107,10 @@ def test_labels_to_target_and_its_never_reached_value(small_digits):
     expected = np.where(np.isinf(needed), -(n_labeled[-1] + learner.n_instances), -needed)
     result = cross_validate(learner, X, y, cv=CV, scoring=make_curve_scorer(
         kind="labels_to_target", target=target))
-    np.testing.assert_array_equal(result["test_score"], expected)
+    # ties are broken by the curve: half its AULC, less than one label
+    aulc = [area_under_learning_curve(n_labeled, scores[:, k]) for k in range(scores.shape[1])]
+    np.testing.assert_allclose(result["test_score"], expected + np.asarray(aulc) / 2)
+    assert np.array_equal(np.floor(result["test_score"]), expected)
 
 
 def test_in_a_dict_of_scorers_with_refit(small_digits):

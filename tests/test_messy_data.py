@@ -69,7 +69,13 @@ LABELS = [
      (ValueError, "only -1 and 1")),
     ("mixed int and str classes", lambda y: as_object([*NAMES[y[:100]], *y[100:].tolist()]),
      (ValueError, "mixes label types")),
-    ("2-D y", lambda y: np.c_[y, y], (ValueError, "1d array|column")),
+    ("2-D y", lambda y: np.c_[y, y], (ValueError, "has 2 columns.*multi-label")),
+    ("one-hot y", lambda y: np.eye(10)[y], (ValueError, r"one-hot .* y.argmax\(axis=1\)")),
+    ("one-hot y of floats", lambda y: np.eye(10, dtype=np.float32)[y],
+     (ValueError, "one-hot")),
+    ("multi-label indicator y", lambda y: (np.c_[y % 2, y % 3, y > 4]).astype(int),
+     (ValueError, "several labels per sample")),
+    ("a column vector y", lambda y: np.where(np.arange(len(y)) % 3 == 0, -1, y)[:, None], "ok"),
     ("y of another length", lambda y: y[:-1], (ValueError, "labels but X has")),
 ]
 
