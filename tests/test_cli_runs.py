@@ -58,6 +58,20 @@ def test_demo_runs_at_a_tiny_budget(tmp_path, capsys):
     assert "demo_results.json" in out
 
 
+def test_demo_columns_may_train_on_the_pool(tmp_path, capsys):
+    from skal.cli._demo import DEMO_STRATEGIES
+
+    assert DEMO_STRATEGIES == ("random", "auto", "auto+label_spreading")
+    assert main(["demo", "--strategies", "random,margin+magic", "--output", str(tmp_path)]) == 2
+    assert "after '+' comes one of" in capsys.readouterr().err
+    rc = main(["demo", "--seeds", "1", "--strategies", "margin+label_spreading",
+               "--n-queries", "1", "--n-instances", "10", "--initial-size", "20",
+               "--epochs", "1", "--output", str(tmp_path), "--quiet"])
+    assert rc == 0
+    results = json.loads((tmp_path / "demo_results.json").read_text())["results"]
+    assert list(results) == ["margin+label_spreading"]
+
+
 @pytest.fixture
 def image_pool(tmp_path, digits_xy):
     """60 digits of classes 0-2 as (60, 8, 8) images in a .npy file."""

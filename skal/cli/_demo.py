@@ -12,7 +12,20 @@ import numpy as np
 
 __all__ = ["add_parser", "run"]
 
-DEMO_STRATEGIES = ("random", "entropy", "margin", "least_confident")
+# random, skal's recommended strategy, and it with training on the pool too (honest
+# protocol: the initial set is drawn without looking at a label)
+DEMO_STRATEGIES = ("random", "auto", "auto+label_spreading")
+
+
+def _learner_options(name: str) -> dict:
+    """``"strategy"`` or ``"strategy+pool_training"`` (a ``semi_supervised`` name)."""
+    from skal.semi_supervised import SEMI_SUPERVISED
+
+    strategy, _, pool = name.partition("+")
+    if pool and pool not in SEMI_SUPERVISED:
+        raise ValueError(f"--strategies: {name!r}: after '+' comes one of "
+                         f"{sorted(SEMI_SUPERVISED)} (training on the pool), got {pool!r}.")
+    return {"query_strategy": strategy, "semi_supervised": pool or None}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     X_train, X_test, y_train, y_test = load_digits_split(random_state=0)
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    try:
+        options = {name: _learner_options(name) for name in strategies}
+    except ValueError as exc:
+        print(f"skal demo: error: {exc}", file=sys.stderr)
+        return 2
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
@@ -37,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             run += 1
             learner = ActiveLearningClassifier(
                 CNNClassifier(epochs=args.epochs, random_state=seed),
-                query_strategy=strategy,
+                **options[strategy],
                 n_queries=args.n_queries,
                 n_instances=args.n_instances,
                 initial_size=args.initial_size,
@@ -82,11 +100,11 @@ def run(args: argparse.Namespace) -> int:
 def _table(results: dict[str, dict]) -> str:
     names = list(results)
     n_labeled = results[names[0]]["n_labeled"]
-    head = "labels | " + " | ".join(f"{n:>15}" for n in names)
+    head = "labels | " + " | ".join(f"{n:>20}" for n in names)
     lines = ["Test accuracy (mean over seeds) on digits", head, "-" * len(head)]
     for i, n in enumerate(n_labeled):
-        lines.append(f"{n:>6} | " + " | ".join(f"{results[s]['mean'][i]:>15.3f}" for s in names))
-    lines.append("  AULC | " + " | ".join(f"{results[s]['aulc']:>15.3f}" for s in names))
+        lines.append(f"{n:>6} | " + " | ".join(f"{results[s]['mean'][i]:>20.3f}" for s in names))
+    lines.append("  AULC | " + " | ".join(f"{results[s]['aulc']:>20.3f}" for s in names))
     return "\n".join(lines)
 
 
@@ -117,7 +135,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
         ),
     )
     demo.add_argument("--strategies", default=",".join(DEMO_STRATEGIES),
-                      help="comma-separated strategy names (default: %(default)s)")
+                      help="comma-separated strategy names, each optionally +pool training "
+                           "(pseudo_labels, label_spreading, consistency) (default: "
+                           "%(default)s)")
     demo.add_argument("--seeds", type=int, default=2, help="seeds per strategy (default: 2)")
     demo.add_argument("--initial-size", type=int, default=20,
                       help="initial labels (default: 20)")
