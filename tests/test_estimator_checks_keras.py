@@ -127,9 +127,6 @@ def expected_failed_checks(estimator):
         # SciKeras' KerasClassifier is (BaseWrapper, ClassifierMixin) and BaseWrapper is a
         # BaseEstimator, so BaseEstimator comes before ClassifierMixin in the MRO.
         "check_mixin_order": "SciKeras puts BaseEstimator before ClassifierMixin",
-        # The first predict traces the batched forward function and caches it in
-        # self._forward_fn (skal's KerasClassifier), so __dict__ changes during predict.
-        "check_dict_unchanged": "the traced forward function is cached on first predict",
         # Not run (not in CNN_KEPT), but fail for these reasons:
         # Mini-batch gradient descent: weighting a sample is not the same as repeating it
         # (other batches, other loss normalisation); probabilities differ by ~1e-2.

@@ -559,3 +559,79 @@ def test_skal_demo_writes_no_tensorflow_log_lines(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "accuracy" in out.stderr  # the demo's own progress lines are still there
     assert not TF_NOISE_PATTERNS.search(out.stderr), out.stderr
+
+
+# ------------------------------------------------------------------ logits, found at fit
+def _logits_mlp(loss):
+    def build(meta):
+        model = keras.Sequential([
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(meta["n_classes_"]),  # logits: no activation
+        ])
+        model.compile("adam", loss)
+        return model
+
+    return build
+
+
+def test_logits_model_compiled_from_logits_gives_probabilities(digits_xy):
+    X, y = digits_xy[0][:100], digits_xy[1][:100]
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    est = KerasClassifier(_logits_mlp(loss), epochs=1, random_state=0, verbose=0,
+                          min_train_steps=None).fit(X, y)
+    proba = est.predict_proba(X)
+    assert proba.shape == (100, 10) and (proba >= 0).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(est.predict(X), est.classes_[proba.argmax(axis=1)])
+    emb, proba_e = est.embed(X[:5], return_proba=True)
+    np.testing.assert_allclose(proba_e, proba[:5], rtol=1e-4, atol=1e-6)
+    assert est.predict_proba_samples(X[:5], n_samples=2).shape == (2, 5, 10)
+
+
+def test_one_logit_with_binary_from_logits_loss_predicts_by_probability(digits_xy):
+    X, y = digits_xy[0][:100], digits_xy[1][:100] % 2
+
+    def build(meta):
+        model = keras.Sequential([keras.Input((meta["n_features_in_"],)), keras.layers.Dense(1)])
+        model.compile("adam", keras.losses.BinaryCrossentropy(from_logits=True))
+        return model
+
+    est = KerasClassifier(build, epochs=1, random_state=0, verbose=0,
+                          min_train_steps=None).fit(X, y)
+    proba = est.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(est.predict(X), proba.argmax(axis=1))  # 0.5, not logit 0
+
+
+def test_logits_model_with_a_probability_loss_is_refused_at_fit(digits_xy):
+    X, y = digits_xy[0][:100], digits_xy[1][:100]
+    est = KerasClassifier(_logits_mlp("sparse_categorical_crossentropy"), epochs=1,
+                          random_state=0, verbose=0, min_train_steps=None)
+    with pytest.raises(ValueError, match=r"(?s)activation='softmax'.*from_logits=True.*"
+                                         r"Found at fit, before training"):
+        est.fit(X, y)
+    assert int(est.model_.optimizer.iterations.numpy()) == 0  # refused before training
+
+
+# ------------------------------------------------------------------ the step floor, visible
+def test_min_train_steps_floor_warns_when_it_overrides_epochs(monkeypatch, digits_xy):
+    import warnings
+
+    from skal.keras import _wrapper
+
+    monkeypatch.setattr(_wrapper, "_FLOOR_WARNED", set())
+    X, y = digits_xy[0][:20], digits_xy[1][:20]
+    cnn = CNNClassifier(filters=(2,), dense_units=4, epochs=1, random_state=0,
+                        min_train_steps=30)  # the default, 200, warns the same: slower
+    with pytest.warns(UserWarning, match=r"min_train_steps=30 overrode epochs=1, which gives "
+                                         r"1 optimizer steps on 20 samples.*"
+                                         r"min_train_steps=None") as record:
+        cnn.fit(X, y)
+    assert [w.filename for w in record] == [__file__]  # points at the caller's fit
+    assert int(cnn.model_.optimizer.iterations.numpy()) >= 30
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clone(cnn).fit(X[:18], y[:18])  # a campaign's next refit: warned once already
+        clone(cnn).set_params(min_train_steps=None).fit(X, y)  # no floor: silent

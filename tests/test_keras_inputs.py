@@ -63,6 +63,10 @@ def dense(activation="softmax", compiled_loss="sparse_categorical_crossentropy",
     return KerasClassifier(build, **{**params, **kw})
 
 
+class SmoothedLoss(keras.losses.SparseCategoricalCrossentropy):
+    """A user's own loss: skal cannot tell which activation it applies to logits."""
+
+
 def conv_layers(est):
     return [layer for layer in est.model_.layers
             if isinstance(layer, keras.layers.Conv1D | keras.layers.Conv2D)]
@@ -118,6 +122,7 @@ class Case:
 
 
 FLAT_THEN, FLAT_CHECK = same_as(IMG[:5])
+FLOOR_WARNING = pytest.mark.filterwarnings("ignore:.*overrode epochs:UserWarning")
 SHAPED_THEN, SHAPED_CHECK = same_as(IMG[:5, :, :, 0])
 
 CASES = [
@@ -178,12 +183,17 @@ CASES = [
          then=lambda est: est.predict_proba(FLAT),
          error=(ValueError, "activation='softmax'"),
          build_only=True),
-    Case("logits model compiled with from_logits=True",
+    Case("logits model: refused at fit, before training", lambda: dense(activation=None),
+         FLAT, Y3, error=(ValueError, "Found at fit, before training")),
+    Case("logits model compiled with from_logits=True: softmax applied",
          lambda: dense(activation=None,
                        compiled_loss=keras.losses.SparseCategoricalCrossentropy(
                            from_logits=True)),
-         FLAT, Y3, then=lambda est: est.predict_proba(FLAT),
-         error=(ValueError, "It was compiled with from_logits=True")),
+         FLAT, Y3, check=lambda est, _: is_proba(est.predict_proba(FLAT), N, 3)),
+    Case("logits with a from_logits=True loss skal does not know: refused at fit",
+         lambda: dense(activation=None, compiled_loss=SmoothedLoss(from_logits=True)),
+         FLAT, Y3, error=(ValueError, "It was compiled with from_logits=True, but with "
+                                      "loss='smoothed_loss'")),
     Case("negative outputs (tanh)", lambda: dense(activation="tanh"), FLAT, Y3,
          then=lambda est: est.predict_proba(FLAT), error=(ValueError, "values as low as"),
          build_only=True),
@@ -284,13 +294,15 @@ CASES = [
     Case("KerasClassifier's default floor: 200 steps on 20 samples",
          lambda: KerasClassifier(dense().model, epochs=1, random_state=0, verbose=0),
          FLAT[:20], Y3[:20],
-         check=lambda est, _: int(est.model_.optimizer.iterations.numpy()) >= 200),
+         check=lambda est, _: int(est.model_.optimizer.iterations.numpy()) >= 200,
+         marks=[FLOOR_WARNING]),
     Case("no samples: scikit-learn's ValueError, not a ZeroDivisionError from the floor",
          lambda: dense(min_train_steps=200), FLAT[:0], Y3[:0],
          error=(ValueError, "0 sample(s)")),
     Case("an explicit floor on a KerasClassifier", lambda: dense(min_train_steps=30),
          FLAT[:20], Y3[:20],
-         check=lambda est, _: int(est.model_.optimizer.iterations.numpy()) >= 30),
+         check=lambda est, _: int(est.model_.optimizer.iterations.numpy()) >= 30,
+         marks=[FLOOR_WARNING]),
 ]
 
 

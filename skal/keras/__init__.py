@@ -9,7 +9,8 @@ touching the rest. Its modules, by job:
   the fast forward pass, :meth:`~KerasClassifier.embed`;
 * ``_tf_compat`` -- process-level TensorFlow workarounds (logs, op determinism, seeds);
 * ``_conventions`` -- Keras conventions checked at the boundary: targets vs. loss
-  (one-hot or integer labels), and class probabilities (not logits, not NaN);
+  (one-hot or integer labels), and class probabilities (not NaN; logits refused at
+  ``fit``, or softmaxed for a loss compiled with ``from_logits=True``);
 * ``_reuse`` -- reusing a traced training step between fits from scratch;
 * ``_mc_dropout`` -- stochastic (MC-dropout) forward passes with hashed masks;
 * ``_saving`` -- the fitted network in Keras' native format;

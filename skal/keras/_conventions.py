@@ -13,6 +13,11 @@
   with ``from_logits=True``) would have its logits ranked as probabilities. Every
   probability skal's wrappers return is checked -- finite, not negative, rows summing to 1
   -- in a few vectorised operations, and a ValueError says how to fix the model.
+* Logits (:func:`output_activation`): a model compiled with a cross-entropy loss with
+  ``from_logits=True`` says its outputs are logits; skal applies the activation the loss
+  applies (softmax for categorical losses, sigmoid for binary ones) to the network's output
+  before anything reads it as probabilities. Any other model's outputs must be
+  probabilities, checked at ``fit`` on a few training rows before training.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PROBA_SUM_TOLERANCE", "check_probabilities", "loss_kind", "targets_for_loss"]
+__all__ = ["PROBA_SUM_TOLERANCE", "activate", "check_probabilities", "loss_kind",
+           "output_activation", "targets_for_loss"]
 
 #: Largest ``|row sum - 1|`` accepted for float32 (and float64) probabilities; float16
 #: outputs get 16 of their machine epsilons (about 0.016). Logits almost never pass.
@@ -50,6 +56,41 @@ def _from_logits(loss: Any) -> bool:
         return bool(loss.get_config().get("from_logits", False))
     except Exception:
         return False
+
+
+#: The activation each cross-entropy loss applies to logits with ``from_logits=True``.
+_LOGITS_ACTIVATIONS = {
+    "sparse_categorical_crossentropy": "softmax",
+    "categorical_crossentropy": "softmax",
+    "categorical_focal_crossentropy": "softmax",
+    "binary_crossentropy": "sigmoid",
+    "binary_focal_crossentropy": "sigmoid",
+}
+
+
+def output_activation(model: Any) -> str | None:
+    """``"softmax"`` or ``"sigmoid"`` when ``model`` is compiled with a cross-entropy loss
+    with ``from_logits=True`` (its outputs are logits), else ``None``."""
+    loss = getattr(model, "loss", None)
+    if loss is None or isinstance(loss, str | list | tuple | dict) or not _from_logits(loss):
+        return None
+    from scikeras.utils import loss_name
+
+    try:
+        return _LOGITS_ACTIVATIONS.get(loss_name(loss))
+    except Exception:
+        return None
+
+
+def activate(raw: np.ndarray, activation: str | None) -> np.ndarray:
+    """``raw`` network outputs through ``activation`` (see :func:`output_activation`)."""
+    if activation is None or not isinstance(raw, np.ndarray) or raw.size == 0:
+        return raw
+    from scipy import special
+
+    if activation == "sigmoid":
+        return special.expit(raw)
+    return special.softmax(raw, axis=-1)
 
 
 def targets_for_loss(estimator, y):
@@ -147,11 +188,14 @@ def check_probabilities(estimator, proba: np.ndarray) -> None:
         return
     loss = getattr(getattr(estimator, "model_", None), "loss", None)
     logits_note = (
-        " It was compiled with from_logits=True: that tells the loss its inputs are logits; "
-        "with a softmax output, drop from_logits (or set it to False)."
+        f" It was compiled with from_logits=True, but with loss={_loss_repr(loss)}, whose "
+        "activation skal does not know: give the model a softmax output and drop "
+        "from_logits, or train with a cross-entropy loss (sparse_categorical_crossentropy, "
+        "categorical_crossentropy, binary_crossentropy) with from_logits=True."
         if _from_logits(loss) else
-        " If you train with a loss with from_logits=True, drop from_logits once the model "
-        "ends in a softmax: from_logits=True tells the loss its inputs are logits."
+        " Or keep the logits and compile the model with a from_logits=True loss, e.g. "
+        "keras.losses.SparseCategoricalCrossentropy(from_logits=True): skal then applies "
+        "the softmax to its outputs."
     )
     raise ValueError(
         f"{name}'s Keras model does not output class probabilities ({problem}): its last "

@@ -20,12 +20,17 @@ SciKeras 0.13 (unmaintained since 2025) quirks fixed here, each where it is fixe
 * integer labels with a model compiled with ``categorical_crossentropy`` (SciKeras one-hot-
   encodes them only when its own ``loss`` parameter says so), one-hot labels with a sparse
   loss, and logits ranked as probabilities: :mod:`skal.keras._conventions`, applied in
-  :meth:`KerasClassifier._fit_keras_model` and :meth:`KerasClassifier._decode_proba`.
+  :meth:`KerasClassifier._fit_keras_model` and :meth:`KerasClassifier._decode_proba`. A
+  model that outputs logits is refused at ``fit``, before training (:meth:`_check_outputs`),
+  unless compiled with a ``from_logits=True`` cross-entropy loss: then its outputs go through
+  the loss's softmax (or sigmoid) wherever they are read (:meth:`_predict_raw`,
+  :meth:`_decode_proba`).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +42,12 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from skal.keras._consistency import check_unlabeled, encode_unlabeled, fit_consistency
-from skal.keras._conventions import check_probabilities, targets_for_loss
+from skal.keras._conventions import (
+    activate,
+    check_probabilities,
+    output_activation,
+    targets_for_loss,
+)
 from skal.keras._mc_dropout import MCDropout
 from skal.keras._reuse import TracedModelReuse
 from skal.keras._saving import NativeSave
@@ -77,7 +87,11 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         labels, where ``epochs`` alone gives a handful of steps (SciKeras' default of one
         epoch: a single step on 20 labels). The same default as
         :class:`~skal.keras.CNNClassifier`; ``None`` turns it off. A fit whose samples
-        cannot be counted (inputs that are not arrays) gets no floor.
+        cannot be counted (inputs that are not arrays) gets no floor. When the floor
+        overrides ``epochs`` (more steps than ``epochs`` alone gives), a ``UserWarning``
+        says how many epochs and steps the fit ran; it is shown once per process for each
+        class, ``epochs``, ``batch_size`` and ``min_train_steps``, so a campaign's refits
+        on a growing labeled set warn once, not every round.
     **kwargs
         Every other SciKeras parameter (``loss``, ``optimizer``, ``epochs``, ``batch_size``,
         ``random_state``, ``verbose``, ``warm_start``, routed ``fit__``/``model__`` ...).
@@ -87,10 +101,14 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
     Keras conventions, checked (see :mod:`skal.keras._conventions`):
 
     * the model must output class probabilities (a softmax last layer; a sigmoid for one
-      binary output): every ``predict_proba``, ``embed(..., return_proba=True)`` and
-      MC-dropout pass is checked -- finite, not negative, rows summing to 1 -- and a model
-      that outputs logits (``Dense(n_classes)`` without activation, trained with
-      ``from_logits=True``) is a ValueError saying how to fix it;
+      binary output), or logits with a cross-entropy loss compiled with
+      ``from_logits=True`` (``keras.losses.SparseCategoricalCrossentropy(from_logits=True)``
+      and the like): skal then applies the loss's softmax (sigmoid for binary losses) to
+      the outputs, and ``predict_proba`` returns probabilities. ``fit`` checks the outputs
+      on a few training rows before training, so a model that outputs logits without such
+      a loss is a ValueError saying how to fix it at ``fit``, not after the training; every
+      ``predict_proba``, ``embed(..., return_proba=True)`` and MC-dropout pass is checked
+      too -- finite, not negative, rows summing to 1;
     * ``y`` as integer (or any) class labels works with a model compiled with
       ``"sparse_categorical_crossentropy"`` or ``"categorical_crossentropy"`` (the labels
       are one-hot-encoded for the latter, whether the loss is given to the wrapper or
@@ -171,6 +189,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
             n_samples = _count_samples(X)
             if n_samples is not None:
                 kwargs["epochs"] = self._plan_min_steps(n_samples, base)
+                self._warn_min_steps(n_samples, base, kwargs["epochs"])
         elif base is not None:
             kwargs.setdefault("epochs", base)
         try:
@@ -206,8 +225,38 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         self._fit_repeats = (repeats, plain)
         return max(epochs, math.ceil(min_steps / math.ceil(n_samples * repeats / batch)))
 
+    def _warn_min_steps(self, n_samples: int, epochs: int | None, planned: int) -> None:
+        """A UserWarning when ``min_train_steps`` overrode ``epochs``: once per process for
+        each class, ``epochs``, ``batch_size`` and ``min_train_steps`` (see the parameter)."""
+        plan = self.__dict__.get("_fit_repeats")
+        if plan is None:  # the floor changed nothing
+            return
+        if epochs is None:
+            epochs = getattr(self, "fit__epochs", self.epochs)
+        batch = getattr(self, "fit__batch_size", self.batch_size) or 32
+        key = (type(self).__qualname__, epochs, batch, self.min_train_steps)
+        if key in _FLOOR_WARNED:
+            return
+        _FLOOR_WARNED.add(key)
+        repeats = plan[0]
+        steps = planned * math.ceil(n_samples * repeats / batch)
+        repeated = (
+            f", each repeating the {n_samples} samples {repeats} times" if repeats > 1 else ""
+        )
+        warnings.warn(
+            f"{type(self).__name__}: min_train_steps={self.min_train_steps} overrode "
+            f"epochs={epochs}, which gives {math.ceil(n_samples / batch) * epochs} optimizer "
+            f"steps on {n_samples} samples (batch_size={batch}): this fit ran {planned} "
+            f"epoch(s){repeated}, about {steps} steps. Pass min_train_steps=None to train "
+            "for exactly `epochs`. (Shown once per process for these epochs, batch_size "
+            "and min_train_steps.)",
+            UserWarning,
+            stacklevel=3,
+        )
+
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kw):
         y = targets_for_loss(self, y)  # one-hot labels for a categorical loss, or an error
+        self._check_outputs(X)  # logits: refused now, not after the training
         repeats, plain_epochs = self.__dict__.get("_fit_repeats", (1, epochs))
         if repeats > 1 and isinstance(X, np.ndarray) and isinstance(y, np.ndarray):
             X = np.concatenate([X] * repeats)
@@ -226,6 +275,34 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         return super()._fit_keras_model(
             X, y, sample_weight, warm_start, epochs, initial_epoch, **kw
         )
+
+    def _check_outputs(self, X, n_rows: int = 32) -> None:
+        """The untrained network's probabilities on the first ``n_rows`` training rows,
+        checked as every prediction's are (:func:`check_probabilities`): a model that
+        outputs logits is a ValueError before its training. Outputs that are not finite
+        (samples holding NaN) are left to the training and later checks; inputs that are
+        not one array (a custom feature encoder's lists or dicts) are not checked here.
+        Once per network: a warm-started or reused network was checked by its first fit."""
+        if not (isinstance(X, np.ndarray) or sparse.issparse(X)) or not _num_samples(X):
+            return
+        cache = _network_cache(self.model_)
+        if cache.outputs_checked:
+            return
+        forward = self._get_forward_fn()
+        if forward is None:
+            return
+        rows = X[:n_rows]
+        raw = self._forward(forward, rows.toarray() if sparse.issparse(rows) else rows)
+        if not np.isfinite(raw).all():
+            return
+        try:
+            self._decode_proba(raw)
+        except ValueError as error:
+            raise ValueError(
+                f"{error} (Found at fit, before training, on the network's outputs for "
+                f"{len(raw)} training samples.)"
+            ) from None
+        cache.outputs_checked = True
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> KerasClassifier:
         """One epoch from the current weights; see SciKeras' ``partial_fit``."""
@@ -256,7 +333,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
             raise ValueError(f"predict_batch_size must be a positive int, got {bs!r}.")
         return int(bs)
 
-    def _predict_raw(self, X, **kwargs):
+    def _network_output(self, X, **kwargs):
         # SciKeras predicts with Keras' default batch size (32) and a new data pipeline per
         # call; a compiled forward pass over predict_batch_size batches is much faster.
         if not self.initialized_:
@@ -268,10 +345,15 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
             return super()._predict_raw(X, **kwargs)
         return self._forward(forward, self._encode_X(X))
 
+    def _predict_raw(self, X, **kwargs):
+        # What SciKeras' predict decodes: probabilities, also for a logits model compiled
+        # with from_logits=True (a sigmoid output's threshold is 0.5, not a logit's 0).
+        return activate(self._network_output(X, **kwargs), output_activation(self.model_))
+
     def predict_proba(self, X, **kwargs) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), even for one sample."""
         # SciKeras' predict_proba is _predict_raw then the target encoder; see _decode_proba.
-        return self._decode_proba(self._predict_raw(X, **kwargs))
+        return self._decode_proba(self._network_output(X, **kwargs))
 
     def _decode_proba(self, raw: np.ndarray) -> np.ndarray:
         """Class probabilities of shape (n_samples, n_classes) from the network's output.
@@ -279,7 +361,10 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         SciKeras' target encoder ends ``inverse_transform(..., return_proba=True)`` with
         ``np.squeeze``, so one sample's probabilities come back with shape (n_classes,).
         This is the one place skal undoes it: every probability skal returns comes here.
+        The outputs of a model compiled with a ``from_logits=True`` cross-entropy loss go
+        through that loss's softmax (or sigmoid) first.
         """
+        raw = activate(raw, output_activation(self.model_))
         proba = self.target_encoder_.inverse_transform(raw, return_proba=True)
         proba = np.reshape(proba, (len(raw), -1))
         check_probabilities(self, proba)  # logits, NaN: a ValueError that says what to do
@@ -414,10 +499,11 @@ class _NetworkCache:
     it does not know.
     """
 
-    __slots__ = ("embedding", "forward")
+    __slots__ = ("embedding", "forward", "outputs_checked")
 
     def __init__(self) -> None:
         self.forward = None
+        self.outputs_checked = False
         self.embedding: dict[str, keras.Model] = {}
 
 
@@ -466,6 +552,10 @@ def _as_fitted_dtype(X, fitted, name: str):
         X.data = cast
         return X
     return cast
+
+
+#: (class, epochs, batch_size, min_train_steps) whose floor warning was shown.
+_FLOOR_WARNED: set[tuple] = set()
 
 
 def _count_samples(X) -> int | None:
