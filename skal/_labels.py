@@ -111,10 +111,10 @@ def check_y(y, n: int) -> np.ndarray:
 
 def _refuse_2d(y) -> None:
     """A 2-D ``y`` with several columns: one-hot targets or several labels per sample."""
-    shape = np.shape(y)
+    values = np.asarray(y)  # np.shape would refuse some array-likes
+    shape = values.shape
     if len(shape) != 2 or shape[1] < 2:
         return
-    values = np.asarray(y)
     binary = values.dtype.kind in "biuf" and np.isin(values, (0, 1)).all()
     if binary and (values.sum(axis=1) == 1).all():
         raise ValueError(

@@ -30,10 +30,8 @@ def _learner_options(name: str) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; the exit status."""
-    from skal import ActiveLearningClassifier
     from skal.datasets import load_digits_split
     from skal.evaluation import campaign_scores
-    from skal.keras import CNNClassifier
     from skal.metrics import area_under_learning_curve
 
     start = time.perf_counter()
@@ -53,14 +51,7 @@ def run(args: argparse.Namespace) -> int:
         per_seed = []
         for seed in range(args.seeds):
             run += 1
-            learner = ActiveLearningClassifier(
-                CNNClassifier(epochs=args.epochs, random_state=seed),
-                **options[strategy],
-                n_queries=args.n_queries,
-                n_instances=args.n_instances,
-                initial_size=args.initial_size,
-                random_state=seed,
-            )
+            learner = _learner(args, options[strategy], seed)
             t0 = time.perf_counter()
             n_labeled, scores, _ = campaign_scores(learner, X_train, y_train, X_test, y_test)
             per_seed.append(scores)
@@ -95,6 +86,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"Wrote {out / 'demo_results.json'} ({wall:.0f}s); pip install matplotlib "
               "for the plot.")
     return 0
+
+
+def _learner(args: argparse.Namespace, options: dict, seed: int):
+    """One column's learner: the CNN, the column's strategy and pool training, the budget."""
+    from skal import ActiveLearningClassifier
+    from skal.keras import CNNClassifier
+
+    return ActiveLearningClassifier(
+        CNNClassifier(epochs=args.epochs, random_state=seed), **options,
+        n_queries=args.n_queries, n_instances=args.n_instances,
+        initial_size=args.initial_size, random_state=seed,
+    )
 
 
 def _table(results: dict[str, dict]) -> str:
