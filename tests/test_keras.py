@@ -635,3 +635,22 @@ def test_min_train_steps_floor_warns_when_it_overrides_epochs(monkeypatch, digit
         warnings.simplefilter("error")
         clone(cnn).fit(X[:18], y[:18])  # a campaign's next refit: warned once already
         clone(cnn).set_params(min_train_steps=None).fit(X, y)  # no floor: silent
+
+
+def test_class_weight_balanced_reaches_the_keras_fit_of_a_campaign(digits_xy):
+    """A rare class: 5 samples against 100. Balanced class weights, given to the CNN as
+    scikit-learn's ``class_weight="balanced"``, make the network find it."""
+    from sklearn.metrics import recall_score
+
+    from skal import ActiveLearningClassifier, CNNClassifier
+
+    X, y = digits_xy
+    train = np.r_[np.flatnonzero(y == 0)[:100], np.flatnonzero(y == 1)[:5]]
+    test = np.r_[np.flatnonzero(y == 0)[100:150], np.flatnonzero(y == 1)[5:55]]
+    recall = {}
+    for weight in (None, "balanced"):
+        learner = ActiveLearningClassifier(CNNClassifier(
+            epochs=3, random_state=0, min_train_steps=None, class_weight=weight))
+        learner.fit(X[train], y[train])
+        recall[weight] = recall_score(y[test], learner.predict(X[test]), pos_label=1)
+    assert recall["balanced"] > recall[None] + 0.2, recall
