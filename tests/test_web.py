@@ -847,3 +847,31 @@ def test_refused_answers_then_kill_lose_nothing(digits_pool, tmp_path):
         assert sorted(campaign.labeled_indices_.tolist()) == sorted(acked)
         campaign.answer(picked[5], int(y[picked[5]]))
     assert journal_labels(journal) == {**acked, picked[5]: int(y[picked[5]])}
+
+
+def test_the_stopping_progress_is_in_the_state(tmp_path):
+    from sklearn.datasets import load_digits
+
+    from skal import ActiveLearningClassifier, Campaign
+    from skal.cli._web._render import choose_display
+    from skal.cli._web._session import LabelSession
+    from skal.stopping import StabilizingPredictions
+
+    X, y = load_digits(return_X_y=True)
+    learner = ActiveLearningClassifier(
+        LogisticRegression(max_iter=200), n_instances=3, initial_size=3, random_state=0,
+        stopping=StabilizingPredictions(threshold=0.01, window=1))  # stable at the 2nd fit
+    s = LabelSession(Campaign(learner, X / 16), choose_display(64))
+    try:
+        a = s.hello()["client"]
+        assert s.state()["stopping"] == [] and s.state()["can_stop"] is None
+        for _ in range(2):
+            for x in s.next_samples(a, 3):
+                s.answer(a, x["index"], int(y[x["index"]]))
+            _settle(s)
+        state = s.state()
+        assert state["stopping"][0].startswith("predictions stable for 1 of 1 rounds")
+        assert state["can_stop"] == "stabilizing predictions"
+    finally:
+        _settle(s)
+        s.close()

@@ -135,4 +135,8 @@ def resolve_stopping(stopping) -> list:
                 f"stopping must be a criterion (an object with check(), such as "
                 f"skal.stopping.StabilizingPredictions()) or a list of them, got {item!r}."
             )
-    return [clone(item) if hasattr(item, "get_params") else item for item in items]
+    fresh = [clone(item) if hasattr(item, "get_params") else item for item in items]
+    for item in fresh:  # options checked when the campaign starts, not at its first fit
+        if callable(getattr(item, "_validate_params", None)):
+            item._validate_params()
+    return fresh

@@ -420,7 +420,10 @@ class LabelSession:
         shows none older than one it has shown. ``refit_error`` is None, or why the last
         retraining failed (``message``) and at how many labels (``n_labeled``): the model
         of ``model_labels`` labels keeps serving, answers keep being taken, and the next
-        batch of answers retries.
+        batch of answers retries. ``stopping`` is the progress of each stopping criterion
+        after the last fit (``skal label --stop``; empty without one) and ``can_stop`` the
+        reason of the one that says labeling can stop (None until then): the page says so,
+        and labeling goes on for as long as the person likes.
         """
         c = self.campaign
         with self._lock:  # one consistent snapshot per version
@@ -430,6 +433,8 @@ class LabelSession:
             training, curve = self._training(), list(self.curve)
             model_version, classes = self.model_version, self._classes()
             refit_error = None if self._refit_error is None else dict(self._refit_error)
+            stopping = list(history[-1].get("stopping", ())) if history else []
+            can_stop = c.stop_reason_ if stopping else None
         recent = [[int(i), plain(v)] for i, v in zip(labeled[-12:], labels[-12:])][::-1]
         for item in recent:
             item.append(self._thumbnail(item[0]))
@@ -439,6 +444,7 @@ class LabelSession:
             "n_samples": len(c.X), "budget": self.budget, "round": len(history),
             "model_labels": history[-1]["n_labeled"] if history else 0,
             "model_version": model_version, "training": training, "refit_error": refit_error,
+            "stopping": stopping, "can_stop": can_stop,
             "curve": curve, "recent": recent, **classes,
         }
 

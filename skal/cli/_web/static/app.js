@@ -297,6 +297,10 @@
         + "(the model above keeps guessing and choosing; answers are still saved, and "
         + "retraining is tried again as they come in)"
       : "";
+    const stopping = state.stopping || [];  // skal label --stop: the criteria's progress
+    $("stopping").hidden = !stopping.length;
+    $("stopping").textContent = stopping.join("; ")
+      + (state.can_stop ? ` — you can stop here (${state.can_stop}).` : "");
     renderCurve(state.curve);
     renderHistory(state.recent);
     renderButtons(state.classes, state.keys);
