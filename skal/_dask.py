@@ -195,11 +195,13 @@ def dask_top_k(
     try:
         ((idx, scores),) = dask.compute(parts[0])
     except Exception as exc:
-        if type(exc).__name__ == "KilledWorker":
+        # a dying worker surfaces as KilledWorker, or, when the scheduler has already
+        # forgotten the task it ran, as a cancelled future (a race seen on 2 cores)
+        if type(exc).__name__ in ("KilledWorker", "FutureCancelledError"):
             raise RuntimeError(
                 "Scoring the dask pool failed: the workers running a block kept dying "
-                f"({exc}). No selection was made; check the workers' memory and logs, "
-                "then query again."
+                f"({type(exc).__name__}: {exc}). No selection was made; check the workers' "
+                "memory and logs, then query again."
             ) from exc
         raise
     return np.asarray(idx, dtype=np.intp), np.asarray(scores, dtype=np.float64)
