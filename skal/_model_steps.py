@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
-from skal._pool import flat_features
+from skal._pool import finite_rows, flat_features
 
 __all__ = [
     "NUMBERS_ALTERNATIVE",
@@ -179,23 +179,11 @@ def _transformed_numbers(Xt, who: str, step: str) -> np.ndarray:
     """A Pipeline's preprocessing output as dense, flat, finite float64 rows."""
     if hasattr(Xt, "toarray"):  # a sparse one-hot encoding: one chunk at a time
         Xt = Xt.toarray()
-    try:
-        F = np.asarray(Xt, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{who} reads the features the Pipeline's last step ({step}) sees, which must be "
-            f"numbers ({exc}); add a step that encodes them (e.g. a OneHotEncoder in a "
-            "ColumnTransformer)."
-        ) from None
-    F = F.reshape(len(F), -1)
-    bad = ~np.isfinite(F).all(axis=1)
-    if bad.any():
-        raise ValueError(
-            f"{who} reads the features the Pipeline's last step ({step}) sees, which must be "
-            f"finite, but {int(bad.sum())} sample(s) hold NaN or infinite values; add an "
-            "imputer (e.g. SimpleImputer) to the Pipeline."
-        )
-    return F
+    return finite_rows(
+        Xt, f"{who} reads the features the Pipeline's last step ({step}) sees",
+        "add a step that encodes them (e.g. a OneHotEncoder in a ColumnTransformer)",
+        "add an imputer (e.g. SimpleImputer) to the Pipeline",
+    )
 
 
 def _is_numeric(chunk) -> bool:

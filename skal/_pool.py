@@ -22,6 +22,7 @@ __all__ = [
     "check_pool_chunk",
     "chunk_slices",
     "concat_rows",
+    "finite_rows",
     "flat_features",
     "is_dask_collection",
     "is_frame",
@@ -91,19 +92,24 @@ def flat_features(chunk, who: str, alternative: str) -> np.ndarray:
             f"{who} reads the raw features as a dense array, but the pool is a sparse "
             f"{type(chunk).__name__}; give a dense array, or {alternative}."
         )
+    return finite_rows(chunk, f"{who} reads the raw features",
+                       f"give the pool as numbers, or {alternative}",
+                       f"impute them first, or {alternative}")
+
+
+def finite_rows(values, reads: str, to_numbers: str, to_finite: str) -> np.ndarray:
+    """``values`` as flat, finite float64 rows; else a ValueError that says what ``reads``
+    them and the fix (``to_numbers`` for non-numbers, ``to_finite`` for NaN or inf)."""
     try:
-        X = np.asarray(chunk, dtype=np.float64)
+        X = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{who} reads the raw features, which must be numbers ({exc}); give the pool "
-            f"as numbers, or {alternative}."
-        ) from None
+        raise ValueError(f"{reads}, which must be numbers ({exc}); {to_numbers}.") from None
     X = X.reshape(len(X), -1)
     bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
         raise ValueError(
-            f"{who} reads the raw features, which must be finite, but {int(bad.sum())} "
-            f"sample(s) hold NaN or infinite values; impute them first, or {alternative}."
+            f"{reads}, which must be finite, but {int(bad.sum())} sample(s) hold NaN or "
+            f"infinite values; {to_finite}."
         )
     return X
 
