@@ -34,6 +34,7 @@ from skal.strategies import (
     QueryContext,
     QueryStrategy,
     RandomSampling,
+    RareClassSampling,
     TypiClust,
     UncertaintySampling,
     bald,
@@ -434,10 +435,13 @@ BAD_OPTIONS = [
     (AutoStrategy, "low_budget_per_class", np.nan),
     (AutoStrategy, "low_budget_per_class", "10"),
     (AutoStrategy, "low_budget_per_class", None),
+    (RareClassSampling, "measure", "bald"),
+    (RareClassSampling, "measure", None),
+    (RareClassSampling, "measure", 1),
 ]
 STRATEGY_CLASSES = [UncertaintySampling, RandomSampling, MCDropoutSampling, Committee,
                     InformationDensity, CoreSet, BADGE, DiverseMiniBatch, TypiClust, ProbCover,
-                    AutoStrategy]
+                    AutoStrategy, RareClassSampling]
 
 
 def test_the_bad_options_table_covers_every_option_of_every_strategy():
@@ -538,7 +542,8 @@ def test_strategy_options_grid_search_as_nested_params(digits_xy):
 
 def test_registry_names_resolve_to_fresh_documented_strategies():
     deep = {"bald", "variation_ratios", "mc_entropy", "vote_entropy", "kl_divergence",
-            "coreset", "badge", "density", "diverse_margin", "typiclust", "probcover", "auto"}
+            "coreset", "badge", "density", "diverse_margin", "typiclust", "probcover", "auto",
+            "rare_class"}
     assert set(STRATEGIES) == deep | {"entropy", "margin", "least_confident", "random"}
     for name in deep:
         a, b = get_strategy(name), get_strategy(name)

@@ -393,6 +393,27 @@ def test_pin_random():
     assert all(firsts[i] <= 40 for i in range(n_pool)), firsts
 
 
+# ---------------------------------------------------------------------- rare class
+# labels so far: three of class 0, one of class 1. Predicted class and margin uncertainty:
+#   0: [.55, .45] class 0, 1-(.55-.45) = .9     3: [.95, .05] class 0, .1
+#   1: [.60, .40] class 0, .8                   4: [.20, .80] class 1, .4
+#   2: [.90, .10] class 0, .2                   5: [.10, .90] class 1, .2
+# rare_class: class 1 first (fewest labels), its most uncertain (4), then class 0's (0),
+# round-robin: 5, then 1 -> [4, 0, 5, 1, 2, 3]; margin alone would give [0, 1, 4, ...]
+RARE_MODEL = TableModel(ids(6), [[.55, .45], [.6, .4], [.9, .1], [.95, .05], [.2, .8],
+                                 [.1, .9]]).fit(None, [0, 1])
+
+
+def test_pin_rare_class():
+    context = QueryContext(random_state=0, y_labeled=np.array([0, 0, 0, 1]))
+    assert get_strategy("rare_class")(RARE_MODEL, ids(6), 6, context=context).tolist() == [
+        4, 0, 5, 1, 2, 3]
+    assert rank("margin", RARE_MODEL, ids(6), n_instances=3) == [0, 1, 4]
+    # the other way round (class 0 rarer): class 0's most uncertain first
+    flipped = QueryContext(random_state=0, y_labeled=np.array([1, 1, 1, 0]))
+    assert get_strategy("rare_class")(RARE_MODEL, ids(6), 2, context=flipped).tolist() == [0, 4]
+
+
 # ------------------------------------------------------------------------ coverage
 def test_every_registered_name_has_a_pin_test():
     pinned = {name.removeprefix("test_pin_") for name in globals() if

@@ -30,6 +30,11 @@ class RareClassSampling(QueryStrategy):
     measure : {"margin", "entropy", "least_confident"}, default="margin"
         Uncertainty that orders the samples within a predicted class.
 
+    References
+    ----------
+    .. [1] U. Aggarwal, A. Popescu and C. Hudelot, "Active learning for imbalanced datasets",
+       WACV 2020.
+
     Examples
     --------
     >>> import numpy as np

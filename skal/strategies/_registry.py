@@ -11,6 +11,7 @@ from skal.strategies._committee import Committee
 from skal.strategies._density import InformationDensity
 from skal.strategies._diversity import BADGE, CoreSet, DiverseMiniBatch
 from skal.strategies._random import RandomSampling
+from skal.strategies._rare import RareClassSampling
 from skal.strategies._typical import ProbCover, TypiClust
 from skal.strategies._uncertainty import UncertaintySampling
 
@@ -38,6 +39,9 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
     # classes from the estimator's classes_), then "diverse_margin" ("margin" for a model
     # without embed); the component of the last query is its last_choice_
     "auto": AutoStrategy,
+    # rare classes first: a batch round-robin over the predicted classes, the class with
+    # the fewest labels first, the most uncertain (margin) first within a class
+    "rare_class": RareClassSampling,
 }
 
 
