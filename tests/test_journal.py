@@ -3,6 +3,7 @@
 import contextlib
 import os
 import pickle
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -669,3 +670,107 @@ def test_read_only_true_never_writes(path, tmp_path):
         pass
     with pytest.raises(ValueError, match="belongs to another pool"):
         LabelJournal(path, read_only=True, pool_fingerprint="float64:2x2:other")
+
+
+# ----------------------------------------------------------------------------- annotators
+
+
+def _version_1_journal(path):
+    """A journal as skal wrote it before annotators (schema version 1), with two records."""
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA application_id=1936417132")
+    raw.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    raw.execute("CREATE TABLE labels (seq INTEGER PRIMARY KEY AUTOINCREMENT, sample_id TEXT "
+                "NOT NULL, label TEXT NOT NULL, timestamp REAL NOT NULL, round INTEGER, "
+                "strategy TEXT, score REAL)")
+    raw.executemany("INSERT INTO meta VALUES (?, ?)", [
+        ("format", "skal-label-journal"), ("schema_version", "1"), ("created", "1.0")])
+    raw.executemany("INSERT INTO labels (sample_id, label, timestamp, round, strategy) "
+                    "VALUES (?, ?, ?, ?, ?)", [("3", '"cat"', 1.0, 0, "initial"),
+                                              ("4", "-1", 2.0, 0, "initial")])
+    raw.commit()
+    raw.close()
+
+
+def _columns(path):
+    raw = sqlite3.connect(path)
+    try:
+        version = raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return version[0], [row[1] for row in raw.execute("PRAGMA table_info(labels)")]
+    finally:
+        raw.close()
+
+
+def test_a_version_1_journal_is_read_then_migrated_when_written(path):
+    _version_1_journal(path)
+    with LabelJournal(path, read_only=True) as old:  # read as it is: nobody named
+        assert [(r["sample_id"], r["label"], r["annotator"]) for r in old.records()] == [
+            (3, "cat", None), (4, -1, None)]
+    assert _columns(path) == ("1", ["seq", "sample_id", "label", "timestamp", "round",
+                                    "strategy", "score"])  # read_only never writes
+    with LabelJournal(path) as journal:  # opened for appends: gains the column, version 2
+        journal.append(5, "dog", annotator="ana")
+        assert [r["annotator"] for r in journal.records()] == [None, None, "ana"]
+        assert journal.labels() == {3: "cat", 4: -1, 5: "dog"}
+    version, columns = _columns(path)
+    assert version == "2" and columns[-1] == "annotator"
+    with LabelJournal(path) as again:  # and opens again as any version-2 journal
+        assert len(again) == 3
+
+
+def test_the_annotator_of_each_answer_is_recorded(path):
+    import threading
+
+    with LabelJournal(path) as journal:
+        journal.annotator = "terminal"
+        journal.append([1, 2], ["a", "b"])
+        with journal.answering_as("ana"):
+            journal.append(3, "c")
+            other = threading.Thread(target=journal.append, args=(4, "d"))
+            other.start()  # another thread: not ana's answer
+            other.join()
+            journal.retract(1)
+        journal.append(5, "e", annotator="ben")
+        who = {(r["sample_id"], r["label"]): r["annotator"] for r in journal.records()}
+    assert who == {(1, "a"): "terminal", (2, "b"): "terminal", (3, "c"): "ana",
+                   (4, "d"): "terminal", (1, None): "ana", (5, "e"): "ben"}
+
+
+# (what, name, error type, fragment of the message)
+BAD_ANNOTATORS = [
+    ("empty", "", ValueError, "annotator is empty"),
+    ("blank", "   ", ValueError, "annotator is empty"),
+    ("too long", "a" * 41, ValueError, "has 41 characters"),
+    ("control character", "ana\x1b[2J", ValueError, "has the character '\\x1b'"),
+    ("newline", "ana\nben", ValueError, "has the character '\\n'"),
+    ("HTML", "<img src=x onerror=alert(1)>", ValueError, "has the character '<'"),
+    ("quote", 'ana"', ValueError, "has the character '\"'"),
+    ("edge space", " ana", ValueError, "starts or ends with a space"),
+    ("not a string", 7, TypeError, "annotator must be a str"),
+]
+
+
+@pytest.mark.parametrize("name, kind, fragment", [r[1:] for r in BAD_ANNOTATORS],
+                         ids=[r[0] for r in BAD_ANNOTATORS])
+def test_bad_annotator_names_are_refused_and_nothing_is_written(path, name, kind, fragment):
+    with LabelJournal(path) as journal:
+        with pytest.raises(kind, match=re.escape(fragment)):
+            journal.append(1, "a", annotator=name)
+        with pytest.raises(kind, match=re.escape(fragment)):
+            journal.annotator = name
+        with pytest.raises(kind, match=re.escape(fragment)):
+            with journal.answering_as(name):
+                pass
+        assert len(journal) == 0
+        journal.append(1, "a", annotator="Ana Lima-2")  # letters, digits, space, - . _ @
+        assert journal.records()[0]["annotator"] == "Ana Lima-2"
+
+
+def test_a_newer_schema_version_is_refused(path):
+    LabelJournal(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(ValueError, match="schema version 3.*reads versions 1, 2; upgrade"):
+        LabelJournal(path)

@@ -19,17 +19,26 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "COLUMNS", "as_list", "bad_record", "check_sqlite_header", "create_schema", "decode_id",
+    "ANNOTATOR", "COLUMNS", "READABLE_VERSIONS", "add_annotator_column", "as_list",
+    "bad_record", "check_annotator", "check_sqlite_header", "create_schema", "decode_id",
     "decode_label", "decode_record", "decode_value", "encode_id", "encode_label",
     "encode_score", "get_meta", "set_meta", "to_array",
 ]
 
-SCHEMA_VERSION = 1
+#: Version 2 added the nullable ``annotator`` column; a version-1 journal is read as it is
+#: (no annotators) and gains the column the first time it is opened for appends.
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = ("1", "2")
 FORMAT = "skal-label-journal"
 APPLICATION_ID = 0x736B616C  # "skal", stored in the SQLite header
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: The columns of the labels table, in the order :func:`decode_record` takes them.
 COLUMNS = ("seq", "sample_id", "label", "timestamp", "round", "strategy", "score")
+#: Who gave an answer (schema version 2; NULL in older records and for unnamed answers).
+ANNOTATOR = "annotator"
+#: The longest annotator name, in characters.
+MAX_ANNOTATOR = 40
+_NAME_PUNCTUATION = set(" ._-@")
 
 
 def check_sqlite_header(path: str) -> None:
@@ -55,12 +64,51 @@ def create_schema(conn: sqlite3.Connection) -> None:
         "timestamp REAL NOT NULL, "
         "round INTEGER, "
         "strategy TEXT, "
-        "score REAL)"
+        "score REAL, "
+        "annotator TEXT)"
     )
     conn.execute("CREATE INDEX labels_sample_id ON labels (sample_id)")
     set_meta(conn, "format", FORMAT)
     set_meta(conn, "schema_version", str(SCHEMA_VERSION))
     set_meta(conn, "created", repr(time.time()))
+
+
+def add_annotator_column(conn: sqlite3.Connection) -> None:
+    """Migrate a version-1 journal to version 2 (inside the caller's transaction): a
+    nullable ``annotator`` column, NULL for every earlier record."""
+    conn.execute("ALTER TABLE labels ADD COLUMN annotator TEXT")
+    set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+
+def check_annotator(name: Any, what: str = "annotator") -> str:
+    """An annotator's name, checked: 1 to 40 letters, digits, spaces, ``. _ - @``.
+
+    ``what`` names where the name came from (an option, a link parameter) in the error.
+
+    Examples
+    --------
+    >>> check_annotator("ana.lima")
+    'ana.lima'
+    >>> check_annotator("<b>")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: annotator '<b>' has the character '<': a name is 1 to 40 letters, ...
+    """
+    rule = ("a name is 1 to 40 letters, digits, spaces, '.', '_', '-' or '@' "
+            "(e.g. ana or ana.lima)")
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a str, got {type(name).__name__}: {rule}.")
+    shown = repr(name) if len(name) <= 60 else repr(name[:57]) + "..."
+    if not name.strip():
+        raise ValueError(f"{what} is empty: {rule}.")
+    if len(name) > MAX_ANNOTATOR:
+        raise ValueError(f"{what} {shown} has {len(name)} characters: {rule}.")
+    if name != name.strip():
+        raise ValueError(f"{what} {shown} starts or ends with a space: {rule}.")
+    for char in name:
+        if not (char.isalnum() or char in _NAME_PUNCTUATION):
+            raise ValueError(f"{what} {shown} has the character {char!r}: {rule}.")
+    return name
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
@@ -173,6 +221,7 @@ def _text(raw: Any) -> str | None:
 _DECODERS = {
     "sample_id": decode_id, "label": decode_label, "timestamp": lambda v: _real(v, False),
     "round": _round, "strategy": _text, "score": lambda v: _real(v, True),
+    ANNOTATOR: _text,
 }
 
 
@@ -196,10 +245,11 @@ def decode_value(path: str, seq: Any, column: str, raw: Any) -> Any:
 
 
 def decode_record(path: str, row: Sequence[Any]) -> dict[str, Any]:
-    """A row of the labels table (the :data:`COLUMNS`) as a record; ValueError if damaged."""
+    """A row of the labels table (the :data:`COLUMNS`, then :data:`ANNOTATOR`) as a record;
+    ValueError if damaged."""
     seq = row[0]
     out = {"seq": seq}
-    for column, raw in zip(COLUMNS[1:], row[1:], strict=True):
+    for column, raw in zip((*COLUMNS[1:], ANNOTATOR), row[1:], strict=True):
         out[column] = decode_value(path, seq, column, raw)
     return out
 

@@ -14,7 +14,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -23,11 +24,14 @@ import numpy as np
 
 from skal.io._fingerprint import pool_fingerprint, row_digests
 from skal.io._sqlite import (
+    ANNOTATOR,
     COLUMNS,
     FORMAT,
-    SCHEMA_VERSION,
+    READABLE_VERSIONS,
+    add_annotator_column,
     as_list,
     bad_record,
+    check_annotator,
     check_sqlite_header,
     create_schema,
     decode_record,
@@ -41,8 +45,8 @@ from skal.io._sqlite import (
 )
 
 __all__ = [
-    "JournalNotFoundError", "JournalNotWritableError", "LabelJournal", "pool_fingerprint",
-    "row_digests",
+    "JournalNotFoundError", "JournalNotWritableError", "LabelJournal", "check_annotator",
+    "pool_fingerprint", "row_digests",
 ]
 
 
@@ -188,6 +192,9 @@ class LabelJournal:
         # One connection shared by the threads of a labeling server; calls are serialised.
         self._lock = threading.RLock()
         self._requested = read_only
+        self._annotator: str | None = None
+        self._local = threading.local()  # the annotator of answers written by this thread
+        self._has_annotator = True  # False: a version-1 journal opened read-only
         self.read_only: bool = bool(read_only)
         self._why_read_only = "it was opened with read_only=True"
         _check_folder(self.path)
@@ -320,6 +327,9 @@ class LabelJournal:
                 self._check_schema(conn, tables)
                 # Probe that the file takes writes now, not at the first answer (lost then).
                 conn.execute("UPDATE meta SET value = value WHERE key = 'format'")
+                if not self._has_annotator:  # version 1: gains the annotator column
+                    add_annotator_column(conn)
+                    self._has_annotator = True
             stored = get_meta(conn, "pool_fingerprint")
             if fingerprint is not None:
                 if stored is None:
@@ -349,10 +359,10 @@ class LabelJournal:
             raise ValueError(not_journal) from exc
         if fmt != FORMAT or version is None:
             raise ValueError(not_journal)
-        if version != str(SCHEMA_VERSION):
+        if version not in READABLE_VERSIONS:
             raise ValueError(
                 f"label journal {self.path!r} has schema version {version}, but this skal "
-                f"reads version {SCHEMA_VERSION}; upgrade skal to read it."
+                f"reads versions {', '.join(READABLE_VERSIONS)}; upgrade skal to read it."
             )
         columns = {row[1] for row in conn.execute("PRAGMA table_info(labels)")}
         if not set(COLUMNS) <= columns:
@@ -360,6 +370,7 @@ class LabelJournal:
                 f"{self.path!r} is not a skal label journal: its labels table lacks the "
                 f"columns {sorted(set(COLUMNS) - columns)}; refusing to use it."
             )
+        self._has_annotator = ANNOTATOR in columns
 
     # ------------------------------------------------------------------ writing
 
@@ -371,6 +382,7 @@ class LabelJournal:
         round: int | None = None,
         strategy: str | None = None,
         scores: Iterable[float | None] | None = None,
+        annotator: str | None = None,
     ) -> None:
         """Record labels for samples, durably, in one transaction.
 
@@ -386,6 +398,9 @@ class LabelJournal:
             Name of the query strategy that selected the samples.
         scores : sequence of float, optional
             The strategy's score for each sample (``None``/NaN stored as NULL).
+        annotator : str, optional
+            Who gave the labels (see :func:`check_annotator`); ``None`` means the name set
+            by :meth:`answering_as` in this thread, else :attr:`annotator`.
 
         Raises
         ------
@@ -423,11 +438,13 @@ class LabelJournal:
                 raise ValueError(f"round must be >= 0, got {round}.")
         if strategy is not None and not isinstance(strategy, str):
             raise TypeError(f"strategy must be a str or None, got {strategy!r}.")
+        who = self._who(annotator)
         if not ids:
             return
-        self._insert(conn, ids, labs, round, strategy, scs)
+        self._insert(conn, ids, labs, round, strategy, scs, who)
 
-    def retract(self, sample_ids: Iterable[SampleId] | SampleId, *, round: int | None = None):
+    def retract(self, sample_ids: Iterable[SampleId] | SampleId, *, round: int | None = None,
+                annotator: str | None = None):
         """Take labels back, durably: the samples count as never answered (an undo).
 
         The journal stays append-only: a retraction is a record whose label is ``None``.
@@ -452,18 +469,67 @@ class LabelJournal:
         """
         conn = self._writable_connection()
         ids = [encode_id(s) for s in as_list(sample_ids)]
+        who = self._who(annotator)
         if ids:
-            self._insert(conn, ids, ["null"] * len(ids), round, "undo", [None] * len(ids))
+            self._insert(conn, ids, ["null"] * len(ids), round, "undo", [None] * len(ids), who)
 
-    def _insert(self, conn, ids, labs, round, strategy, scs) -> None:  # noqa: A002
+    # ------------------------------------------------------------------ annotators
+
+    @property
+    def annotator(self) -> str | None:
+        """The name recorded with answers that name nobody else (None: no name).
+
+        A terminal session sets it once (``skal label --annotator``); a server with several
+        people names each answer's author with :meth:`answering_as`.
+        """
+        return self._annotator
+
+    @annotator.setter
+    def annotator(self, name: str | None) -> None:
+        self._annotator = None if name is None else check_annotator(name)
+
+    @contextmanager
+    def answering_as(self, name: str | None) -> Iterator[None]:
+        """Within the block, answers this thread writes are recorded as ``name``'s.
+
+        Front ends that answer through a :class:`skal.Campaign` (which writes the journal
+        in the calling thread) name the person this way.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "labels.sqlite")
+        >>> with LabelJournal(path) as journal:
+        ...     with journal.answering_as("ana"):
+        ...         journal.append(3, "cat")
+        ...     journal.append(4, "dog", annotator="ben")
+        ...     [r["annotator"] for r in journal.records()]
+        ['ana', 'ben']
+        """
+        name = None if name is None else check_annotator(name)
+        before = getattr(self._local, "name", None)
+        self._local.name = name
+        try:
+            yield
+        finally:
+            self._local.name = before
+
+    def _who(self, annotator: str | None) -> str | None:
+        if annotator is not None:
+            return check_annotator(annotator)
+        local = getattr(self._local, "name", None)
+        return local if local is not None else self._annotator
+
+    def _insert(self, conn, ids, labs, round, strategy, scs, who=None) -> None:  # noqa: A002
         now = time.time()
-        rows = [(i, lab, now, round, strategy, s) for i, lab, s in zip(ids, labs, scs, strict=True)]
+        rows = [(i, lab, now, round, strategy, s, who)
+                for i, lab, s in zip(ids, labs, scs, strict=True)]
         with self._lock:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(
-                    "INSERT INTO labels (sample_id, label, timestamp, round, strategy, score) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO labels (sample_id, label, timestamp, round, strategy, score, "
+                    "annotator) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 conn.execute("COMMIT")
@@ -480,9 +546,10 @@ class LabelJournal:
         Returns
         -------
         list of dict
-            Keys ``seq``, ``sample_id``, ``label``, ``timestamp``, ``round``, ``strategy``
-            and ``score``; ids and labels have their original Python types (``label`` is
-            ``None`` for a retraction, see :meth:`retract`).
+            Keys ``seq``, ``sample_id``, ``label``, ``timestamp``, ``round``, ``strategy``,
+            ``score`` and ``annotator`` (None when unnamed, and in journals written before
+            annotators were recorded); ids and labels have their original Python types
+            (``label`` is ``None`` for a retraction, see :meth:`retract`).
 
         Raises
         ------
@@ -492,9 +559,10 @@ class LabelJournal:
             int >= 0, ...): the error names the journal and the record's ``seq``. Nothing is
             skipped or converted (a sample id ``7.9`` is not sample 7).
         """
+        who = ANNOTATOR if self._has_annotator else "NULL"
         with self._lock:
             rows = self._connection().execute(
-                f"SELECT {', '.join(COLUMNS)} FROM labels ORDER BY seq"
+                f"SELECT {', '.join(COLUMNS)}, {who} FROM labels ORDER BY seq"
             ).fetchall()
         return [decode_record(self.path, row) for row in rows]
 
@@ -613,7 +681,8 @@ class LabelJournal:
         return self
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "closed": self.closed, "read_only": self._requested}
+        return {"path": self.path, "closed": self.closed, "read_only": self._requested,
+                "annotator": self._annotator}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Unpickling reopens the journal at its path (the connection itself cannot travel).
@@ -622,8 +691,10 @@ class LabelJournal:
             self._lock = threading.RLock()
             self._requested = state.get("read_only")
             self.read_only, self._why_read_only = bool(self._requested), "it was closed"
+            self._local, self._has_annotator = threading.local(), True
         else:
             self.__init__(state["path"], read_only=state.get("read_only"))
+        self._annotator = state.get("annotator")
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{len(self)} records"
