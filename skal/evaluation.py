@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, recall_score
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils.validation import _num_samples
@@ -13,7 +13,43 @@ from sklearn.utils.validation import _num_samples
 from skal._labels import check_y, plain_labels, unlabeled_mask
 from skal.campaign import Campaign
 
-__all__ = ["active_learning_curve", "campaign_scores"]
+__all__ = ["PER_CLASS_RECALL", "active_learning_curve", "campaign_scores"]
+
+
+PER_CLASS_RECALL = "per_class_recall"
+
+
+def _per_class_recall(classes: np.ndarray):
+    """A scorer of the recall of each class of ``classes``, in that order (0 where unseen)."""
+
+    def score(estimator, X, y):
+        return recall_score(y, estimator.predict(X), labels=classes, average=None,
+                            zero_division=0.0)
+
+    return score
+
+
+def _scorers(learner, scoring, classes: np.ndarray) -> tuple[dict, bool]:
+    """``scoring`` as ``{name: scorer}``, and whether it was one scorer (not a list or dict)."""
+    if scoring is None or isinstance(scoring, str) or callable(scoring):
+        named, single = {"score": scoring}, True
+    elif isinstance(scoring, dict):
+        named, single = dict(scoring), False
+    elif isinstance(scoring, (list, tuple, set)) and all(isinstance(s, str) for s in scoring):
+        named, single = {s: s for s in scoring}, False
+    else:
+        raise TypeError(
+            "scoring must be None, a scorer name, a callable, a list of scorer names or a "
+            f"dict of name -> scorer; got {type(scoring).__name__}."
+        )
+    if not named:
+        raise ValueError("scoring is empty: give at least one scorer.")
+    if classes is None and any(isinstance(s, str) and s == PER_CLASS_RECALL
+                               for s in named.values()):
+        raise ValueError(f"scoring={PER_CLASS_RECALL!r} needs a classifier; a regressor "
+                         "has no classes: use a regression scorer such as 'r2'.")
+    return {name: _per_class_recall(classes) if isinstance(s, str) and s == PER_CLASS_RECALL else
+            check_scoring(learner, scoring=s) for name, s in named.items()}, single
 
 
 def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):
@@ -27,32 +63,57 @@ def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):
         The pool with its labels, which play the oracle.
     X_test, y_test : array-like
         Held-out data scored after each round (its unlabeled rows left out).
-    scoring : str, callable or None, default=None
-        A scikit-learn scorer; ``None`` uses the learner's ``score`` (accuracy).
+    scoring : str, callable, list, dict or None, default=None
+        A scikit-learn scorer (e.g. ``"balanced_accuracy"``); ``None`` uses the learner's
+        ``score`` (accuracy). ``"per_class_recall"`` scores the recall of every class (the
+        sorted labels of ``y_train`` and ``y_test``; 0 for a class the model never gets
+        right), for campaigns on imbalanced pools. A list of names or a dict of
+        name -> scorer scores them all, as :func:`sklearn.model_selection.cross_validate`.
 
     Returns
     -------
     n_labeled : ndarray of shape (n_rounds + 1,)
         Labels used after each round (round 0 is the initial set).
-    scores : ndarray of shape (n_rounds + 1,)
-        Test score after each round.
+    scores : ndarray of shape (n_rounds + 1,), or a dict of them
+        Test score after each round; ``(n_rounds + 1, n_classes)`` for
+        ``"per_class_recall"``; with several scorers, a dict of name -> such an array.
     fitted : ActiveLearningClassifier
         The fitted clone; ``fitted.labeled_indices_`` are exactly those ``fit`` would pick.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import ActiveLearningClassifier
+    >>> from skal.evaluation import campaign_scores
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearningClassifier(LogisticRegression(max_iter=300), n_queries=2,
+    ...                                    initial_size=30, random_state=0)
+    >>> n_labeled, scores, _ = campaign_scores(
+    ...     learner, X[:1000], y[:1000], X[1000:], y[1000:],
+    ...     scoring=["balanced_accuracy", "per_class_recall"])
+    >>> n_labeled.tolist(), scores["per_class_recall"].shape
+    ([30, 40, 50], (3, 10))
     """
-    scorer = check_scoring(learner, scoring=scoring)
     test = np.flatnonzero(~unlabeled_mask(check_y(y_test, _num_samples(X_test))))
     if not len(test):
         raise ValueError("y_test has no labeled rows to score: every sample is unlabeled.")
     X_test, y_test = _safe_indexing(X_test, test), plain_labels(np.asarray(y_test)[test])
-    n_labeled, scores = [], []
+    y_known = plain_labels(np.asarray(y_train)[~unlabeled_mask(check_y(y_train,
+                                                                      _num_samples(X_train)))])
+    classes = np.unique(np.concatenate([y_known, y_test])) if is_classifier(learner) else None
+    scorers, single = _scorers(learner, scoring, classes)
+    n_labeled, scores = [], {name: [] for name in scorers}
 
     def score_round(campaign):
         n_labeled.append(campaign.history_[-1]["n_labeled"])
-        scores.append(scorer(campaign.estimator_, X_test, y_test))
+        for name, scorer in scorers.items():
+            scores[name].append(scorer(campaign.estimator_, X_test, y_test))
 
     campaign = Campaign(clone(learner), X_train, y_train, callbacks=[score_round]).run()
     fitted = type(learner).from_campaign(campaign)
-    return np.asarray(n_labeled), np.asarray(scores, dtype=float), fitted
+    arrays = {name: np.asarray(values, dtype=float) for name, values in scores.items()}
+    return np.asarray(n_labeled), (arrays["score"] if single else arrays), fitted
 
 
 def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, verbose=0):
@@ -73,8 +134,9 @@ def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, ver
         Labels (complete: they play the oracle).
     cv : int, cross-validation generator or iterable, default=5
         As in :func:`sklearn.model_selection.cross_val_score` (stratified for classifiers).
-    scoring : str, callable or None, default=None
-        Scorer; ``None`` means accuracy.
+    scoring : str, callable, list, dict or None, default=None
+        Scorer; ``None`` means accuracy. As in :func:`campaign_scores`: e.g.
+        ``"balanced_accuracy"``, ``"per_class_recall"``, or a list or dict of several.
     n_jobs : int or None, default=None
         Splits run in parallel (joblib); works with ``joblib.parallel_backend("dask")``.
     verbose : int, default=0
@@ -84,8 +146,9 @@ def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, ver
     -------
     n_labeled : ndarray of shape (n_rounds + 1,)
         Number of labels after each round.
-    scores : ndarray of shape (n_rounds + 1, n_splits)
-        Test score after each round, one column per split.
+    scores : ndarray of shape (n_rounds + 1, n_splits), or a dict of them
+        Test score after each round, one column per split; ``"per_class_recall"`` adds
+        a last axis over the classes; several scorers give a dict of name -> array.
     """
     X, y = indexable(X, y)
     cv = check_cv(cv, y, classifier=is_classifier(learner))
@@ -101,10 +164,12 @@ def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, ver
         )
         for train, test in splits
     )
-    lengths = {len(r[0]) for r in results}
-    if len(lengths) != 1:  # a split ran out of pool early; keep the common rounds
-        n = min(lengths)
-        results = [(a[:n], b[:n], f) for a, b, f in results]
-    n_labeled = results[0][0]
-    scores = np.column_stack([r[1] for r in results])
-    return n_labeled, scores
+    n = min(len(r[0]) for r in results)  # a split that ran out of pool early: common rounds
+    n_labeled = results[0][0][:n]
+
+    def by_split(pick):  # rounds first, then splits (then classes, for per-class recall)
+        return np.stack([pick(r[1])[:n] for r in results], axis=1)
+
+    if isinstance(results[0][1], dict):
+        return n_labeled, {name: by_split(lambda s, k=name: s[k]) for name in results[0][1]}
+    return n_labeled, by_split(lambda s: s)

@@ -100,3 +100,43 @@ def test_campaign_scores_leave_unlabeled_test_rows_out(learner, digits_xy):
     np.testing.assert_array_equal(scores, clean)
     with pytest.raises(ValueError, match="no labeled rows"):
         campaign_scores(learner, X[:300], y[:300], X[:5], np.full(5, -1))
+
+
+def test_per_class_recall_and_balanced_accuracy_are_curves_of_the_round_models(digits_xy):
+    # an imbalanced pool: class 9 is rare; its recall is a curve of its own
+    X, y = digits_xy
+    keep = np.r_[np.flatnonzero(y != 9), np.flatnonzero(y == 9)[:15]]
+    X, y = X[keep], y[keep]
+    learner = ActiveLearningClassifier(LogisticRegression(max_iter=300), n_queries=3,
+                                       n_instances=20, initial_size=20, random_state=0,
+                                       store_round_estimators=True)
+    n_labeled, scores, fitted = campaign_scores(
+        learner, X[:1200], y[:1200], X[1200:], y[1200:],
+        scoring=["accuracy", "balanced_accuracy", "per_class_recall"])
+    recall = scores["per_class_recall"]
+    assert recall.shape == (4, 10)
+    for k, model in enumerate(fitted.round_estimators_):
+        predicted = model.predict(X[1200:])
+        for c in range(10):
+            right = predicted[y[1200:] == c] == c
+            assert recall[k, c] == pytest.approx(right.mean())
+        assert scores["balanced_accuracy"][k] == pytest.approx(recall[k].mean())
+    assert not np.allclose(scores["balanced_accuracy"], scores["accuracy"])
+    # the cross-validated curve stacks the splits before the classes
+    n, curves = active_learning_curve(learner, X, y, cv=2, scoring={
+        "recall": "per_class_recall", "bacc": get_scorer("balanced_accuracy")})
+    assert curves["recall"].shape == (4, 2, 10) and curves["bacc"].shape == (4, 2)
+    np.testing.assert_allclose(curves["recall"].mean(axis=2), curves["bacc"])
+
+
+@pytest.mark.parametrize("scoring, error", [
+    (42, TypeError),
+    ([], ValueError),
+    ({}, ValueError),
+    (["accuracy", 3], TypeError),
+    ("no_such_scorer", ValueError),
+])
+def test_bad_scoring_is_refused_before_a_campaign(learner, digits_xy, scoring, error):
+    X, y = digits_xy
+    with pytest.raises(error, match="scoring|scorer"):
+        campaign_scores(learner, X[:300], y[:300], X[300:400], y[300:400], scoring=scoring)
