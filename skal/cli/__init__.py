@@ -1,4 +1,5 @@
-"""The ``skal`` command line: ``skal demo``, ``skal label``; each sub-command is a module."""
+"""The ``skal`` command line: ``skal demo``, ``skal label``, ``skal export``; each
+sub-command is a module."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import sys
 
 from skal.cli._demo import add_parser as add_demo_parser
+from skal.cli._export import add_parser as add_export_parser
 from skal.cli._label import add_parser as add_label_parser
 
 __all__ = ["build_parser", "main"]
@@ -19,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_demo_parser(sub)
     add_label_parser(sub)
+    add_export_parser(sub)
     return parser
 
 
