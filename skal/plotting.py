@@ -45,6 +45,15 @@ def _learner_name(learner) -> str:
     return getattr(strategy, "__name__", None) or str(strategy)
 
 
+def _default_score_name(estimators) -> str:
+    """The y-axis label of ``scoring=None``: what the learners' own ``score`` measures."""
+    from sklearn.base import is_regressor
+
+    if all(is_regressor(learner) for learner in estimators):
+        return "R\N{SUPERSCRIPT TWO}"
+    return "Accuracy"
+
+
 def _infer_score_name(scoring) -> str | None:
     """Readable y-axis label from a ``scoring`` string or callable, if possible."""
     if isinstance(scoring, str):
@@ -60,8 +69,11 @@ def _infer_score_name(scoring) -> str | None:
 class ActiveLearningCurveDisplay:
     """Active-learning curve visualisation: score against number of labeled samples.
 
-    Draws, for each query strategy, the mean score across splits as a line and the mean
-    plus/minus one standard deviation as a band, all on one axes.
+    Draws, for each query strategy, the mean score across splits as a line with a marker at
+    every round and the mean plus/minus one standard deviation as a band, all on one axes;
+    the legend gives each curve's AULC (and, on request, the labels it needs to reach a
+    target score) and says what the band is; an optional dashed line marks a reference
+    score, such as the model trained on the whole labeled pool.
 
     It is recommended to create the display with :meth:`from_estimator` or
     :meth:`from_results`, then call :meth:`plot`. All parameters are stored as
@@ -104,6 +116,12 @@ class ActiveLearningCurveDisplay:
 
     errorbar_ : dict of str to matplotlib ErrorbarContainer
         Error bars of each strategy; empty unless ``std_display_style="errorbar"``.
+
+    reference_line_ : matplotlib Line2D or None
+        The reference line (``plot(reference_score=...)``), None without one.
+
+    aulc_ : dict of str to float
+        Normalised area under each strategy's mean curve (curves of two rounds or more).
 
     See Also
     --------
@@ -194,8 +212,18 @@ class ActiveLearningCurveDisplay:
         line_kw=None,
         fill_between_kw=None,
         errorbar_kw=None,
+        reference_score=None,
+        reference_label="Full data",
+        show_aulc=True,
+        target=None,
+        title=None,
     ):
         """Plot the curves.
+
+        Each strategy is a line of its mean score with a marker at every round. Its legend
+        entry gives the normalised area under that mean curve (AULC, see
+        :func:`skal.metrics.area_under_learning_curve`) and, with ``target``, the labels at
+        which the mean curve first reaches it; the legend's title says what the band is.
 
         Parameters
         ----------
@@ -210,7 +238,8 @@ class ActiveLearningCurveDisplay:
             Whether to draw a legend naming the strategies.
 
         line_kw : dict, default=None
-            Extra keyword arguments for ``ax.plot`` (mean lines).
+            Extra keyword arguments for ``ax.plot`` (mean lines); ``marker="o"`` and
+            ``markersize=4`` unless given.
 
         fill_between_kw : dict, default=None
             Extra keyword arguments for ``ax.fill_between`` (std bands).
@@ -218,11 +247,44 @@ class ActiveLearningCurveDisplay:
         errorbar_kw : dict, default=None
             Extra keyword arguments for ``ax.errorbar``.
 
+        reference_score : float, default=None
+            A horizontal dashed line at this score, e.g. the model trained on every
+            label of the pool; none when None.
+
+        reference_label : str, default="Full data"
+            Legend label of the reference line (its score is appended).
+
+        show_aulc : bool, default=True
+            Whether each legend entry gives its curve's AULC (curves of two rounds or
+            more).
+
+        target : float, default=None
+            When given, each legend entry also gives the labels at which the mean
+            curve first reaches ``target`` (:func:`skal.metrics.labels_to_reach`), or
+            says that it does not.
+
+        title : str, default=None
+            Title of the axes; ``"Active-learning curve"`` (``"curves"`` for several
+            strategies) when None, no title when ``""``.
+
         Returns
         -------
         display : ActiveLearningCurveDisplay
-            The display, with ``ax_``, ``figure_``, ``lines_``, ``fill_between_`` and
-            ``errorbar_`` set.
+            The display, with ``ax_``, ``figure_``, ``lines_``, ``fill_between_``,
+            ``errorbar_``, ``reference_line_`` and ``aulc_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skal.plotting import ActiveLearningCurveDisplay
+        >>> disp = ActiveLearningCurveDisplay(
+        ...     n_labeled=[10, 20, 30], scores={"margin": [[0.6, 0.7], [0.8, 0.8], [0.9, 0.9]]},
+        ...     score_name="Accuracy").plot(reference_score=0.95, target=0.8)
+        >>> [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+        ['margin (AULC 0.787, 0.8 at 20 labels)', 'Full data (0.950)']
+        >>> disp.ax_.get_legend().get_title().get_text()
+        'Mean of 2 splits, band: ±1 s.d.'
         """
         _check_matplotlib(f"{self.__class__.__name__}.plot")
         import matplotlib.pyplot as plt
@@ -236,32 +298,70 @@ class ActiveLearningCurveDisplay:
         if ax is None:
             _, ax = plt.subplots()
 
-        line_kw = {} if line_kw is None else dict(line_kw)
+        line_kw = {"marker": "o", "markersize": 4, **(line_kw or {})}
         fill_between_kw = {"alpha": 0.2, **(fill_between_kw or {})}
-        errorbar_kw = {"capsize": 3, **(errorbar_kw or {})}
+        errorbar_kw = {"capsize": 3, "marker": "o", "markersize": 4, **(errorbar_kw or {})}
 
-        self.lines_, self.fill_between_, self.errorbar_ = {}, {}, {}
+        self.lines_, self.fill_between_, self.errorbar_, self.aulc_ = {}, {}, {}, {}
         for name, (x, y) in curves.items():
             mean, std = y.mean(axis=1), y.std(axis=1)
+            label = self._legend_label(name, x, mean, show_aulc, target)
             if std_display_style == "errorbar":
-                container = ax.errorbar(x, mean, yerr=std, label=name, **errorbar_kw)
+                container = ax.errorbar(x, mean, yerr=std, label=label, **errorbar_kw)
                 self.errorbar_[name] = container
                 self.lines_[name] = container.lines[0]
                 continue
-            (line,) = ax.plot(x, mean, label=name, **line_kw)
+            (line,) = ax.plot(x, mean, label=label, **line_kw)
             self.lines_[name] = line
             if std_display_style == "fill_between":
                 kw = {"color": line.get_color(), **fill_between_kw}
                 self.fill_between_[name] = ax.fill_between(x, mean - std, mean + std, **kw)
 
+        self.reference_line_ = None
+        if reference_score is not None:
+            self.reference_line_ = ax.axhline(
+                float(reference_score), color="0.35", linestyle="--", linewidth=1,
+                label=f"{reference_label} ({float(reference_score):.3f})",
+            )
+
         ax.set_xlabel("Number of labeled samples")
         ax.set_ylabel(self.score_name if self.score_name is not None else "Score")
+        if title is None:
+            title = "Active-learning curve" + ("s" if len(curves) > 1 else "")
+        ax.set_title(title)
         if show_legend:
-            ax.legend()
+            ax.legend(title=self._band_description(curves, std_display_style))
 
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
+
+    def _legend_label(self, name, x, mean, show_aulc, target) -> str:
+        """``name (AULC a, t at n labels)``: the curve's summary, computed on its mean."""
+        from skal.metrics import area_under_learning_curve, labels_to_reach
+
+        notes = []
+        if len(x) >= 2 and np.all(np.diff(x) > 0):
+            self.aulc_[name] = float(area_under_learning_curve(x, mean))
+            if show_aulc:
+                notes.append(f"AULC {self.aulc_[name]:.3f}")
+            if target is not None:
+                needed = labels_to_reach(x, mean, target)
+                notes.append(
+                    f"{target:g} at {needed:g} labels" if np.isfinite(needed)
+                    else f"{target:g} not reached"
+                )
+        return f"{name} ({', '.join(notes)})" if notes else name
+
+    @staticmethod
+    def _band_description(curves, std_display_style) -> str | None:
+        """The legend's title: how many splits each line averages and what the band is."""
+        n_splits = {y.shape[1] for _, y in curves.values()}
+        if n_splits == {1}:
+            return None
+        splits = f"{n_splits.pop()} splits" if len(n_splits) == 1 else "splits"
+        kind = {"fill_between": "band", "errorbar": "bars"}.get(std_display_style)
+        return f"Mean of {splits}" + (f", {kind}: \N{PLUS-MINUS SIGN}1 s.d." if kind else "")
 
     @classmethod
     def from_results(cls, results, *, ax=None, score_name=None, **plot_kwargs):
@@ -353,8 +453,9 @@ class ActiveLearningCurveDisplay:
             Axes to plot on. If None, a new figure and axes are created.
 
         score_name : str, default=None
-            Label of the y axis; inferred from ``scoring`` when None (``"Score"`` when
-            it cannot be).
+            Label of the y axis; when None, named after ``scoring`` (``"Accuracy"`` for
+            ``scoring=None``, the learners' own ``score``; ``"R²"`` for regressors), or
+            ``"Score"`` when it cannot be.
 
         **plot_kwargs : dict
             Passed to :meth:`plot`.
@@ -378,7 +479,10 @@ class ActiveLearningCurveDisplay:
                 learner, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs
             )
         if score_name is None:
-            score_name = _infer_score_name(scoring)
+            score_name = (
+                _default_score_name(estimators.values()) if scoring is None
+                else _infer_score_name(scoring)
+            )
         display = cls(n_labeled=n_labeled, scores=scores, score_name=score_name)
         return display.plot(ax=ax, **plot_kwargs)
 

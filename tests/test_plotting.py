@@ -88,7 +88,7 @@ def test_plot_on_given_ax(curves):
 
 def test_legend_labels(curves):
     n_labeled, scores = curves
-    disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores).plot()
+    disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores).plot(show_aulc=False)
     legend = disp.ax_.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ["random", "entropy"]
 
@@ -113,7 +113,7 @@ def test_single_array_default_and_custom_name():
         ).plot()
         assert list(disp.lines_) == ["margin"]
         texts = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
-        assert texts == ["margin"]
+        assert texts == ["margin (AULC 0.500)"]
 
 
 def test_strategy_names_select_and_order_dict(curves):
@@ -248,3 +248,119 @@ def test_from_cv_results_plots_the_searched_curves_without_rerunning():
     best = ActiveLearningCurveDisplay.from_cv_results(search.cv_results_)
     assert list(best.lines_) == ["query_strategy=margin"]
     plt.close("all")
+
+
+def _legend_texts(disp):
+    return [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+
+
+def test_legend_gives_each_curves_aulc_on_its_mean(curves):
+    from skal.metrics import area_under_learning_curve
+
+    n_labeled, scores = curves
+    disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores).plot()
+    for name, s in scores.items():
+        expected = area_under_learning_curve(n_labeled, s.mean(axis=1))
+        assert disp.aulc_[name] == pytest.approx(expected)
+    assert _legend_texts(disp) == [
+        f"{name} (AULC {area_under_learning_curve(n_labeled, s.mean(axis=1)):.3f})"
+        for name, s in scores.items()
+    ]
+    # A single round has no area: the name alone.
+    disp = ActiveLearningCurveDisplay(n_labeled=[10], scores=[[0.5, 0.7]]).plot()
+    assert _legend_texts(disp) == ["strategy"] and disp.aulc_ == {}
+
+
+def test_legend_gives_labels_to_target_or_says_it_is_not_reached():
+    scores = {"fast": [[0.5], [0.9], [0.95]], "slow": [[0.4], [0.5], [0.6]]}
+    disp = ActiveLearningCurveDisplay(n_labeled=[10, 20, 40], scores=scores).plot(
+        target=0.9, show_aulc=False)
+    assert _legend_texts(disp) == ["fast (0.9 at 20 labels)", "slow (0.9 not reached)"]
+    disp = ActiveLearningCurveDisplay(n_labeled=[10, 20, 40], scores=scores).plot(target=0.9)
+    assert _legend_texts(disp)[0] == "fast (AULC 0.850, 0.9 at 20 labels)"
+
+
+def test_legend_title_says_what_the_band_is(curves):
+    n_labeled, scores = curves
+    disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores).plot()
+    assert disp.ax_.get_legend().get_title().get_text() == "Mean of 3 splits, band: \u00b11 s.d."
+    disp.plot(std_display_style="errorbar")
+    assert disp.ax_.get_legend().get_title().get_text() == "Mean of 3 splits, bars: \u00b11 s.d."
+    disp.plot(std_display_style=None)
+    assert disp.ax_.get_legend().get_title().get_text() == "Mean of 3 splits"
+    # One split: no band to explain.
+    disp = ActiveLearningCurveDisplay(n_labeled=[1, 2, 3], scores=[0.1, 0.2, 0.3]).plot()
+    assert disp.ax_.get_legend().get_title().get_text() == ""
+
+
+def test_markers_at_every_round(curves):
+    n_labeled, scores = curves
+    disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores).plot()
+    for line in disp.lines_.values():
+        assert line.get_marker() == "o"
+        np.testing.assert_array_equal(line.get_xdata(), n_labeled)
+    disp.plot(std_display_style="errorbar")
+    assert disp.lines_["random"].get_marker() == "o"
+    disp.plot(line_kw={"marker": "s"})
+    assert disp.lines_["random"].get_marker() == "s"
+
+
+def test_reference_line(curves):
+    n_labeled, scores = curves
+    disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores).plot()
+    assert disp.reference_line_ is None
+    assert len(disp.ax_.get_lines()) == 2
+    disp.plot(reference_score=0.93, reference_label="All 1000 labels")
+    line = disp.reference_line_
+    assert line in disp.ax_.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [0.93, 0.93])
+    assert line.get_linestyle() == "--"
+    assert _legend_texts(disp)[-1] == "All 1000 labels (0.930)"
+
+
+def test_title(curves):
+    n_labeled, scores = curves
+    disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores).plot()
+    assert disp.ax_.get_title() == "Active-learning curves"
+    disp = ActiveLearningCurveDisplay(n_labeled=n_labeled, scores=scores["random"]).plot()
+    assert disp.ax_.get_title() == "Active-learning curve"
+    disp.plot(title="Digits, 3 folds")
+    assert disp.ax_.get_title() == "Digits, 3 folds"
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:200], y[:200]
+
+
+def _quick_learner(**kwargs):
+    from sklearn.linear_model import LogisticRegression
+
+    from skal import ActiveLearningClassifier
+
+    return ActiveLearningClassifier(LogisticRegression(max_iter=100), n_queries=1,
+                                    initial_size=20, random_state=0, **kwargs)
+
+
+def test_from_estimator_names_the_y_axis_after_the_scorer(small_digits):
+    X, y = small_digits
+    disp = ActiveLearningCurveDisplay.from_estimator(_quick_learner(), X, y, cv=2)
+    assert disp.ax_.get_ylabel() == "Accuracy"
+    assert list(disp.lines_) == ["entropy"]
+    disp = ActiveLearningCurveDisplay.from_estimator(
+        {"margin": _quick_learner(query_strategy="margin")}, X, y, cv=2,
+        scoring="balanced_accuracy")
+    assert disp.ax_.get_ylabel() == "Balanced accuracy"
+    assert disp.ax_.get_legend().get_title().get_text().startswith("Mean of 2 splits")
+
+
+def test_default_score_name_of_regressors_is_r2():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from skal.plotting import _default_score_name
+
+    assert _default_score_name([LinearRegression()]) == "R\u00b2"
+    assert _default_score_name([LogisticRegression()]) == "Accuracy"
