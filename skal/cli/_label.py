@@ -61,6 +61,20 @@ def _add_campaign_options(p) -> None:
                         "'confident': mean uncertainty on it below 0.1 (default: never)")
 
 
+def _add_team_options(p) -> None:
+    """Who answers, and how much is also shown to a second person (see skal.cli._team)."""
+    from skal.cli._team import annotator_arg, fraction_arg
+
+    p.add_argument("--annotator", metavar="NAME", type=annotator_arg, default=None,
+                   help="your name, recorded with every answer in the journal (1-40 "
+                        "letters, digits, spaces, . _ - @; default: your OS user name, else "
+                        "'terminal'); in the page, the name of links without ?annotator=")
+    p.add_argument("--overlap", metavar="F", type=fraction_arg, default=0.0,
+                   help="--web: this fraction of the samples (0 to 1) is also shown to a "
+                        "second, different person, for agreement (Cohen's kappa) on the "
+                        "page's team view (default: 0)")
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
     """Register ``skal label`` on the ``skal`` sub-command parser ``sub``."""
     p = sub.add_parser(
@@ -94,6 +108,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--color", choices=("auto", "truecolor", "256", "none"), default="auto",
                    help="colours of images in the terminal (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    _add_team_options(p)
     p.add_argument("--save", metavar="PATH",
                    help="save the learner there at the end (CNN only; see skal.load)")
     web = p.add_argument_group("in the browser (needs: pip install 'skal[web]')")
@@ -180,6 +195,9 @@ def _prepare(args: argparse.Namespace) -> dict:
                                         read_only=False)
     except ValueError as exc:
         raise ValueError(f"{exc} (use --journal to start a new journal for this pool)") from exc
+    from skal.cli._team import default_annotator
+
+    journal.annotator = getattr(args, "annotator", None) or default_annotator()
     classes = None
     if args.classes:
         classes = [parse_label(c) for c in args.classes.split(",") if c.strip()]

@@ -65,6 +65,9 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
         return 2
     campaign, session = _open_session(X, learner, journal, display_shape, classes, names,
                                       holdout, callbacks, imported)
+    session.configure(overlap=getattr(args, "overlap", 0.0),
+                      annotator=getattr(args, "annotator", None) or _default_name(journal),
+                      save=getattr(args, "save", None))
     token = secrets.token_urlsafe(24)
     try:
         sock = _bind(args.host, args.port)
@@ -73,11 +76,19 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
               file=sys.stderr)
         return 2
     try:
-        _run(create_app(session, token), sock, args.host, token, not args.no_browser)
+        _run(create_app(session, token), sock, args.host, token, not args.no_browser,
+             session)
     except KeyboardInterrupt:  # uvicorn shuts down gracefully, then raises it again
         pass
     finally:
         session.close()
+    if session.finished is not None:  # the finish button fitted and saved already
+        done = session.finished
+        print(f"finished: {done.get('n_labeled')} labels and {done.get('n_skipped')} skips "
+              f"in {done.get('journal')}; model {done.get('model')}"
+              + (f"; saved the learner to {done['saved']}" if done.get("saved") else ""),
+              flush=True)
+        return 0
     print(f"stopped: {len(campaign.labeled_indices_)} labels and "
           f"{len(campaign.skipped_indices_)} skips in the journal; run the same command to "
           "continue.", flush=True)
@@ -114,8 +125,15 @@ def _open_session(X, learner, journal, display_shape, classes, names, holdout, c
     return campaign, LabelSession(campaign, display, classes, names=names, holdout=holdout)
 
 
-def _run(app, sock, host: str, token: str, open_browser: bool) -> None:
-    """Print the URL (with its token) and serve ``app`` on ``sock`` until Ctrl-C."""
+def _default_name(journal):
+    """The journal's annotator (``skal label`` set it from ``--annotator`` or the OS user)."""
+    return getattr(journal, "annotator", None)
+
+
+def _run(app, sock, host: str, token: str, open_browser: bool, session=None) -> None:
+    """Print the URL (with its token) and serve ``app`` on ``sock`` until Ctrl-C (or until
+    the session's finish button was pressed)."""
+
     import uvicorn
 
     shown = f"[{host}]" if ":" in host else host
@@ -128,7 +146,11 @@ def _run(app, sock, host: str, token: str, open_browser: bool) -> None:
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     if open_browser:
         threading.Timer(0.5, webbrowser.open, (url,)).start()
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if session is not None:  # the finish button: its reply goes out, then the server stops
+        session.on_finish = lambda: threading.Timer(
+            1.0, setattr, (server, "should_exit", True)).start()
+    server.run(sockets=[sock])
 
 
 def _bind(host: str, port: int | None) -> socket.socket:

@@ -1,6 +1,7 @@
 """The web server of ``skal label --web``: a Starlette app over a :class:`LabelSession`.
 
-Security: every request must carry the session's token -- the page's URL as ``?token=``,
+Security: every request -- the page, the API, the team view (``/api/stats``) and the
+export (``/api/export``) alike -- must carry the session's token -- the page's URL as ``?token=``,
 the API calls in the ``X-Skal-Token`` header -- compared in constant time; every API call
 is a POST (a GET is refused with 405), so another web site can neither read the pool nor
 write labels; the page is one document with its CSS and JavaScript inline under a nonce,
@@ -189,7 +190,7 @@ def create_app(session, token: str) -> Starlette:
     >>> session = LabelSession(Campaign(learner, X), choose_display(16), [0, 1])
     >>> app = create_app(session, "s3cret")
     >>> sorted(r.path for r in app.routes)[:3], sorted(app.routes[1].methods)
-    (['/', '/api/answer', '/api/hello'], ['POST'])
+    (['/', '/api/adjudicate', '/api/annotator'], ['POST'])
     """
     template = (_static("index.html").replace("/*CSS*/", _static("app.css"))
                 .replace("/*JS*/", _static("app.js")))
@@ -199,6 +200,24 @@ def create_app(session, token: str) -> Starlette:
         return HTMLResponse(template.replace("NONCE", nonce), headers=_headers(nonce))
 
     return _with_api(Route("/", page, methods=["GET"]), session, token)
+
+
+def _export_route(session) -> Route:
+    """``POST /api/export`` ``{"format": "csv"|"json"|"parquet"}``: the journal's answers as
+    ``skal export`` writes them, as a download."""
+    from skal.cli._export import MEDIA_TYPES
+
+    async def export(request: Request):
+        try:
+            data = await _json_body(request)
+            fmt = data.get("format", "csv")
+            body = await run_in_threadpool(session.export, fmt)
+        except SessionError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=_headers())
+        headers = {**_headers(), "Content-Disposition": f'attachment; filename="labels.{fmt}"'}
+        return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    return Route("/api/export", export, methods=["POST"])
 
 
 def _with_api(page_route, session, token: str) -> Starlette:
@@ -220,7 +239,19 @@ def _with_api(page_route, session, token: str) -> Starlette:
         return data["n"] if isinstance(data.get("n"), int) else 1
 
     def hello(d):
-        return session.hello()
+        return session.hello(d.get("annotator"))
+
+    def annotator(d):
+        return session.rename(d.get("client"), d.get("annotator"))
+
+    def stats(d):
+        return session.stats()
+
+    def adjudicate(d):
+        return session.adjudicate(d.get("client"), d.get("index"), d.get("label"))
+
+    def finish(d):
+        return session.finish(d.get("client"))
 
     def next(d):  # noqa: A001
         return {"samples": session.next_samples(d.get("client"), n(d)), "state": session.state()}
@@ -241,7 +272,9 @@ def _with_api(page_route, session, token: str) -> Starlette:
         session.release(d.get("client"))
         return {}
 
-    routes = [page_route] + [api(f) for f in (hello, next, answer, undo, sample, state, release)]
+    handlers = (hello, next, answer, undo, sample, state, release, annotator, stats,
+                adjudicate, finish)
+    routes = [page_route, _export_route(session)] + [api(f) for f in handlers]
     app = Starlette(routes=routes)
     app.add_middleware(TokenGuard, token=token)
     return app

@@ -20,12 +20,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from skal.cli._data import parse_label
+from skal.cli._team import ADJUDICATED, OVERLAP, TeamAnswers, in_overlap
+from skal.io.journal import check_annotator
 
 __all__ = ["LabelSession", "class_keys"]
 
 #: A client that has not called for this many seconds is dropped and its samples handed back.
 CLIENT_TIMEOUT_S = 600.0
-KEY_ORDER = "1234567890abcdefghijklmnopqrstuvwxyz"
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+KEY_ORDER = "1234567890"  # more classes than keys: typed by the first letters of their name
+#: How many answers the history shows (labels and skips, newest first).
+RECENT = 12
 
 
 class SessionError(ValueError):
@@ -38,7 +43,8 @@ class SessionError(ValueError):
 
 def class_keys(classes) -> list[str]:
     """The key of each class: itself when every class is one distinct character, else
-    ``1``-``9``, ``0``, then letters, in order.
+    ``1``-``9``, ``0`` in order (and none past the tenth). Classes with longer names are
+    also chosen by typing the first letters of their name (the page's prefix match).
 
     Examples
     --------
@@ -46,7 +52,7 @@ def class_keys(classes) -> list[str]:
     (['0', '1', '2'], ['1', '2'], ['b', 'a'])
     """
     names = [str(c).lower() for c in classes]
-    if all(len(n) == 1 and n in KEY_ORDER for n in names) and len(set(names)) == len(names):
+    if all(len(n) == 1 and n in KEY_ORDER + LETTERS for n in names) and len(set(names)) == len(names):
         return names
     return [KEY_ORDER[k] if k < len(KEY_ORDER) else "" for k in range(len(names))]
 
@@ -56,13 +62,23 @@ def plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _counts(labels, classes) -> list:
+    """``[[class, labels of it], ...]``: the classes in their order, then any other label."""
+    counts: dict = {}
+    for v in labels:
+        counts[repr(v)] = counts.get(repr(v), 0) + 1
+    order = list(classes) + sorted({v for v in labels if v not in classes}, key=str)
+    return [[c, counts.get(repr(c), 0)] for c in order]
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
 class _Client:
-    def __init__(self) -> None:
+    def __init__(self, annotator: str | None = None) -> None:
+        self.annotator = annotator  # who answers on this page (None: the session's default)
         self.ready: list[tuple[int, object]] = []  # handed out, not yet sent: (index, handout)
         self.sent: dict[int, object] = {}  # sent to the page, not yet answered
         self.seen = time.monotonic()
@@ -105,7 +121,8 @@ class LabelSession:
     1
     """
 
-    def __init__(self, campaign, display, classes=None, *, names=None, holdout=None) -> None:
+    def __init__(self, campaign, display, classes=None, *, names=None, holdout=None,
+                 overlap: float = 0.0, annotator: str | None = None, save=None) -> None:
         self.campaign, self.display, self.names, self.holdout = campaign, display, names, holdout
         self.fixed_classes = classes is not None
         known = [plain(v) for v in campaign.labels_.tolist()]
@@ -126,20 +143,85 @@ class LabelSession:
         self._refit_error: dict | None = None  # the last retraining's failure, until one works
         self._watched = None  # the refit future whose outcome is recorded
         self._prefetch = ThreadPoolExecutor(1, thread_name_prefix="skal-web-query")
+        journal = campaign.journal_
+        self.team = TeamAnswers(journal.records() if journal is not None else ())
+        self._rows = None if campaign.keys is None else {k: i for i, k in
+                                                          enumerate(campaign.keys)}
+        self._recent: OrderedDict[int, None] = OrderedDict(
+            (self._row(sid), None) for sid in list(self.team.current)[-RECENT:])
+        self._passed: set = set()  # (sample, person) second opinions skipped
+        self.finished: dict | None = None
+        self.on_finish = None  # called once the finish button's final fit and save are done
+        self.configure(overlap=overlap, annotator=annotator, save=save)
         campaign.callbacks.append(self._on_fit)
         self._maybe_refit(force=True)
 
     # ------------------------------------------------------------------ clients
 
-    def hello(self) -> dict:
-        """Register a new page; its id, the classes and their keys, and the state."""
+    def hello(self, annotator=None) -> dict:
+        """Register a new page (of ``annotator``, or the session's default name); its id,
+        the name, the classes and their keys, and the state."""
+        name = self._name(annotator)
         client = secrets.token_urlsafe(12)
         with self._lock:
             self._drop_idle()
-            self._clients[client] = _Client()
-        return {"client": client, "n_samples": len(self.campaign.X), "kind": self.display.kind,
+            self._clients[client] = _Client(name)
+        return {"client": client, "annotator": name or "", "named": annotator is not None,
+                "overlap": self.overlap, "n_samples": len(self.campaign.X),
+                "kind": self.display.kind,
                 "batch_size": self.batch_size, "strategy": self.campaign.strategy_name,
                 "fixed_classes": self.fixed_classes, **self._classes(), "state": self.state()}
+
+    def configure(self, *, overlap: float = 0.0, annotator: str | None = None,
+                  save=None) -> None:
+        """The team's settings: the ``overlap`` fraction shown to a second person, the name
+        of pages that give none (``annotator``), where the finish button saves (``save``)."""
+        if not 0.0 <= float(overlap) <= 1.0:
+            raise ValueError(f"overlap must be in [0, 1], got {overlap!r}.")
+        with self._lock:
+            self.overlap, self.save_path = float(overlap), save
+            self.annotator = None if annotator is None else check_annotator(annotator)
+            self._waiting = [self._row(sid) for sid in self.team.by
+                             if self._wants_second(sid)]
+
+    def _name(self, annotator) -> str | None:
+        if annotator is None or annotator == "":
+            return self.annotator
+        try:
+            return check_annotator(annotator, "the annotator name (?annotator=)")
+        except (TypeError, ValueError) as exc:
+            raise SessionError(str(exc)) from None
+
+    def rename(self, client, annotator) -> dict:
+        """A page's person gives (or changes) their name; their next answers carry it."""
+        try:
+            name = check_annotator(annotator, "the annotator name")
+        except (TypeError, ValueError) as exc:
+            raise SessionError(str(exc)) from None
+        with self._lock:
+            c = self._client(client)
+            c.annotator = name  # samples this page holds as a second opinion stay its own
+            for i in [i for i, why in c.sent.items()
+                      if why == OVERLAP and (name or "") in self._people(i)]:
+                del c.sent[i]  # ... unless the new name answered them already
+                self._waiting.append(i)
+        return {"annotator": name or ""}
+
+    def _row(self, sid) -> int:
+        return sid if self._rows is None else self._rows[sid]
+
+    def _sid(self, i: int):
+        return i if self._rows is None else self.campaign.keys[i]
+
+    def _people(self, i: int) -> list:
+        return self.team.people(self._sid(i))
+
+    def _wants_second(self, sid) -> bool:
+        """A sample in the overlap fraction, labeled by exactly one person so far."""
+        if not self.overlap or sid in self.team.adjudicated:
+            return False
+        labeled = [w for w, v in self.team.by.get(sid, {}).items() if v is not None]
+        return len(labeled) == 1 and in_overlap(sid, self.overlap)
 
     def _client(self, client) -> _Client:
         found = self._clients.get(client) if isinstance(client, str) else None
@@ -159,7 +241,10 @@ class LabelSession:
             found = self._clients.pop(client, None)
             if found is not None:
                 for i in [i for i, _ in found.ready] + list(found.sent):
-                    self.campaign.release(i)
+                    if found.sent.get(i) == OVERLAP:
+                        self._waiting.append(i)  # a second opinion still wanted
+                    else:
+                        self.campaign.release(i)
 
     def _owner(self, index: int) -> str | None:
         for cid, c in self._clients.items():
@@ -174,9 +259,11 @@ class LabelSession:
         n = max(1, min(int(n), 20))
         with self._lock:
             self._client(client)
-        if self._budget_left() <= 0:
+        if self.finished is not None:
             return []
-        picked = []
+        picked = self._second_opinions(client, n)
+        if self._budget_left() <= 0:
+            return self._payloads(picked)
         while True:
             with self._lock:
                 c = self._client(client)
@@ -188,6 +275,22 @@ class LabelSession:
                 break
         self._prefetch.submit(self._top_up, client)
         return self._payloads(picked)
+
+    def _second_opinions(self, client, n: int) -> list:
+        """Samples of the overlap waiting for a second person: this page's, if its person
+        has not answered them (never twice to the same person)."""
+        picked = []
+        with self._lock:
+            c = self._client(client)
+            for i in list(self._waiting):
+                if len(picked) >= n:
+                    break
+                if ((c.annotator or "") not in self._people(i) and self._owner(i) is None
+                        and (i, c.annotator) not in self._passed):
+                    self._waiting.remove(i)
+                    c.sent[i] = OVERLAP
+                    picked.append((i, OVERLAP))
+        return picked
 
     def _fill(self, client) -> int:
         """Hand this client a new batch from the newest model (one query at a time); the
@@ -246,7 +349,7 @@ class LabelSession:
         for k, (i, why) in enumerate(picked):
             item = {"index": i, **self.display.payload(rows[k]), "why": self._why(why, guesses[k]),
                     "guess": guesses[k], "name": self.names[i] if self.names else None}
-            if i in answered:
+            if i in answered and why != OVERLAP:  # a second opinion is not shown the first
                 item["answer"] = answered[i]
             out.append(item)
         return out
@@ -270,10 +373,20 @@ class LabelSession:
     def _why(self, handout, guess) -> dict:
         if handout is None:
             return {"reason": "relabel", "text": "answered before: choose a new label"}
+        if handout == OVERLAP:
+            return {"reason": OVERLAP, "text": "second opinion: another person labeled this "
+                    "sample too (their answer is hidden), for the team's agreement"}
         reason = handout.reason
         if reason == "initial":
-            text = (f"random sample of {handout.n_candidates:,} (no model yet: it needs "
-                    f"{max(self.initial_size, 2)} labels of two classes)")
+            labels = self.campaign.labels_.tolist()
+            if self.campaign.estimator_ is not None:
+                why = "chosen before the first model; the model is ready now"
+            elif len(labels) >= self.initial_size and len(set(labels)) >= 2:
+                why = "the first model is training…"
+            else:
+                why = (f"no model yet: it needs {max(self.initial_size, 2)} labels of two "
+                       "classes")
+            text = f"random sample of {handout.n_candidates:,} ({why})"
         elif reason == "given":
             text = "undone answer: label it again"
         else:
@@ -316,24 +429,79 @@ class LabelSession:
         return out
 
     def answer(self, client, index, label) -> dict:
-        """Record an answer (``None`` = skip) in the journal, then reply with the state."""
+        """Record an answer (``None`` = skip) in the journal, then reply with the state.
+
+        A second opinion (a sample of the overlap) that is skipped is not recorded: the
+        first person's label stays, and the sample waits for another person.
+        """
         i, label = self._index(index), self._label(label)
         with self._lock:
             c = self._client(client)
             owner = self._owner(i)
             if owner not in (None, client) or (owner is None and i not in self._answered()):
                 raise SessionError(f"sample {i} is not handed to this page", 409)
-            try:  # the campaign's gate: a label of another kind is refused, nothing written
-                self.campaign.answer(i, label)  # the journal commits before we go on
-            except (TypeError, ValueError) as exc:
-                raise SessionError(f"answer refused: {exc}") from None
-            self._version += 1
+            self._refuse_adjudicated(i)
+            second = c.sent.get(i) == OVERLAP
+            if second and label is None:
+                del c.sent[i]
+                self._passed.add((i, c.annotator))
+                return self.state()
+            self._record(c, i, label, OVERLAP if second else None)
             c.sent.pop(i, None)
-            if label is not None and label not in self.classes:
-                self.classes.append(label)
             self._since_fit += 1
         self._maybe_refit()
         return self.state()
+
+    def _record(self, c: _Client, i: int, label, reason) -> None:
+        """``campaign.answer`` under the page's name (the journal first), then the team's
+        view: who answered, the overlap waiting list, the history."""
+        journal = self.campaign.journal_
+        try:  # the campaign's gate: a label of another kind is refused, nothing written
+            if journal is None:
+                self.campaign.answer(i, label, reason=reason)
+            else:
+                with journal.answering_as(c.annotator):
+                    self.campaign.answer(i, label, reason=reason)  # committed on return
+        except (TypeError, ValueError) as exc:
+            raise SessionError(f"answer refused: {exc}") from None
+        sid = self._sid(i)
+        self.team.add(sid, label, c.annotator, adjudicated=reason == ADJUDICATED)
+        if i in self._waiting:
+            self._waiting.remove(i)
+        if self._wants_second(sid):
+            self._waiting.append(i)
+        self._recent.pop(i, None)
+        self._recent[i] = None
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+        self._version += 1
+        if label is not None and label not in self.classes:
+            self.classes.append(label)
+
+    def _refuse_adjudicated(self, i: int) -> None:
+        who = self.team.adjudicated.get(self._sid(i))
+        if who is not None:
+            raise SessionError(
+                f"sample {i} was adjudicated{' by ' + who if who else ''}: that answer trains "
+                "the model; change it from the team view (adjudicate it again)", 409)
+
+    def adjudicate(self, client, index, label) -> dict:
+        """An adjudicator's answer to a sample (a conflict): it trains the model from now
+        on, whatever was answered before. Replies with the team's stats."""
+        i, label = self._index(index), self._label(label)
+        if label is None:
+            raise SessionError("an adjudication is a label, not a skip")
+        with self._lock:
+            c = self._client(client)
+            if not self._people(i):
+                raise SessionError(f"sample {i} has no answers to adjudicate", 409)
+            self._record(c, i, label, ADJUDICATED)
+            for other in self._clients.values():  # a second opinion is not needed now
+                if other.sent.get(i) == OVERLAP:
+                    del other.sent[i]
+            self._since_fit += 1
+        self._maybe_refit()
+        return self.stats()
 
     def undo(self, client, index) -> dict:
         """Take back an answer; the sample comes back to this page to be answered again."""
@@ -344,7 +512,17 @@ class LabelSession:
                 raise SessionError(f"sample {i} has no answer to undo", 409)
             if self._owner(i) not in (None, client):
                 raise SessionError(f"sample {i} is handed to another page", 409)
-            self.campaign.undo(i)
+            self._refuse_adjudicated(i)
+            journal = self.campaign.journal_
+            if journal is None:
+                self.campaign.undo(i)
+            else:
+                with journal.answering_as(c.annotator):
+                    self.campaign.undo(i)
+            self.team.undo(self._sid(i))  # nobody's answer counts: it is asked again
+            if i in self._waiting:
+                self._waiting.remove(i)
+            self._recent.pop(i, None)
             self._version += 1
             c.sent[i] = None
         payload = self._payloads([(i, None)])[0]
@@ -435,8 +613,10 @@ class LabelSession:
             refit_error = None if self._refit_error is None else dict(self._refit_error)
             stopping = list(history[-1].get("stopping", ())) if history else []
             can_stop = c.stop_reason_ if stopping else None
-        recent = [[int(i), plain(v)] for i, v in zip(labeled[-12:], labels[-12:])][::-1]
-        for item in recent:
+            answered = self._answered()
+            recent = [[i, answered[i]] for i in reversed(self._recent) if i in answered]
+            finished = self.finished
+        for item in recent:  # labels and skips, newest first: a skip is relabeled from here
             item.append(self._thumbnail(item[0]))
         return {
             "instance": self._instance, "version": version,
@@ -446,7 +626,81 @@ class LabelSession:
             "model_version": model_version, "training": training, "refit_error": refit_error,
             "stopping": stopping, "can_stop": can_stop,
             "curve": curve, "recent": recent, **classes,
+            "class_counts": _counts(labels, classes["classes"]), "finished": finished,
         }
+
+    # ------------------------------------------------------------------ team, results
+
+    def stats(self) -> dict:
+        """The team view: answers per person, agreement per pair and per class (Cohen's
+        kappa), the conflicts to adjudicate (with each person's label) and the rule."""
+        with self._lock:
+            agreement = self.team.agreement()
+            conflicts = self.team.conflicts()
+            counts: dict = {}
+            for answers in self.team.by.values():
+                for who in answers:
+                    counts[who] = counts.get(who, 0) + 1
+            waiting = len(self._waiting)
+        items = []
+        for conflict in conflicts:
+            i = self._row(conflict["sample"])
+            items.append({"index": i, "sample": conflict["sample"],
+                          "name": self.names[i] if self.names else None,
+                          "answers": conflict["answers"], "thumbnail": self._thumbnail(i)})
+        return {"overlap": self.overlap, "waiting": waiting,
+                "annotators": agreement["annotators"], "pairs": agreement["pairs"],
+                "per_class": agreement["classes"],
+                "answers": [[who, n] for who, n in sorted(counts.items())],
+                "conflicts": items, "classes": list(self.classes),
+                "n_adjudicated": len(self.team.adjudicated)}
+
+    def finish(self, client) -> dict:
+        """The finish button: no more samples are handed out; the model is refit once on
+        every answer and saved (``--save``); where the journal and the save are."""
+        with self._lock:
+            self._client(client)
+            if self.finished is not None:
+                return self.finished
+            self.finished = {"journal": None, "saved": None, "model": None}
+        try:
+            self.campaign.wait()
+        except Exception:  # noqa: BLE001 - logged already; the final fit says more
+            pass
+        labels = self.campaign.labels_.tolist()
+        journal = self.campaign.journal_
+        out = {"journal": None if journal is None else journal.path, "saved": None,
+               "n_labeled": len(labels), "n_skipped": len(self.campaign.skipped_indices_)}
+        try:
+            self.campaign.refit()
+            out["model"] = f"trained on {len(labels)} labels"
+            if self.save_path:
+                from skal import ActiveLearningClassifier
+
+                learner = ActiveLearningClassifier.from_campaign(self.campaign)
+                out["saved"] = str(learner.save(self.save_path))
+        except (TypeError, ValueError) as exc:
+            out["model"] = f"not saved: {exc}"[:500]
+        with self._lock:
+            self.finished = out
+            self._version += 1
+        if self.on_finish is not None:
+            self.on_finish()
+        return out
+
+    def export(self, fmt) -> bytes:
+        """The journal's answers as ``skal export`` writes them (csv, json or parquet)."""
+        from skal.cli._export import FORMATS, export_bytes
+
+        if fmt not in FORMATS:
+            raise SessionError(f"format must be one of {', '.join(FORMATS)}")
+        journal = self.campaign.journal_
+        if journal is None:
+            raise SessionError("this session has no journal to export", 409)
+        try:
+            return export_bytes(journal, fmt)
+        except ValueError as exc:
+            raise SessionError(str(exc)) from None
 
     def _thumbnail(self, index: int):
         with self._lock:

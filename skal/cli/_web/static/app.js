@@ -12,7 +12,9 @@
     current: null, mine: [], pending: 0, chain: Promise.resolve(), fetching: false,
     instance: null, stateVersion: -1,
     exhausted: false, waitingKey: undefined, classesShown: "",
+    state: null, typed: "", typedAt: 0, finished: false,
   };
+  const NAME_KEY = "skal-annotator";
   window.skal = { timings: [], acked: [], sent: [], app };
 
   function el(tag, props, text) {
@@ -106,7 +108,7 @@
     box.replaceChildren(sample.node);
     box.dataset.index = String(sample.index);
     $("name").textContent = sample.name || `sample ${sample.index}`;
-    $("why").textContent = sample.why.text;
+    $("why").textContent = whyText(sample);
     const guess = $("guess");
     guess.replaceChildren();
     if (sample.guess) {
@@ -130,6 +132,17 @@
         window.skal.timings.push(performance.now() - tKey);
       }, 0));
     }
+  }
+
+  // A sample fetched before the first model says why as it was then; say it as it is now.
+  function whyText(sample) {
+    const st = app.state;
+    if (sample.why.reason !== "initial" || !st || !(st.training || st.model_labels)) {
+      return sample.why.text;
+    }
+    const now = st.model_labels ? "the model is ready now" : "the first model is training…";
+    return `random sample of ${sample.why.n_candidates.toLocaleString()} (chosen before the `
+      + `first model; ${now})`;
   }
 
   function advance(tKey) {
@@ -241,20 +254,29 @@
   function renderCurve(curve) {
     const box = $("curve-box");
     if (!curve.length) { box.replaceChildren(); return; }
-    const w = 300, h = 120, pad = 22;
-    const xs = curve.map((p) => p[0]);
+    const w = 300, h = 120, pad = 22, left = 34;
+    const xs = curve.map((p) => p[0]), ys = curve.map((p) => p[1]);
     const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1);
-    const x = (v) => (pad + ((v - x0) * (w - 2 * pad)) / (x1 - x0)).toFixed(1);
-    const y = (v) => (h - pad - v * (h - 2 * pad)).toFixed(1);
+    // the y axis spans the scores' range, rounded out to tenths, with a tick per step
+    let y0 = Math.floor(Math.min(...ys) * 10) / 10, y1 = Math.ceil(Math.max(...ys) * 10) / 10;
+    if (y1 - y0 < 0.1) { y0 = Math.max(0, y1 - 0.1); y1 = y0 + 0.1; }
+    const x = (v) => (left + ((v - x0) * (w - left - pad)) / (x1 - x0)).toFixed(1);
+    const y = (v) => (h - pad - ((v - y0) * (h - 2 * pad)) / (y1 - y0)).toFixed(1);
     const node = svg("svg", { viewBox: `0 0 ${w} ${h}`, role: "img" });
-    node.append(svg("line", { x1: pad, x2: w - pad, y1: y(0), y2: y(0) }),
-                svg("line", { x1: pad, x2: w - pad, y1: y(1), y2: y(1) }));
+    const step = (y1 - y0) > 0.45 ? 0.2 : 0.1;
+    for (let t = y0; t <= y1 + 1e-9; t += step) {
+      node.append(svg("line", { x1: left, x2: w - pad, y1: y(t), y2: y(t) }));
+      const tick = svg("text", { x: left - 4, y: Number(y(t)) + 3, "text-anchor": "end",
+                                 class: "tick" });
+      tick.textContent = t.toFixed(1);
+      node.append(tick);
+    }
     node.append(svg("polyline", { points: curve.map((p) => `${x(p[0])},${y(p[1])}`).join(" ") }));
     for (const p of curve) node.append(svg("circle", { cx: x(p[0]), cy: y(p[1]), r: 2.5 }));
     const last = curve[curve.length - 1];
-    const caption = svg("text", { x: pad, y: 12 });
+    const caption = svg("text", { x: left, y: 12 });
     caption.textContent = `validation accuracy ${last[1].toFixed(3)} at ${last[0]} labels`;
-    const axis = svg("text", { x: pad, y: h - 6 });
+    const axis = svg("text", { x: left, y: h - 6 });
     axis.textContent = `labels ${x0} → ${x1}`;
     node.append(caption, axis);
     box.replaceChildren(node);
@@ -263,7 +285,8 @@
   function renderHistory(recent) {
     const items = recent.map(([index, label, thumb]) => {
       const button = el("button", { type: "button", "data-index": String(index),
-                                    title: `sample ${index}: ${labelText(label)} (relabel)` });
+                                    title: `sample ${index}: ${labelText(label)} `
+                                      + (label === null ? "(un-skip: label it)" : "(relabel)") });
       if (thumb) button.append(el("img", { src: thumb, alt: "" }));
       else button.append(el("span", {}, `#${index}`));
       button.append(el("span", label === null ? { class: "skipped" } : {}, labelText(label)));
@@ -285,10 +308,15 @@
     $("progress").textContent = `${state.n_labeled} labeled, ${state.n_skipped} skipped`
       + ` of ${total}${state.budget ? " (budget)" : ""} · round ${state.round}`;
     $("bar-fill").style.width = `${Math.min(100, (100 * done) / Math.max(1, total))}%`;
+    app.state = state;
     let model = state.model_labels
       ? `Trained on ${state.model_labels} labels (model ${state.model_version}).`
-      : "No model yet: random samples first.";
-    if (state.training) model += " Retraining in the background…";
+      : (state.training ? "Training the first model…" : "No model yet: random samples first.");
+    if (state.training && state.model_labels) model += " Retraining in the background…";
+    $("counts").textContent = (state.class_counts || []).length
+      ? "Labels per class: " + state.class_counts.map(([c, n]) => `${c} ${n}`).join(" · ")
+      : "";
+    if (state.finished && "n_labeled" in state.finished) showFinished(state.finished);
     $("model").textContent = model;
     const failed = state.refit_error;  // the old model keeps serving: say so, keep labeling
     $("model-error").hidden = !failed;
@@ -309,19 +337,191 @@
   // ------------------------------------------------------------------ input
 
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest && event.target.closest("input, textarea")) return;
+    if (event.target.closest && event.target.closest("input, textarea, select")) return;
     if (event.altKey || event.metaKey || event.ctrlKey) {
       if (event.key === "z" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); undo(); }
       return;
     }
     const key = event.key.toLowerCase();
+    if (app.finished) return;
+    if (key === "escape") { leaveRelabel(); return; }
     if (key === " ") { event.preventDefault(); answer(null, event.timeStamp); return; }
     if (key === "backspace") { event.preventDefault(); undo(); return; }
     const k = app.keys.indexOf(key);
-    if (k >= 0 && key) { event.preventDefault(); answer(app.classes[k], event.timeStamp); }
+    if (k >= 0 && key) { event.preventDefault(); answer(app.classes[k], event.timeStamp); return; }
+    if (key === "enter" && app.typed) { event.preventDefault(); typePrefix("", true); return; }
+    if (key.length === 1 && /\p{L}|\p{N}|[-_.]/u.test(key)) {
+      event.preventDefault();
+      typePrefix(key, false);
+    }
   });
+
+  // Classes with longer names: typing their first letters chooses the one class that
+  // starts so (Enter takes an exact name among several); a pause of 1.5 s starts over.
+  function typePrefix(key, enter) {
+    const now = performance.now();
+    if (now - app.typedAt > 1500) app.typed = "";
+    app.typedAt = now;
+    app.typed += key;
+    const typed = app.typed;
+    const matches = app.classes.filter((c) => String(c).toLowerCase().startsWith(typed));
+    const exact = matches.find((c) => String(c).toLowerCase() === typed);
+    if (matches.length === 1 || (enter && exact !== undefined)) {
+      app.typed = "";
+      answer(matches.length === 1 ? matches[0] : exact, now);
+    } else if (!matches.length) {
+      app.typed = "";
+      status(`no class starts with "${typed}"`, true);
+    } else {
+      status(`"${typed}": ${matches.map(String).join(", ")} — type more`
+        + (exact !== undefined ? " or Enter" : ""));
+    }
+  }
+
+  function leaveRelabel() {
+    const sample = app.current;
+    if (!sample || !(("answer" in sample) || sample.why.reason === "relabel")) return;
+    $("banner").hidden = true;
+    advance();
+  }
+
+  // ------------------------------------------------------------------ name, team, results
+
+  function showName(name, named) {
+    $("who").textContent = name ? `labeling as ${name}` : "labeling without a name";
+    $("who-form").hidden = named;
+  }
+
+  async function rename(name) {
+    try {
+      const data = await api("/api/annotator", { annotator: name });
+      localStorage.setItem(NAME_KEY, data.annotator);
+      showName(data.annotator, true);
+      status(`answers are now recorded as ${data.annotator}`);
+    } catch (err) { status(`name refused: ${err.message}`, true); }
+  }
+
+  function cells(tr, values, tag) {
+    for (const v of values) tr.append(el(tag || "td", {}, v === null ? "—" : String(v)));
+    return tr;
+  }
+
+  function fillTable(id, head, rows) {
+    const table = $(id);
+    const thead = el("thead");
+    thead.append(cells(el("tr"), head, "th"));
+    const body = el("tbody");
+    for (const row of rows) body.append(cells(el("tr"), row));
+    table.replaceChildren(thead, body);
+  }
+
+  function kappaText(k, defined) {
+    if (k === null) return "—";
+    return defined ? k.toFixed(2) : `${k.toFixed(2)} (one class only)`;
+  }
+
+  function renderTeam(stats) {
+    $("team-summary").textContent = `overlap ${Math.round(stats.overlap * 100)}%: `
+      + `${stats.waiting} samples wait for a second person; `
+      + `${stats.conflicts.length} conflicts, ${stats.n_adjudicated} adjudicated.`;
+    fillTable("team-people", ["person", "answers"],
+              stats.answers.map(([who, n]) => [who || "(no name)", n]));
+    fillTable("team-pairs", ["people", "shared", "agree", "kappa"], stats.pairs.map((p) => [
+      `${p.a} · ${p.b}`, p.n, p.agreement === null ? null : `${Math.round(p.agreement * 100)}%`,
+      kappaText(p.kappa, p.defined)]));
+    fillTable("team-classes", ["class", "samples", "kappa"], stats.per_class.map((c) => [
+      String(c.class), c.n, kappaText(c.kappa, c.defined)]));
+    const items = stats.conflicts.map((conflict) => {
+      const li = el("li", { "data-index": String(conflict.index) });
+      if (conflict.thumbnail) li.append(el("img", { src: conflict.thumbnail, alt: "" }));
+      li.append(el("span", {}, conflict.name || `sample ${conflict.index}`), " ");
+      li.append(el("span", { class: "answers" },
+                   conflict.answers.map(([who, lab]) => `${who || "(no name)"}: ${lab}`)
+                     .join(" · ")));
+      const labels = [...new Set([...conflict.answers.map(([, lab]) => lab), ...stats.classes])];
+      for (const label of labels) {
+        const b = el("button", { type: "button", "data-label": String(label) }, String(label));
+        b.addEventListener("click", () => adjudicate(conflict.index, label));
+        li.append(b);
+      }
+      return li;
+    });
+    $("team-conflicts").replaceChildren(...items);
+  }
+
+  async function openTeam() {
+    try {
+      renderTeam(await api("/api/stats"));
+      $("team").hidden = false;
+      $("team").scrollIntoView();
+    } catch (err) { status(`no team view: ${err.message}`, true); }
+  }
+
+  async function adjudicate(index, label) {
+    try {
+      renderTeam(await api("/api/adjudicate", { index, label }));
+      status(`sample ${index} adjudicated: ${label}`);
+    } catch (err) { status(`not adjudicated: ${err.message}`, true); }
+  }
+
+  async function exportAnswers() {
+    const format = $("export-format").value;
+    try {
+      const response = await fetch("/api/export", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Skal-Token": token },
+        body: JSON.stringify({ client: app.client, format }),
+      });
+      if (!response.ok) {
+        let message = `HTTP ${response.status}`;
+        try { message = (await response.json()).error || message; } catch (err) { /* */ }
+        throw new Error(message);
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const link = el("a", { href: url, download: `labels.${format}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      status(`exported the answers as ${format}`);
+    } catch (err) { status(`export failed: ${err.message}`, true); }
+  }
+
+  function showFinished(done) {
+    app.finished = true;
+    app.exhausted = true;
+    const box = $("finished");
+    box.hidden = false;
+    box.textContent = `Finished: ${done.n_labeled} labels and ${done.n_skipped} skips are in `
+      + `the journal ${done.journal}. Model: ${done.model}.`
+      + (done.saved ? ` Saved the learner to ${done.saved}.` : " (no --save: not saved.)")
+      + " The server has stopped; run the same command to continue.";
+    document.body.dataset.finished = "1";
+    app.buffer = [];
+    show(null);
+  }
+
+  async function finish() {
+    status("finishing: training once more and saving…");
+    try {
+      await app.chain;  // answers still being sent go first
+      showFinished(await api("/api/finish"));
+      status("finished");
+    } catch (err) { status(`could not finish: ${err.message}`, true); }
+  }
   $("skip").addEventListener("click", () => answer(null, performance.now()));
   $("undo").addEventListener("click", () => undo());
+  $("finish").addEventListener("click", () => finish());
+  $("export").addEventListener("click", () => exportAnswers());
+  $("team-open").addEventListener("click", () => openTeam());
+  $("team-refresh").addEventListener("click", () => openTeam());
+  $("team-close").addEventListener("click", () => { $("team").hidden = true; });
+  $("who-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("who-name").value.trim();
+    $("who-name").blur();
+    if (name) rename(name);
+  });
   $("new-label-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("new-label").value.trim();
@@ -333,15 +533,19 @@
 
   async function start() {
     try {
-      const hello = await api("/api/hello");
+      const given = new URLSearchParams(location.search).get("annotator");
+      const stored = localStorage.getItem(NAME_KEY);
+      const hello = await api("/api/hello", { annotator: given || stored || undefined });
       app.client = hello.client;
+      if (given) localStorage.setItem(NAME_KEY, given);
+      showName(hello.annotator, hello.named);
       $("new-label-form").hidden = hello.fixed_classes;
       renderState(hello.state);
       document.body.dataset.ready = "1";
       refill();
       setInterval(() => {
         api("/api/state").then(renderState).catch(() => undefined);
-        if (!app.current && app.exhausted) { app.exhausted = false; refill(); }
+        if (!app.current && app.exhausted && !app.finished) { app.exhausted = false; refill(); }
       }, 4000);
     } catch (err) {
       status(`cannot start: ${err.message} (open the URL printed by skal label --web)`, true);
