@@ -52,7 +52,8 @@ def class_keys(classes) -> list[str]:
     (['0', '1', '2'], ['1', '2'], ['b', 'a'])
     """
     names = [str(c).lower() for c in classes]
-    if all(len(n) == 1 and n in KEY_ORDER + LETTERS for n in names) and len(set(names)) == len(names):
+    single = all(len(n) == 1 and n in KEY_ORDER + LETTERS for n in names)
+    if single and len(set(names)) == len(names):
         return names
     return [KEY_ORDER[k] if k < len(KEY_ORDER) else "" for k in range(len(names))]
 
