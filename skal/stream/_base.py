@@ -11,7 +11,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from skal._learner import ActiveLearningClassifier
+from skal import ActiveLearningClassifier
 from skal._params import StrictParamsMixin
 from skal._pool import is_frame, n_features_of
 from skal.campaign import Campaign
@@ -30,9 +30,13 @@ class StreamSelector(StrictParamsMixin, BaseEstimator):
     after every sample seen, ``u <- u * (window - 1) / window + asked`` (``asked`` is 1 or
     0), and ``spent_ = u / window`` estimates the fraction of the last ``window`` samples
     that were asked. Budget is left while ``spent_ < budget``. The estimate forgets: a
-    stream that asked nothing for a while may ask a burst, never more than about
-    ``budget * window`` in a row, and over a long stream the fraction asked stays at or
-    below ``budget`` (``n_asked_ / n_seen_`` is the exact fraction so far).
+    stream that asked nothing for a while may ask a burst of about ``budget * window``
+    in a row, and over a long stream the fraction asked stays near ``budget`` (slightly
+    above for a selector that asks whenever it may: each ask can overshoot by
+    ``1 / window``; below it for random selection, gated part of the time). With
+    ``window=None`` the accounting is cumulative: ``spent_ = n_asked_ / n_seen_``, so
+    every selector that wants labels spends ``budget`` of the stream, and budget saved
+    while the model was sure is spent later (after a drift) in one go.
 
     The selector is stateful: what was spent, and a subclass's adaptive threshold, are
     fitted attributes (ending in ``_``), set by the first :meth:`decide`; ``clone`` gives
@@ -43,8 +47,8 @@ class StreamSelector(StrictParamsMixin, BaseEstimator):
     ----------
     budget : float in (0, 1], default=0.1
         The fraction of the stream that may be labeled.
-    window : int >= 1, default=100
-        Samples over which the spent fraction is estimated.
+    window : int >= 1 or None, default=100
+        Samples over which the spent fraction is estimated; ``None``: the whole stream.
     random_state : int, RandomState instance or None, default=None
         Seeds the selector's random draws (random and split selectors, a randomized
         threshold).
@@ -56,7 +60,8 @@ class StreamSelector(StrictParamsMixin, BaseEstimator):
     n_asked_ : int
         Of those, the ones whose label was asked.
     spent_ : float
-        The estimated fraction of the last ``window`` samples asked.
+        The estimated fraction of the last ``window`` samples asked (of all samples seen
+        with ``window=None``).
     n_classes_ : int or None
         Classes of the model's probabilities at the last decision (None without a model).
 
@@ -80,12 +85,13 @@ class StreamSelector(StrictParamsMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "budget": [Interval(Real, 0, 1, closed="right")],
-        "window": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
     }
     needs_model = True  # random selection sets False: it reads no model
 
-    def __init__(self, budget: float = 0.1, *, window: int = 100, random_state=None) -> None:
+    def __init__(self, budget: float = 0.1, *, window: int | None = 100,
+                 random_state=None) -> None:
         self.budget = budget
         self.window = window
         self.random_state = random_state
@@ -153,14 +159,14 @@ class StreamSelector(StrictParamsMixin, BaseEstimator):
             self._start()
         self.n_classes_ = proba.shape[1] if proba.ndim == 2 and proba.shape[1] else None
         asked = np.zeros(len(confidence), dtype=bool)
-        keep = (self.window - 1) / self.window
+        keep = 1.0 if self.window is None else (self.window - 1) / self.window
         for i, c in enumerate(confidence.tolist()):
             if self.spent_ < self.budget:  # budget left: the rule decides
                 asked[i] = bool(self.want_label(c, self.rng_))
-            self.u_ = self.u_ * keep + asked[i]
-            self.spent_ = self.u_ / self.window
-        self.n_seen_ += len(asked)
-        self.n_asked_ += int(asked.sum())
+            self.n_seen_ += 1
+            self.n_asked_ += int(asked[i])
+            self.u_ = self.u_ * keep + asked[i]  # without a window: labels asked so far
+            self.spent_ = self.u_ / (self.window or self.n_seen_)
         return (asked, confidence) if return_confidence else asked
 
     def _start(self) -> None:
@@ -230,8 +236,11 @@ def check_arrivals(X, model, name: str = "X"):
     """Arriving samples as rows of finite numbers (a DataFrame as it is), checked against
     the model's number of features; a 1-D array is one sample."""
     if not is_frame(X):
-        X = check_array(X, allow_nd=True, ensure_2d=False, ensure_min_samples=0,
-                        ensure_all_finite=False, input_name=name)
+        try:
+            X = check_array(X, allow_nd=True, ensure_2d=False, ensure_min_samples=0,
+                            ensure_all_finite=False, input_name=name)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be samples of numbers ({exc}).") from None
         if X.ndim == 0:
             raise ValueError(f"{name} must be samples (one per row), got the scalar {X!r}.")
         if X.ndim == 1:

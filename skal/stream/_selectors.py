@@ -33,7 +33,7 @@ class RandomSelection(StreamSelector):
     ----------
     budget : float in (0, 1], default=0.1
         The fraction of the stream that may be labeled.
-    window : int >= 1, default=100
+    window : int >= 1 or None, default=100
         Samples over which the spent fraction is estimated (see
         :class:`~skal.stream.StreamSelector`).
     random_state : int, RandomState instance or None, default=None
@@ -69,8 +69,8 @@ class FixedUncertainty(StreamSelector):
         Ask for samples whose confidence is ``<= threshold``.
     budget : float in (0, 1], default=0.1
         The fraction of the stream that may be labeled.
-    window : int >= 1, default=100
-        Samples over which the spent fraction is estimated.
+    window : int >= 1 or None, default=100
+        Samples over which the spent fraction is estimated (``None``: all of them).
     random_state : int, RandomState instance or None, default=None
         Unused (no random draw); kept for a common signature.
 
@@ -100,7 +100,7 @@ class FixedUncertainty(StreamSelector):
     }
 
     def __init__(self, threshold: float | None = None, *, budget: float = 0.1,
-                 window: int = 100, random_state=None) -> None:
+                 window: int | None = 100, random_state=None) -> None:
         super().__init__(budget=budget, window=window, random_state=random_state)
         self.threshold = threshold
 
@@ -127,8 +127,8 @@ class VariableUncertainty(StreamSelector):
         The relative change of the threshold per sample (the paper's ``s``).
     budget : float in (0, 1], default=0.1
         The fraction of the stream that may be labeled.
-    window : int >= 1, default=100
-        Samples over which the spent fraction is estimated.
+    window : int >= 1 or None, default=100
+        Samples over which the spent fraction is estimated (``None``: all of them).
     random_state : int, RandomState instance or None, default=None
         Unused here (no random draw); the randomized and split variants draw.
 
@@ -153,7 +153,7 @@ class VariableUncertainty(StreamSelector):
 
     _parameter_constraints: dict = {**StreamSelector._parameter_constraints, "step": _STEP}
 
-    def __init__(self, step: float = 0.01, *, budget: float = 0.1, window: int = 100,
+    def __init__(self, step: float = 0.01, *, budget: float = 0.1, window: int | None = 100,
                  random_state=None) -> None:
         super().__init__(budget=budget, window=window, random_state=random_state)
         self.step = step
@@ -189,8 +189,8 @@ class RandomizedVariableUncertainty(VariableUncertainty):
         The standard deviation of the threshold's random factor.
     budget : float in (0, 1], default=0.1
         The fraction of the stream that may be labeled.
-    window : int >= 1, default=100
-        Samples over which the spent fraction is estimated.
+    window : int >= 1 or None, default=100
+        Samples over which the spent fraction is estimated (``None``: all of them).
     random_state : int, RandomState instance or None, default=None
         Seeds the random factors.
 
@@ -218,7 +218,7 @@ class RandomizedVariableUncertainty(VariableUncertainty):
     }
 
     def __init__(self, step: float = 0.01, delta: float = 1.0, *, budget: float = 0.1,
-                 window: int = 100, random_state=None) -> None:
+                 window: int | None = 100, random_state=None) -> None:
         super().__init__(step=step, budget=budget, window=window, random_state=random_state)
         self.delta = delta
 
@@ -243,8 +243,8 @@ class Split(VariableUncertainty):
         The relative change of the threshold per sample.
     budget : float in (0, 1], default=0.1
         The fraction of the stream that may be labeled.
-    window : int >= 1, default=100
-        Samples over which the spent fraction is estimated.
+    window : int >= 1 or None, default=100
+        Samples over which the spent fraction is estimated (``None``: all of them).
     random_state : int, RandomState instance or None, default=None
         Seeds the split and the random decisions.
 
@@ -271,7 +271,7 @@ class Split(VariableUncertainty):
     }
 
     def __init__(self, random_share: float = 0.2, step: float = 0.01, *,
-                 budget: float = 0.1, window: int = 100, random_state=None) -> None:
+                 budget: float = 0.1, window: int | None = 100, random_state=None) -> None:
         super().__init__(step=step, budget=budget, window=window, random_state=random_state)
         self.random_share = random_share
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skal import ActiveLearningClassifier
 from skal._labels import check_y, unlabeled_mask
-from skal._learner import ActiveLearningClassifier
 from skal._params import check_count
 from skal._pool import take_rows
 from skal.campaign import Campaign, CampaignSpec
