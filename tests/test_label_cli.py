@@ -239,3 +239,33 @@ def test_web_refuses_rounds_before_touching_the_journal(pool):
     assert done.returncode != 0
     assert "--rounds" in done.stderr and "--max-labels" in done.stderr
     assert not Path(f"{path}.journal.sqlite").exists()
+
+
+# (what, --annotator value, fragment of the error)
+BAD_ANNOTATOR_OPTIONS = [
+    ("empty", "", "--annotator is empty"),
+    ("too long", "a" * 41, "has 41 characters"),
+    ("control characters", "ana\x1b[2J", "has the character '\\x1b'"),
+    ("HTML", "<b>ana</b>", "has the character '<'"),
+]
+
+
+@pytest.mark.parametrize("name, fragment", [r[1:] for r in BAD_ANNOTATOR_OPTIONS],
+                         ids=[r[0] for r in BAD_ANNOTATOR_OPTIONS])
+def test_bad_annotator_names_are_refused_before_the_journal(pool, capsys, name, fragment):
+    from skal.cli import main
+
+    path, _ = pool
+    with pytest.raises(SystemExit) as exit_:
+        main(["label", str(path), *FAST, "--annotator", name])
+    assert exit_.value.code == 2 and fragment in capsys.readouterr().err
+    assert not Path(f"{path}.journal.sqlite").exists()
+
+
+def test_the_terminal_records_the_annotator(pool):
+    path, truth = pool
+    out = subprocess.run(skal_label(path, *FAST, "--annotator", "ana"), input="0\n1\nq\n",
+                         capture_output=True, text=True, env=ENV, timeout=120)
+    assert out.returncode == 0, out.stderr
+    with LabelJournal(f"{path}.journal.sqlite") as j:
+        assert [r["annotator"] for r in j.records()] == ["ana", "ana"]
