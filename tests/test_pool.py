@@ -129,7 +129,8 @@ def empty_pools(X):
     }
 
 
-@pytest.mark.parametrize("strategy", ["entropy", "random", "density", first_two], ids=str)
+@pytest.mark.parametrize("strategy", ["entropy", "random", "density", first_two],
+                         ids=lambda s: getattr(s, "__name__", s))
 def test_an_empty_pool_is_one_error_for_every_strategy(digits_xy, logreg, strategy):
     import warnings
 
@@ -141,7 +142,7 @@ def test_an_empty_pool_is_one_error_for_every_strategy(digits_xy, logreg, strate
 
 
 @pytest.mark.parametrize("strategy", ["entropy", "random", "density", "margin", first_two],
-                         ids=str)
+                         ids=lambda s: getattr(s, "__name__", s))
 def test_a_one_shot_pool_with_empty_chunks_gives_the_array_batch(digits_xy, logreg, strategy):
     X, _ = digits_xy
     pool = X[150:400]
