@@ -11,9 +11,11 @@ import argparse
 import sys
 import time
 
-from skal.cli._data import answer_imported, load_holdout, load_labels, load_pool, parse_label
-from skal.io.journal import LabelJournal, pool_fingerprint
-from skal.oracles import safe_text
+from skal.cli._data import answer_imported, load_holdout, load_labels, parse_label
+from skal.cli._models import CAMPAIGN_DEFAULTS, session_learner
+from skal.cli._pools import open_pool, terminal_text
+from skal.io.journal import LabelJournal
+from skal.oracles import TerminalOracle, safe_text
 
 STOPPING = ("stable", "confident")  # --stop: skal.stopping criteria, by name
 
@@ -28,23 +30,44 @@ Nothing answered is lost on Ctrl-C, a crash or a kill: run the same command agai
 where you stopped (samples already answered, or skipped, are not asked again). Answers can
 also be piped on stdin, one per line.
 
-POOL is a .npy array (n_samples, n_features) or of images (n, height, width[, channels]),
-a .npz file (array "X", or its only array), or a folder of PNG/JPEG images (in file-name
-order; greyscale when every image is, else RGB).
+POOL is one of:
+  a table, .csv/.tsv (UTF-8) or .parquet (needs pyarrow): each row a sample, shown as
+    "column: value" lines (--columns picks them); the model reads --features (default:
+    every column), numbers scaled and other columns one-hot, then a logistic regression;
+  text: a table's --text-column, or a folder of .txt files (UTF-8, file-name order); the
+    model is TF-IDF + a logistic regression; long texts scroll in the page and are cut
+    in the terminal;
+  a folder of PNG/JPEG images (in file-name order; greyscale when every image is, else
+    RGB), a .npy array (n_samples, n_features) or of images (n, height, width[,
+    channels]), or a .npz file (array "X", or its only array): the model is a small CNN.
+
+The journal records each answer under the sample's key: its --id-column value, a .txt
+file's name, else its row index.
+
+--model takes your own model too: a file saved with learner.save(PATH) (read with
+skal.load: no code from the file runs), or package.module:function, a function called
+with no argument that returns a scikit-learn classifier or an ActiveLearningClassifier
+(IMPORTING IT RUNS ITS CODE: name only modules you trust; the current folder is searched
+first). A fitted model is the starting point: it picks the first samples. A learner keeps
+its own settings (strategy, batch size...) except the options you change here.
 """
 
 EPILOG = """\
-example:
+examples:
   skal label digits.npy --classes 0,1,2,3,4,5,6,7,8,9 --batch-size 10 --model logreg
   (answers go to digits.npy.journal.sqlite; re-run the same line to continue)
+  skal label reviews.csv --text-column body --id-column review_id --classes pos,neg --web
+  skal label customers.parquet --id-column id --columns name,plan,spend --classes churn,stay
+  skal label tickets/ --classes bug,question --model mymodels:text_pipeline
 """
 
 
 def _add_campaign_options(p) -> None:
     """How the session's campaign chooses, and when it stops."""
-    p.add_argument("--batch-size", type=_positive_int, default=10,
+    p.add_argument("--batch-size", type=_positive_int, default=CAMPAIGN_DEFAULTS["batch_size"],
                    help="samples queried per round (default: %(default)s)")
-    p.add_argument("--initial-size", type=_positive_int, default=10,
+    p.add_argument("--initial-size", type=_positive_int,
+                   default=CAMPAIGN_DEFAULTS["initial_size"],
                    help="labels before the first query; random samples are asked when the "
                         "journal and --labels hold fewer (default: %(default)s)")
     p.add_argument("--rounds", type=_positive_int, default=None,
@@ -53,12 +76,27 @@ def _add_campaign_options(p) -> None:
     p.add_argument("--max-labels", type=_positive_int, default=None,
                    help="a labeling budget: stop once this many samples are answered, "
                         "counting earlier sessions of the same journal (default: none)")
-    p.add_argument("--strategy", default="entropy",
+    p.add_argument("--strategy", default=CAMPAIGN_DEFAULTS["strategy"],
                    help="query strategy name (default: %(default)s)")
     p.add_argument("--stop", choices=STOPPING, default=None,
                    help="stop before the budget when 'stable': successive models agree on "
                         "a sample of the pool (kappa >= 0.99 three rounds in a row), or "
                         "'confident': mean uncertainty on it below 0.1 (default: never)")
+
+
+def _add_table_options(p) -> None:
+    """What a table pool shows, what its model reads, and its keys."""
+    g = p.add_argument_group("table pools (.csv, .tsv, .parquet)")
+    g.add_argument("--columns", metavar="A,B,...",
+                   help="columns shown to the person (default: all; with --text-column: "
+                        "the --id-column)")
+    g.add_argument("--features", metavar="A,B,...",
+                   help="columns the model reads (default: all but --id-column)")
+    g.add_argument("--text-column", metavar="NAME",
+                   help="label the text of this column: a text pool (TF-IDF model)")
+    g.add_argument("--id-column", metavar="NAME",
+                   help="the column of unique sample keys, recorded in the journal and "
+                        "used by --labels (default: the row index)")
 
 
 def _add_team_options(p) -> None:
@@ -84,18 +122,24 @@ def add_parser(sub) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("pool", help="the samples: .npy, .npz or a folder of PNG/JPEG images")
+    p.add_argument("pool", help="the samples: a .csv/.tsv/.parquet table, a folder of .txt "
+                                "files or of PNG/JPEG images, a .npy or .npz array")
+    _add_table_options(p)
     p.add_argument("--labels", metavar="FILE",
-                   help="initial labels: a CSV of id,label (id = row index, or file name "
-                        "for an image folder) or a .npy with -1 for unlabeled samples")
+                   help="initial labels: a CSV of id,label (id = the sample's key: its "
+                        "--id-column value or file name, else its row index) or a .npy with "
+                        "-1 for unlabeled samples")
     p.add_argument("--journal", metavar="PATH",
                    help="the label journal (SQLite; default: POOL.journal.sqlite, beside "
                         "the pool)")
     p.add_argument("--classes", metavar="A,B,...",
                    help="comma-separated allowed labels; other answers are refused")
     _add_campaign_options(p)
-    p.add_argument("--model", choices=("cnn", "logreg"), default="cnn",
-                   help="classifier: a small CNN or a logistic regression (default: cnn)")
+    p.add_argument("--model", default="auto", metavar="MODEL",
+                   help="auto (the default: a CNN for images and arrays, a pipeline for a "
+                        "table, TF-IDF + logistic regression for text), cnn, logreg, a "
+                        "learner saved with learner.save(PATH), or package.module:function "
+                        "returning an estimator or a learner (its code runs)")
     p.add_argument("--epochs", type=_positive_int, default=15,
                    help="CNN training epochs per retraining (default: %(default)s)")
     p.add_argument("--holdout", metavar="NPZ",
@@ -168,17 +212,20 @@ class _AcknowledgingJournal(LabelJournal):
             print(f"saved sample {i}: {shown}", flush=True)
 
 
-def _model(args, shape):
-    if args.model == "logreg":
-        from sklearn.linear_model import LogisticRegression
+class _PoolOracle(TerminalOracle):
+    """The terminal's person for a table or text pool: each sample shown as its record and
+    text (:func:`terminal_text`), looked up by its pool index."""
 
-        return LogisticRegression(max_iter=1000)
-    from skal.keras import CNNClassifier
+    def __init__(self, pool, classes, **kwargs) -> None:
+        super().__init__(classes, **kwargs)
+        self.pool, self.current = pool, None
 
-    input_shape = None
-    if shape is not None:
-        input_shape = (*shape, 1) if len(shape) == 2 else tuple(shape)
-    return CNNClassifier(input_shape=input_shape, epochs=args.epochs, random_state=args.seed)
+    def label_one(self, x, index, *, position=None):
+        self.current = int(index)
+        return super().label_one(x, index, position=position)
+
+    def render(self, x) -> str:
+        return terminal_text(self.pool, self.current)
 
 
 def _fail(message: str) -> int:
@@ -188,10 +235,12 @@ def _fail(message: str) -> int:
 
 def _prepare(args: argparse.Namespace) -> dict:
     """The pool, journal, classes and holdout of a session; ValueError with the message."""
-    X, shape, names = load_pool(args.pool, _shape(args.image_size, "--image-size"))
+    pool = open_pool(args.pool, columns=args.columns, features=args.features,
+                     text_column=args.text_column, id_column=args.id_column,
+                     image_size=_shape(args.image_size, "--image-size"))
     journal_path = args.journal or str(args.pool).rstrip("/\\") + ".journal.sqlite"
     try:
-        journal = _AcknowledgingJournal(journal_path, pool_fingerprint=pool_fingerprint(X),
+        journal = _AcknowledgingJournal(journal_path, pool_fingerprint=pool.fingerprint(),
                                         read_only=False)
     except ValueError as exc:
         raise ValueError(f"{exc} (use --journal to start a new journal for this pool)") from exc
@@ -203,23 +252,19 @@ def _prepare(args: argparse.Namespace) -> dict:
         classes = [parse_label(c) for c in args.classes.split(",") if c.strip()]
         if len({type(c) for c in classes}) > 1:
             classes = [str(c) for c in classes]
-    holdout = load_holdout(args.holdout, X.shape[1]) if args.holdout else None
+    holdout = None
+    if args.holdout:
+        if pool.kind in ("table", "text"):
+            raise ValueError("--holdout reads a .npz of arrays; a table or text pool has none")
+        holdout = load_holdout(args.holdout, pool.X.shape[1])
     imported = None
     if args.labels:  # answered through the campaign, once it is open
-        ids, labels = load_labels(args.labels, len(X), names)
+        ids, labels = load_labels(args.labels, len(pool), pool.keys or pool.names)
         imported = (ids, labels, args.labels)
-    return {"X": X, "names": names, "journal": journal, "journal_path": journal_path,
-            "display_shape": _shape(args.image_shape, "--image-shape") or shape,
-            "classes": classes, "holdout": holdout, "imported": imported}
-
-
-def _stopping(name):
-    """``--stop``'s criterion (see skal.stopping), or None."""
-    if name is None:
-        return None
-    from skal.stopping import OverallUncertainty, StabilizingPredictions
-
-    return {"stable": StabilizingPredictions, "confident": OverallUncertainty}[name]()
+    return {"pool": pool, "X": pool.X, "names": pool.names, "journal": journal,
+            "journal_path": journal_path, "classes": classes, "holdout": holdout,
+            "imported": imported,
+            "display_shape": _shape(args.image_shape, "--image-shape") or pool.shape}
 
 
 def _progress(holdout):
@@ -238,52 +283,89 @@ def _progress(holdout):
     return progress
 
 
+def _describe(session) -> str:
+    pool, holdout = session["pool"], session["holdout"]
+    what = {"table": f"table rows of {pool.X.shape[1]} feature columns", "text": "texts"}.get(
+        pool.kind, f"samples of {pool.X.shape[1]} features")
+    holdout_note = f", holdout {len(holdout[1])}" if holdout else ""
+    return (f"pool: {len(pool)} {what}{holdout_note}; journal: "
+            f"{safe_text(session['journal_path'])} "
+            f"({len(session['journal'].labeled_ids())} samples answered so far)")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run a labeling session; the exit status."""
-    from skal import ActiveLearningClassifier
-
     if getattr(args, "web", False) and args.rounds is not None:
         return _fail("--rounds counts rounds of the terminal session; the browser page asks "
                      "until the pool is done or --max-labels: use --max-labels with --web.")
     try:
         session = _prepare(args)
+        session["learner"], session["start"] = session_learner(args, session["pool"])
     except ValueError as exc:
         return _fail(str(exc))
-    X, journal, shape = session["X"], session["journal"], session["display_shape"]
-    learner = ActiveLearningClassifier(
-        _model(args, shape if shape and len(shape) in (2, 3) else None),
-        query_strategy=args.strategy, n_instances=args.batch_size,
-        initial_size=args.initial_size, random_state=args.seed, max_labels=args.max_labels,
-        stopping=_stopping(getattr(args, "stop", None)),
-    )
-    holdout = session["holdout"]
-    holdout_note = f", holdout {len(holdout[1])}" if holdout else ""
-    print(f"pool: {len(X)} samples of {X.shape[1]} features{holdout_note}; journal: "
-          f"{safe_text(session['journal_path'])} ({len(journal.labeled_ids())} samples "
-          "answered so far)", flush=True)
+    print(_describe(session), flush=True)
     if getattr(args, "web", False):
         from skal.cli._web import serve
 
-        return serve(args, X=X, learner=learner, journal=journal, display_shape=shape,
-                     classes=session["classes"], names=session["names"], holdout=holdout,
-                     callbacks=[_progress(holdout)], imported=session["imported"])
-    return _run_terminal(args, learner, session)
+        return serve(args, X=session["X"], learner=session["learner"],
+                     journal=session["journal"], display_shape=session["display_shape"],
+                     classes=session["classes"], names=session["names"],
+                     holdout=session["holdout"], callbacks=[_progress(session["holdout"])],
+                     imported=session["imported"], pool=session["pool"],
+                     start_from=session["start"])
+    return _run_terminal(args, session["learner"], session)
+
+
+def _open_campaign(learner, session, oracle):
+    """The campaign over the journal: keys, a starting model, then a --labels file."""
+    from skal import Campaign
+
+    pool = session["pool"]
+    campaign = Campaign(learner, pool.X, oracle=oracle, journal=session["journal"],
+                        keys=pool.keys, callbacks=[_progress(session["holdout"])])
+    if session["start"] is not None and campaign.estimator_ is None:
+        campaign.start_from(session["start"])
+        print("starting from the trained model of --model: it chooses the first samples",
+              flush=True)
+    answer_imported(campaign, session["imported"])
+    return campaign
+
+
+def _run_rounds(campaign, oracle, rounds: int) -> None:
+    """``campaign.run(rounds)``; a model trained elsewhere (``--model``) keeps choosing while
+    the answers are of one class, which no retraining can learn from, until a second comes."""
+    while True:
+        done = len(campaign.history_)
+        try:
+            campaign.run(rounds)
+            return
+        except ValueError:
+            answered = len(campaign.labeled_indices_) + len(campaign.skipped_indices_)
+            if (oracle.stopped or not campaign.history_ or not campaign.history_[0].get("prefit")
+                    or len(set(campaign.labels_.tolist())) > 1 or answered >= len(campaign.X)):
+                raise
+        rounds -= 1 + len(campaign.history_) - done  # the round asked, and any fitted
+        if rounds <= 0:
+            return
+        print(f"{len(campaign.labels_)} answers of one class so far: the starting model "
+              "keeps choosing until a second class is answered", flush=True)
+
+
+def _terminal_oracle(args, session):
+    pool = session["pool"]
+    kwargs = dict(input=sys.stdin, output=sys.stdout, names=pool.names)
+    if pool.kind in ("table", "text"):
+        return _PoolOracle(pool, session["classes"], **kwargs)
+    return TerminalOracle(session["classes"], image_shape=session["display_shape"],
+                          color=args.color, **kwargs)
 
 
 def _run_terminal(args, learner, session) -> int:
-    from skal import Campaign
-    from skal.oracles import TerminalOracle
-
     X, journal = session["X"], session["journal"]
-    oracle = TerminalOracle(
-        session["classes"], input=sys.stdin, output=sys.stdout,
-        image_shape=session["display_shape"], color=args.color, names=session["names"],
-    )
+    oracle = _terminal_oracle(args, session)
     try:
-        campaign = Campaign(learner, X, oracle=oracle, journal=journal,
-                            callbacks=[_progress(session["holdout"])])
-        answer_imported(campaign, session["imported"])
-        campaign.run(args.rounds or len(X))
+        campaign = _open_campaign(learner, session, oracle)
+        _run_rounds(campaign, oracle, args.rounds or len(X))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {_summary(journal, len(X))}", flush=True)
         return 130

@@ -21,7 +21,7 @@ MISSING = ("skal label --web needs the web extra: pip install 'skal[web]' "
 
 
 def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=None,
-          holdout=None, callbacks=(), imported=None) -> int:
+          holdout=None, callbacks=(), imported=None, pool=None, start_from=None) -> int:
     """Run the labeling page until Ctrl-C; the exit status.
 
     Parameters
@@ -43,6 +43,11 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
         Extra campaign callbacks (progress printing).
     imported : tuple or None
         ``(ids, labels, source)`` of a ``--labels`` file, answered once the campaign opens.
+    pool : Pool or None
+        The loaded pool (``skal.cli._pools``): its journal keys, and how a table or text
+        sample is shown.
+    start_from : fitted estimator or None
+        A trained model the campaign starts from (``--model`` of your own).
 
     Returns
     -------
@@ -64,7 +69,7 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
         print(f"skal label: error: {MISSING}", file=sys.stderr)
         return 2
     campaign, session = _open_session(X, learner, journal, display_shape, classes, names,
-                                      holdout, callbacks, imported)
+                                      holdout, callbacks, imported, pool, start_from)
     session.configure(overlap=getattr(args, "overlap", 0.0),
                       annotator=getattr(args, "annotator", None) or _default_name(journal),
                       save=getattr(args, "save", None))
@@ -110,18 +115,23 @@ def _save(campaign, path) -> int:
 
 
 def _open_session(X, learner, journal, display_shape, classes, names, holdout, callbacks,
-                  imported=None):
-    """The campaign (resumed from the journal, then a ``--labels`` file) and the session
-    that hands it out."""
+                  imported=None, pool=None, start_from=None):
+    """The campaign (resumed from the journal, from a trained model, then a ``--labels``
+    file) and the session that hands it out."""
     from skal import Campaign
     from skal.cli._data import answer_imported
-    from skal.cli._web._render import choose_display, value_range
+    from skal.cli._web._render import choose_display, pool_display, value_range
     from skal.cli._web._session import LabelSession
 
-    campaign = Campaign(learner, X, journal=journal, callbacks=list(callbacks))
+    campaign = Campaign(learner, X, journal=journal, callbacks=list(callbacks),
+                        keys=None if pool is None else pool.keys)
+    if start_from is not None and campaign.estimator_ is None:
+        campaign.start_from(start_from)
     answer_imported(campaign, imported)
-    lo, hi = value_range(X)
-    display = choose_display(X.shape[1], display_shape, lo=lo, hi=hi)
+    display = pool_display(pool)  # a table or text pool's records; None for arrays
+    if display is None:
+        lo, hi = value_range(X)
+        display = choose_display(X.shape[1], display_shape, lo=lo, hi=hi)
     return campaign, LabelSession(campaign, display, classes, names=names, holdout=holdout)
 
 
@@ -133,7 +143,6 @@ def _default_name(journal):
 def _run(app, sock, host: str, token: str, open_browser: bool, session=None) -> None:
     """Print the URL (with its token) and serve ``app`` on ``sock`` until Ctrl-C (or until
     the session's finish button was pressed)."""
-
     import uvicorn
 
     shown = f"[{host}]" if ":" in host else host

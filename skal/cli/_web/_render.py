@@ -1,8 +1,9 @@
-"""How one pool sample looks on the labeling page: a PNG, a line plot's points or a table.
+"""How one pool sample looks on the labeling page: a PNG, a line plot, a record or a text.
 
 Everything here is a pure function of the pool's rows; nothing reads a path or a request.
 Images are rendered in memory (Pillow) and scaled up by whole pixels (nearest neighbour),
-so an 8x8 digit stays sharp and colour images keep their colours.
+so an 8x8 digit stays sharp and colour images keep their colours. A table's or a text's
+values are sent as JSON strings, which the page puts in with ``textContent``: never HTML.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import math
 
 import numpy as np
 
-__all__ = ["Display", "choose_display", "png_data_url", "value_range"]
+__all__ = ["Display", "RecordDisplay", "choose_display", "png_data_url", "pool_display",
+           "value_range"]
 
 #: Samples with fewer features than this and no image shape are shown as a table.
 MIN_SIGNAL_LENGTH = 24
@@ -61,11 +63,63 @@ class Display:
         return {"kind": "table",
                 "table": [[str(name), f"{value:.6g}"] for name, value in zip(names, row)]}
 
+    def sample(self, rows, k: int, index: int) -> dict:
+        """The payload of row ``k`` of ``rows`` (pool sample ``index``)."""
+        return self.payload(rows[k])
+
     def thumbnail(self, row) -> str | None:
         """A small PNG data URL of an image row (None for signals and tables)."""
         if self.kind != "image":
             return None
         return png_data_url(row, self.shape, self.lo, self.hi, size=48)[0]
+
+
+class RecordDisplay:
+    """How to show the samples of a table or text pool: ``column: value`` rows (a table's
+    chosen columns) and, for text, the text, long ones scrollable in the page.
+
+    Parameters
+    ----------
+    pool : skal.cli._pools.Pool
+        A pool of kind ``"table"`` or ``"text"``; its ``record(i)`` and ``text(i)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skal.cli._pools import Pool
+    >>> X = pd.DataFrame({"text": ["<b>hi</b>"]})
+    >>> RecordDisplay(Pool(X, "text", "-", text_column="text")).sample(X, 0, 0)
+    {'kind': 'text', 'record': [], 'text': '<b>hi</b>'}
+    """
+
+    def __init__(self, pool) -> None:
+        self.pool = pool
+        self.kind = "text" if pool.kind == "text" else "record"
+
+    def sample(self, rows, k: int, index: int) -> dict:
+        """The payload of pool sample ``index`` (its record and text, cut to what a page
+        shows: ``TEXT_LIMIT`` characters of text, ``VALUE_LIMIT`` of a cell)."""
+        from skal.cli._pools import TEXT_LIMIT
+
+        out = {"kind": self.kind, "record": self.pool.record(index)}
+        if self.kind == "text":
+            text = self.pool.text(index)
+            out["text"] = text[:TEXT_LIMIT]
+            if len(text) > TEXT_LIMIT:
+                out["more"] = len(text) - TEXT_LIMIT
+        return out
+
+    def thumbnail(self, row) -> None:
+        """No picture: the recent answers show the sample's number."""
+        return None
+
+
+def pool_display(pool) -> RecordDisplay | None:
+    """The display of a table or text pool; None for arrays and images (see
+    :func:`choose_display`)."""
+    if pool is None or pool.kind not in ("table", "text"):
+        return None
+    return RecordDisplay(pool)
 
 
 def choose_display(n_features: int, shape=None, *, lo: float = 0.0, hi: float = 1.0) -> Display:

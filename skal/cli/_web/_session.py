@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from skal._pool import take_rows
 from skal.cli._data import parse_label
 from skal.cli._team import ADJUDICATED, OVERLAP, TeamAnswers, in_overlap
 from skal.io.journal import check_annotator
@@ -342,13 +343,12 @@ class LabelSession:
     def _payloads(self, picked) -> list[dict]:
         if not picked:
             return []
-        raw = np.asarray(self.campaign.X[[i for i, _ in picked]])
-        rows = raw.astype(np.float64)
+        raw = take_rows(self.campaign.X, [i for i, _ in picked])  # a table stays a DataFrame
         guesses = self._guesses(raw)
         answered = self._answered()
         out = []
         for k, (i, why) in enumerate(picked):
-            item = {"index": i, **self.display.payload(rows[k]), "why": self._why(why, guesses[k]),
+            item = {"index": i, **self.display.sample(raw, k, i), "why": self._why(why, guesses[k]),
                     "guess": guesses[k], "name": self.names[i] if self.names else None}
             if i in answered and why != OVERLAP:  # a second opinion is not shown the first
                 item["answer"] = answered[i]
@@ -708,7 +708,7 @@ class LabelSession:
             if index in self._thumbs:
                 self._thumbs.move_to_end(index)
                 return self._thumbs[index]
-        thumb = self.display.thumbnail(np.asarray(self.campaign.X[index], dtype=np.float64))
+        thumb = self.display.thumbnail(take_rows(self.campaign.X, index))
         with self._lock:
             self._thumbs[index] = thumb
             while len(self._thumbs) > 256:

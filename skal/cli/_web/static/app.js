@@ -79,8 +79,26 @@
     return node;
   }
 
+  // A table row or a text: column names, values and the text only ever as textContent.
+  function record(sample) {
+    const node = el("div", { class: "record" });
+    if (sample.record && sample.record.length) node.append(table(sample.record));
+    if (sample.kind === "text") {
+      const text = el("div", { class: "text", tabindex: "0" }, sample.text);
+      if (sample.more) {
+        text.append(el("span", { class: "more" },
+                       `… ${sample.more.toLocaleString()} more characters not shown`));
+      }
+      node.append(text);
+    }
+    return node;
+  }
+
   function prepare(sample) {
-    if (sample.kind === "image") {
+    if (sample.kind === "record" || sample.kind === "text") {
+      sample.node = record(sample);
+      sample.ready = Promise.resolve();
+    } else if (sample.kind === "image") {
       sample.node = el("img", { alt: `sample ${sample.index}`, width: sample.width,
                                 height: sample.height });
       sample.node.src = sample.image;
