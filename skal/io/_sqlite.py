@@ -2,8 +2,9 @@
 
 Reading is strict: every record is decoded as :func:`encode_id` and :func:`encode_label`
 wrote it, and a record that is not (a sample id that is not JSON, or JSON for a float, a
-bool or a list; a label that is not a finite number, a string or a bool; a round that is not
-a count ...) is a ``ValueError`` naming the journal and the record's ``seq``. Nothing is
+bool or a list; a label that is not a finite number, a string, a bool or a tagged multi-label
+row ``{"multilabel": [0, 1, ...]}``; a round that is not a count ...) is a ``ValueError``
+naming the journal and the record's ``seq``. Nothing is
 guessed, skipped or converted: ``'7.9'`` is not sample 7.
 """
 
@@ -19,9 +20,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ANNOTATOR", "COLUMNS", "READABLE_VERSIONS", "add_annotator_column", "as_list",
-    "bad_record", "check_annotator", "check_sqlite_header", "create_schema", "decode_id",
-    "decode_label", "decode_record", "decode_value", "encode_id", "encode_label",
+    "ANNOTATOR", "COLUMNS", "MULTILABEL_TAG", "READABLE_VERSIONS", "add_annotator_column",
+    "as_list", "bad_record", "check_annotator", "check_sqlite_header", "create_schema",
+    "decode_id", "decode_label", "decode_record", "decode_value", "encode_id", "encode_label",
     "encode_score", "get_meta", "set_meta", "to_array",
 ]
 
@@ -131,9 +132,18 @@ def encode_id(sample_id: Any) -> str:
     return json.dumps(sample_id)
 
 
+#: The type tag of a multi-label answer (one sample's set of labels): ``{"multilabel":
+#: [0, 1, 1]}``, the 0/1 row of the campaign's labels in their order.
+MULTILABEL_TAG = "multilabel"
+
+
 def encode_label(label: Any) -> str:
+    """A label as JSON: an int, float, str or bool scalar, or a multi-label answer (a tuple
+    of 0/1 ints, one per label; an empty set of labels is all 0s) behind its type tag."""
     if isinstance(label, np.generic):
         label = label.item()
+    if isinstance(label, tuple):
+        return json.dumps({MULTILABEL_TAG: _indicator_row(label)})
     if not isinstance(label, int | float | str):  # bool is an int
         raise TypeError(
             f"labels must be int, float, str or bool scalars, "
@@ -186,9 +196,31 @@ def decode_id(raw: Any) -> int | str:
     return value
 
 
-def decode_label(raw: Any) -> int | float | str | bool | None:
-    """A label as :func:`encode_label` wrote it (``None``: a retraction, see ``retract``)."""
+def _indicator_row(values: Any) -> list[int]:
+    """A multi-label answer's 0/1 row as a list of ints; TypeError/ValueError if not."""
+    row = [v.item() if isinstance(v, np.generic) else v for v in values]
+    if not row:
+        raise ValueError("a multi-label answer needs one 0/1 entry per label, got ().")
+    bad = [v for v in row if type(v) is not int or v not in (0, 1)]
+    if bad:
+        raise ValueError(
+            f"a multi-label answer is a row of 0/1 ints, got {bad[0]!r} in {tuple(row)!r}."
+        )
+    return row
+
+
+def decode_label(raw: Any) -> int | float | str | bool | tuple | None:
+    """A label as :func:`encode_label` wrote it (``None``: a retraction, see ``retract``; a
+    tuple of 0/1 ints: a multi-label answer)."""
     value = _json(raw)
+    if isinstance(value, dict):
+        if set(value) != {MULTILABEL_TAG} or not isinstance(value[MULTILABEL_TAG], list):
+            raise _Bad(f'is a JSON object, but only {{"{MULTILABEL_TAG}": [0, 1, ...]}} '
+                       "(a multi-label answer) is one")
+        try:
+            return tuple(_indicator_row(value[MULTILABEL_TAG]))
+        except ValueError as exc:
+            raise _Bad(str(exc).rstrip(".")) from None
     if value is not None and not isinstance(value, int | float | str):  # bool is an int
         raise _Bad(f"is JSON for a {_kind(value)}, not for an int, float, str or bool")
     if isinstance(value, float) and not math.isfinite(value):

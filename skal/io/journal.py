@@ -126,8 +126,11 @@ class LabelJournal:
     the last label wins in :meth:`labels` and :meth:`to_arrays`.
 
     Sample ids are ``int`` (pool indices) or ``str`` (user keys); labels are ``int``, ``float``,
-    ``str`` or ``bool`` (numpy scalars are converted). Both are stored JSON-encoded, so they
-    come back with their original Python type. Reading is strict: a record that is not as
+    ``str`` or ``bool`` (numpy scalars are converted), or -- one sample's answer in a
+    multi-label campaign -- a tuple of 0/1 ints, one per label (stored as
+    ``{"multilabel": [0, 1, 1]}``; ``(0, 0, 0)`` is "none of these", not a skip). Both are
+    stored JSON-encoded, so they come back with their original Python type. Reading is
+    strict: a record that is not as
     :meth:`append` writes it (a sample id ``'abc'``, not JSON, or ``'7.9'``, a float; a label
     ``'{{{'`` or ``NaN``) is a ``ValueError`` naming the journal and the record's ``seq`` --
     never skipped, never converted (``7.9`` is not sample 7), so that a damaged journal is
