@@ -215,8 +215,8 @@ def decode_label(raw: Any) -> int | float | str | bool | tuple | None:
     value = _json(raw)
     if isinstance(value, dict):
         if set(value) != {MULTILABEL_TAG} or not isinstance(value[MULTILABEL_TAG], list):
-            raise _Bad(f'is a JSON object, but only {{"{MULTILABEL_TAG}": [0, 1, ...]}} '
-                       "(a multi-label answer) is one")
+            raise _Bad(f'is JSON for a dict, not for a multi-label answer '
+                       f'{{"{MULTILABEL_TAG}": [0, 1, ...]}}')
         try:
             return tuple(_indicator_row(value[MULTILABEL_TAG]))
         except ValueError as exc:
