@@ -1,4 +1,4 @@
-"""skal: scikit-learn-native active learning for deep (Keras/TensorFlow) classifiers.
+"""skal: scikit-learn-native active learning for deep (Keras/TensorFlow) classifiers and regressors.
 
 ``import skal`` stays light: TensorFlow, SciKeras and matplotlib are imported only when a
 Keras model is built or a plot is drawn.
@@ -12,10 +12,13 @@ __version__ = "0.1.0"
 # `import skal` costs neither TensorFlow (~3 s) nor scikit-learn (~0.8 s, with scipy).
 _LAZY = {
     "ActiveLearningClassifier": "skal._learner",
+    "ActiveLearningRegressor": "skal._regressor",
     "Campaign": "skal.campaign",
     "CNNClassifier": "skal.keras",
+    "CNNRegressor": "skal.keras",
     "ConsistencyTraining": "skal.semi_supervised",
     "KerasClassifier": "skal.keras",
+    "KerasRegressor": "skal.keras",
     "LabelJournal": "skal.io",
     "LabelSpreadingPseudoLabels": "skal.semi_supervised",
     "PseudoLabels": "skal.semi_supervised",

@@ -7,7 +7,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from skal._labels import UNLABELED, answer_kind, clean_label, plain_labels
+from skal._labels import (
+    CLASSIFICATION,
+    REGRESSION,
+    UNLABELED,
+    answer_kind,
+    clean_label,
+    plain_labels,
+)
 from skal._pool import is_frame
 from skal.io.journal import LabelJournal, pool_fingerprint, row_digests
 
@@ -44,7 +51,7 @@ def open_journal(journal, X) -> LabelJournal | None:
     return journal
 
 
-def as_pairs(index, label, n: int) -> tuple[list[int], list]:
+def as_pairs(index, label, n: int, *, task: str = CLASSIFICATION) -> tuple[list[int], list]:
     """Pool indices and their cleaned labels (None = skip) from one or many of each."""
     idx = np.atleast_1d(np.asarray(index))
     if idx.ndim != 1 or (len(idx) and idx.dtype.kind not in "iu"):
@@ -54,9 +61,9 @@ def as_pairs(index, label, n: int) -> tuple[list[int], list]:
     if len(idx) and (idx.min() < 0 or idx.max() >= n):
         raise ValueError(f"index {index!r} is outside the pool of {n} samples (0..{n - 1}).")
     if label is None or np.ndim(label) == 0:
-        labels = [clean_label(label)] * len(idx)
+        labels = [clean_label(label, task=task)] * len(idx)
     else:
-        labels = [clean_label(v) for v in np.asarray(label, dtype=object).reshape(-1)]
+        labels = [clean_label(v, task=task) for v in np.asarray(label, dtype=object).reshape(-1)]
         if len(labels) != len(idx):
             raise ValueError(f"label has {len(labels)} entries for {len(idx)} indices.")
     return idx.astype(np.intp).tolist(), labels
@@ -135,8 +142,10 @@ class Answers:
     :func:`skal._labels.answer_kind`) is refused before anything is written.
     """
 
-    def __init__(self, n: int, journal: LabelJournal | None = None, keys=None) -> None:
+    def __init__(self, n: int, journal: LabelJournal | None = None, keys=None, *,
+                 task: str = CLASSIFICATION) -> None:
         self.n = n
+        self.task = task  # a regression journal writes targets as floats, a skip as int -1
         self.journal = journal
         self.keys = None
         if keys is not None:
@@ -157,15 +166,27 @@ class Answers:
             rounds[rec["sample_id"]] = rec["round"] or 0
         for sid, label in self.journal.labels().items():
             i = self._row_of(sid, rows)
+            label = self._journaled(label)
             try:
-                self.kind = answer_kind([clean_label(label)], self.kind, ids=[sid])
+                self.kind = answer_kind([label], self.kind, ids=[sid], task=self.task)
             except (TypeError, ValueError) as exc:
                 raise ValueError(
                     f"label journal {self.journal.path!r} holds {exc} Its labels must all "
                     "be of one kind: relabel or undo that sample with a journal of the right "
                     "kind, or start a new journal."
                 ) from None
-            self.remember([i], [clean_label(label)], rounds.get(sid, 0) - self.round0)
+            self.remember([i], [label], rounds.get(sid, 0) - self.round0)
+
+    def _journaled(self, label):
+        """A journal's label, cleaned: a regression journal's skip is the int -1 (its
+        targets are written as floats, so -1.0 is a target)."""
+        if self.task == REGRESSION and type(label) is int and label == UNLABELED:
+            return None
+        return self.clean(label)
+
+    def clean(self, label):
+        """One answer as the campaign's label (:func:`clean_label` for its task)."""
+        return clean_label(label, task=self.task)
 
     def _row_of(self, sid, rows) -> int:
         where = f"label journal {self.journal.path!r} holds sample id {sid!r}"
@@ -187,11 +208,11 @@ class Answers:
     # ------------------------------------------------------------------ writing
     def expect(self, labels) -> None:
         """Take the kind of labels known beforehand (``y``'s) as the campaign's."""
-        self.kind = answer_kind([clean_label(v) for v in labels], self.kind)
+        self.kind = answer_kind([self.clean(v) for v in labels], self.kind, task=self.task)
 
     def check(self, labels, ids=None) -> None:
         """Raise for a label of another kind than the answers' so far (the one gate)."""
-        answer_kind([clean_label(v) for v in labels], self.kind, ids=ids)
+        answer_kind([self.clean(v) for v in labels], self.kind, ids=ids, task=self.task)
 
     def write(self, ids, labels, *, round_: int, strategy: str, scores=None) -> None:
         """Append answers to the journal (``None`` = skip), durably; memory unchanged.
@@ -203,13 +224,14 @@ class Answers:
             return
         self.journal.append(
             [self._id(i) for i in ids],
-            [UNLABELED if lab is None else lab for lab in labels],
+            [UNLABELED if lab is None else float(lab) if self.task == REGRESSION else lab
+             for lab in labels],
             round=self.round0 + round_, strategy=strategy, scores=scores,
         )
 
     def remember(self, ids, labels, round_: int) -> None:
         """Count answers in memory (``None`` = skip), in the given order."""
-        self.kind = answer_kind(labels, self.kind)
+        self.kind = answer_kind(labels, self.kind, task=self.task)
         self.version += 1
         for i, label in zip(np.asarray(ids, dtype=np.intp).tolist(), labels):
             if label is None:
@@ -223,7 +245,7 @@ class Answers:
 
     def record(self, ids, labels, *, round_: int, strategy: str, scores=None) -> None:
         """``write`` then ``remember``."""
-        labels = [clean_label(v) for v in labels]
+        labels = [self.clean(v) for v in labels]
         self.write(ids, labels, round_=round_, strategy=strategy, scores=scores)
         self.remember(ids, labels, round_)
 

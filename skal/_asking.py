@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from skal._answers import Answers
-from skal._labels import check_two_classes, clean_label, plain_labels, unlabeled_mask
+from skal._labels import REGRESSION, check_two_classes, plain_labels, unlabeled_mask
 from skal._pool import take_rows
 from skal._sampling import EXTRA_SALT, INITIAL_SALT, initial_indices, n_initial
 from skal.exceptions import StopLabeling
@@ -13,9 +13,9 @@ from skal.exceptions import StopLabeling
 __all__ = ["ask", "ask_initial", "check_answerable", "known_mask"]
 
 
-def known_mask(y, n: int) -> np.ndarray:
+def known_mask(y, n: int, task: str = "classification") -> np.ndarray:
     """Where ``y`` (or None) knows a sample's label."""
-    return np.zeros(n, dtype=bool) if y is None else ~unlabeled_mask(y)
+    return np.zeros(n, dtype=bool) if y is None else ~unlabeled_mask(y, task=task)
 
 
 def ask(answers: Answers, indices: np.ndarray, *, X, y, oracle, round_: int, strategy: str,
@@ -26,7 +26,7 @@ def ask(answers: Answers, indices: np.ndarray, *, X, y, oracle, round_: int, str
     oracle with ``label_one``); they count, in batch order, once the batch is done or
     stopped, so a stopped batch keeps what was answered.
     """
-    known = known_mask(y, len(X))
+    known = known_mask(y, len(X), answers.task)
     given = [k for k, i in enumerate(indices.tolist()) if known[i]]
     asked = [k for k, i in enumerate(indices.tolist()) if not known[i]]
     got: dict[int, object] = {k: y[indices[k]] for k in given}
@@ -38,13 +38,13 @@ def ask(answers: Answers, indices: np.ndarray, *, X, y, oracle, round_: int, str
     write(given)
     stopped = False
     if asked:
-        stopped = _ask_oracle(oracle, X, indices, asked, got, write)
+        stopped = _ask_oracle(oracle, X, indices, asked, got, write, answers.clean)
     done = [k for k in range(len(indices)) if k in got]
-    answers.remember(indices[done], [clean_label(got[k]) for k in done], round_)
+    answers.remember(indices[done], [answers.clean(got[k]) for k in done], round_)
     return stopped
 
 
-def _ask_oracle(oracle, X, indices, asked, got, write) -> bool:
+def _ask_oracle(oracle, X, indices, asked, got, write, clean_label) -> bool:
     if hasattr(oracle, "label_one"):  # one at a time: each answer recorded at once
         for k in asked:
             i = int(indices[k])
@@ -94,11 +94,12 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
     simulation draws at least one sample per class of ``y`` (it peeks at the labels; for
     reproducing papers that do). With an oracle, every label ``y`` knows counts at once as
     given, and the oracle labels random others when they are fewer than ``initial_size``.
-    Either way, more random samples are asked until two classes are seen.
+    Either way, more random samples are asked until two classes are seen (a classification
+    campaign's; a regression campaign's initial set is random, never stratified).
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, EXTRA_SALT]))
     initial = _initial_set(answers, y, len(X), initial_size, seed, selection, rng,
-                           with_oracle=oracle is not None)
+                           with_oracle=oracle is not None, task=answers.task)
 
     def ask_initial_batch(indices) -> bool:
         return ask(answers, indices.astype(np.intp), X=X, y=y, oracle=oracle, round_=0,
@@ -108,9 +109,12 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
         return len(set(answers.labels().tolist()))
 
     stopped = ask_initial_batch(initial)
+    if answers.task == REGRESSION:
+        return stopped
     while not stopped and n_classes() < 2:  # ask more until two classes
         unasked = ~answers.asked_mask()
-        pool = np.flatnonzero(unasked & ~known_mask(y, len(X)) if oracle is not None
+        pool = np.flatnonzero(unasked & ~known_mask(y, len(X), answers.task)
+                              if oracle is not None
                               else unasked)
         if not len(pool):
             break
@@ -127,16 +131,16 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
 
 
 def _initial_set(answers: Answers, y, n: int, initial_size, seed: int, selection: str, rng,
-                 *, with_oracle: bool) -> np.ndarray:
+                 *, with_oracle: bool, task: str) -> np.ndarray:
     """The samples asked first (before ``ask_initial``'s search for a second class)."""
     answered = answers.labeled_indices()
-    from_y = np.flatnonzero(known_mask(y, n) & ~answers.asked_mask())
+    from_y = np.flatnonzero(known_mask(y, n, task) & ~answers.asked_mask())
     size = n_initial(initial_size, n)
     need = size - len(answered)
     if with_oracle:  # labels already paid for all count: the rest the oracle labels
         if need <= len(from_y):
             return from_y
-        pool = np.flatnonzero(~known_mask(y, n) & ~answers.asked_mask())
+        pool = np.flatnonzero(~known_mask(y, n, task) & ~answers.asked_mask())
         extra = rng.choice(pool, size=min(need - len(from_y), len(pool)), replace=False)
         return np.concatenate([from_y, extra])
     if need <= 0:
@@ -152,7 +156,7 @@ def _initial_set(answers: Answers, y, n: int, initial_size, seed: int, selection
     return np.random.default_rng(seeds).choice(from_y, size=need, replace=False)
 
 
-def check_answerable(y, oracle, asked: np.ndarray) -> None:
+def check_answerable(y, oracle, asked: np.ndarray, task: str = "classification") -> None:
     """Raise unless someone can answer a campaign: ``y`` complete (a simulation) or an oracle.
 
     ``asked`` marks the samples already answered (a journal's), which need no answer.
@@ -164,10 +168,14 @@ def check_answerable(y, oracle, asked: np.ndarray) -> None:
             "Campaign.run needs y (a simulation) or an oracle to answer; without them, "
             "drive it with next_batch/answer/refit."
         )
-    if (unlabeled_mask(y) & ~asked).any():
+    missing = unlabeled_mask(y, task=task)
+    if (missing & ~asked).any():
         raise ValueError(
-            "y contains -1 (unlabeled) but a campaign without an oracle is a simulation "
+            ("y contains NaN (unlabeled) but" if task == REGRESSION else
+             "y contains -1 (unlabeled) but")
+            + " a campaign without an oracle is a simulation "
             "in which y is the oracle: every sample needs its label (or pass an oracle= "
             "to label them)."
         )
-    check_two_classes(y[~unlabeled_mask(y)])
+    if task != REGRESSION:
+        check_two_classes(y[~missing])

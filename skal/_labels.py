@@ -8,6 +8,9 @@ How an unlabeled sample is marked, by the dtype of ``y``:
   ``pd.NA`` or the integer ``-1``;
 * fixed-width strings (``dtype('<U…')``): nothing can be marked -- a ``"-1"`` there is
   refused as ambiguous; use an object array with ``None``.
+
+Regression targets (``task="regression"``) are floats, and ``-1`` is a target like any
+other: only NaN, ``None`` and ``pd.NA`` mark an unlabeled sample there.
 """
 
 from __future__ import annotations
@@ -20,40 +23,54 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
 __all__ = [
-    "UNLABELED", "answer_kind", "check_label_kind", "check_two_classes", "check_y", "classes_of",
+    "CLASSIFICATION", "REGRESSION", "TASKS", "UNLABELED", "answer_kind", "check_label_kind",
+    "check_targets", "check_two_classes", "check_y", "classes_of",
     "clean_label", "is_missing", "plain_labels", "unlabeled_mask",
 ]
 
 UNLABELED = -1
 
+#: The kinds of task a campaign learns: its labels are class names, or numbers.
+CLASSIFICATION, REGRESSION = "classification", "regression"
+TASKS = (CLASSIFICATION, REGRESSION)
 
-def is_missing(value) -> bool:
-    """Whether one label value marks an unlabeled sample: None, NaN, pd.NA or -1."""
+
+def is_missing(value, *, task: str = CLASSIFICATION) -> bool:
+    """Whether one label value marks an unlabeled sample: None, NaN, pd.NA or (classes
+    only) -1."""
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
     if isinstance(value, bool) or not isinstance(value, Real):
         return False
-    return value == UNLABELED or (isinstance(value, float) and math.isnan(value))
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return task != REGRESSION and value == UNLABELED
 
 
-def unlabeled_mask(y: np.ndarray) -> np.ndarray:
+def unlabeled_mask(y: np.ndarray, *, task: str = CLASSIFICATION) -> np.ndarray:
     """Where ``y`` marks an unlabeled sample (see the module docstring), whatever its dtype."""
+    marker = task != REGRESSION  # -1 marks classes only; it is a regression target
     if y.dtype.kind in "iu":
-        return y == UNLABELED
+        return (y == UNLABELED) if marker else np.zeros(len(y), dtype=bool)
     if y.dtype.kind == "f":
-        return (y == UNLABELED) | np.isnan(y)
+        return ((y == UNLABELED) & marker) | np.isnan(y)
     if y.dtype.kind == "O":
-        return np.fromiter((is_missing(v) for v in y), dtype=bool, count=len(y))
+        return np.fromiter((is_missing(v, task=task) for v in y), dtype=bool, count=len(y))
     return np.zeros(len(y), dtype=bool)
 
 
-def clean_label(label):
-    """An oracle's answer as a plain Python label, None for a skip (None, -1, NaN, pd.NA)."""
+def clean_label(label, *, task: str = CLASSIFICATION):
+    """An oracle's answer as a plain Python label, None for a skip (None, NaN, pd.NA, and
+    for classes -1). A regression target that is a number becomes a float."""
     if isinstance(label, np.generic):
         label = label.item()
-    return None if is_missing(label) else label
+    if is_missing(label, task=task):
+        return None
+    if task == REGRESSION and isinstance(label, int) and not isinstance(label, bool):
+        return float(label)
+    return label
 
 
 def plain_labels(labels) -> np.ndarray:
@@ -71,12 +88,15 @@ def plain_labels(labels) -> np.ndarray:
     return out
 
 
-def check_y(y, n: int) -> np.ndarray:
+def check_y(y, n: int, *, task: str = CLASSIFICATION) -> np.ndarray:
     """``y`` as a 1-D array of ``n`` labels of a classification task, unknown ones marked.
 
     A list keeps its items' types (``["cat", -1]`` is a class and a marker, not two
-    strings). Ambiguous markers are errors, never silently a class or a gap.
+    strings). Ambiguous markers are errors, never silently a class or a gap. With
+    ``task="regression"``: :func:`check_targets`.
     """
+    if task == REGRESSION:
+        return check_targets(y, n)
     if isinstance(y, list | tuple):
         items = list(y)
         y = np.empty(len(items), dtype=object)
@@ -107,6 +127,48 @@ def check_y(y, n: int) -> np.ndarray:
     if len(known):
         check_classification_targets(known)
     return y
+
+
+def check_targets(y, n: int) -> np.ndarray:
+    """``y`` as a float array of ``n`` regression targets, NaN where unlabeled.
+
+    NaN, ``None`` and ``pd.NA`` mark unlabeled samples (``-1`` is a target). Strings,
+    booleans, infinities and several columns are refused with what to do instead.
+    """
+    values = np.asarray(y, dtype=object) if isinstance(y, list | tuple) else np.asarray(y)
+    if values.ndim == 2 and values.shape[1] != 1:
+        raise ValueError(
+            f"y has {values.shape[1]} columns (shape {values.shape}): a regressor takes one "
+            "target per sample (a 1-D y); several outputs are not supported yet."
+        )
+    values = column_or_1d(values, warn=True)
+    if len(values) != n:
+        raise ValueError(f"y has {len(values)} targets but X has {n} samples.")
+    if values.dtype.kind == "b" or values.dtype.kind in "USO" and any(
+        isinstance(v, bool | np.bool_ | str | bytes) for v in values.tolist()
+    ):
+        bad = next((v for v in values.tolist() if isinstance(v, bool | np.bool_ | str | bytes)),
+                   values[0] if len(values) else None)
+        raise ValueError(
+            f"y holds {type(bad).__name__} values such as {bad!r}, but a regressor's targets "
+            "are numbers (floats): convert y with np.asarray(y, dtype=float), mark unlabeled "
+            "samples with NaN, or use ActiveLearningClassifier for class names."
+        )
+    missing = unlabeled_mask(values, task=REGRESSION)
+    out = np.full(len(values), np.nan)
+    try:
+        out[~missing] = np.asarray(values[~missing], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "y holds values that are not numbers; a regressor's targets are floats (NaN, "
+            "None or pd.NA mark unlabeled samples)."
+        ) from None
+    if np.isinf(out).any():
+        raise ValueError(
+            f"y holds {int(np.isinf(out).sum())} infinite target(s); a regressor needs finite "
+            "targets (mark unlabeled samples with NaN, not inf)."
+        )
+    return out
 
 
 def _refuse_2d(y) -> None:
@@ -141,7 +203,7 @@ def check_label_kind(new, classes, name: str = "y") -> None:
         )
 
 
-def answer_kind(labels, kind: str | None, ids=None) -> str | None:
+def answer_kind(labels, kind: str | None, ids=None, *, task: str = CLASSIFICATION) -> str | None:
     """The kind (``"int"``, ``"float"`` or ``"str"``) of a campaign's labels after these
     answers (cleaned: ``None`` is a skip), or a clear error for one that does not fit.
 
@@ -149,8 +211,11 @@ def answer_kind(labels, kind: str | None, ids=None) -> str | None:
     name: an int, a finite float or a str, never a bool or a container; once a campaign
     has ints, a float is refused (3.0 would silently turn every class into a float, 2.5
     is no class), once it has strings, a number is refused, and the other way round.
-    ``ids`` name the samples in the message.
+    ``ids`` name the samples in the message. With ``task="regression"`` a label is a
+    finite number (an int or a float; the kind is ``"float"``), never a str or a bool.
     """
+    if task == REGRESSION:
+        return _target_kind(labels, ids)
     for k, label in enumerate(labels):
         if label is None:
             continue
@@ -173,6 +238,25 @@ def answer_kind(labels, kind: str | None, ids=None) -> str | None:
                and mine == "float" else "give labels of the same type (skal label: --classes "
                "fixes the class names); nothing was recorded.")
         )
+    return kind
+
+
+def _target_kind(labels, ids) -> str | None:
+    """:func:`answer_kind` of a regression campaign: every answer a finite number."""
+    kind = None
+    for k, label in enumerate(labels):
+        if label is None:
+            continue
+        who = f"the answer {label!r}" + ("" if ids is None else f" for sample {ids[k]!r}")
+        if isinstance(label, bool) or not isinstance(label, int | float):
+            raise TypeError(
+                f"{who} is a {type(label).__name__}, but this is a regression campaign: its "
+                "labels are numbers (a float target; None or NaN skips the sample); nothing "
+                "was recorded."
+            )
+        if not math.isfinite(label):
+            raise ValueError(f"{who} is not a finite number; nothing was recorded.")
+        kind = "float"
     return kind
 
 

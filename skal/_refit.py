@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.pipeline import Pipeline
 
 from skal._pool import take_rows
@@ -15,10 +15,14 @@ __all__ = ["PSEUDO_SALT", "base_estimator", "fit_estimator", "training_set"]
 PSEUDO_SALT = 0xA13
 
 
-def base_estimator(estimator):
-    """The learner's ``estimator`` parameter, ``None`` meaning the default CNN."""
+def base_estimator(estimator, task: str = "classification"):
+    """The learner's ``estimator`` parameter, ``None`` meaning the default CNN of the task."""
     if estimator is not None:
         return estimator
+    if task == "regression":
+        from skal.keras import CNNRegressor  # lazy: imports TensorFlow
+
+        return CNNRegressor()
     from skal.keras import CNNClassifier  # lazy: imports TensorFlow
 
     return CNNClassifier()
@@ -48,7 +52,8 @@ def fit_estimator(
     previous : estimator or None
         The last fitted estimator.
     warm_start : bool
-        Continue ``previous`` (its own ``warm_start``) unless ``y`` has a class it lacks.
+        Continue ``previous`` (its own ``warm_start``) unless ``y`` has a class it lacks (a
+        regressor, without ``classes_``, always continues).
     discard_previous : bool
         The caller drops ``previous`` after this fit, so a clone may take over its network
         (an estimator with ``reuse_model_from``): the training step is not traced again and,
@@ -60,7 +65,8 @@ def fit_estimator(
     if warm_start and previous is not None:
         key = _warm_start_param(previous)
         known = getattr(previous, "classes_", None)
-        if key and known is not None and np.isin(np.unique(y), known).all():
+        if key and (is_regressor(previous) if known is None
+                    else np.isin(np.unique(y), known).all()):
             previous.set_params(**{key: True})
             return previous.fit(X, y, **fit_params)
     estimator = clone(template)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from skal._labels import CLASSIFICATION, REGRESSION, TASKS
 from skal._pool import DEFAULT_POOL_BATCH_SIZE
 
 __all__ = ["CampaignSpec"]
@@ -17,12 +18,13 @@ class CampaignSpec:
     learner's attributes one by one. A learner hands one over through its public parameters
     (:meth:`from_estimator`); the fields are the learner parameters of the same names (see
     :class:`skal.ActiveLearningClassifier` for what each means), already validated by the
-    learner's ``_parameter_constraints``.
+    learner's ``_parameter_constraints``, and the ``task`` its scikit-learn tags declare.
 
     Parameters
     ----------
     estimator : estimator or None
-        The model to train (``None``: :class:`skal.CNNClassifier`).
+        The model to train (``None``: :class:`skal.CNNClassifier`, or
+        :class:`skal.CNNRegressor` for a regression task).
     query_strategy : str, strategy object or callable
         How the next batch is chosen.
     n_instances : int
@@ -53,6 +55,11 @@ class CampaignSpec:
         Keep every round's model.
     stopping : None, criterion or list of criteria
         When to stop before the budget (see :mod:`skal.stopping`).
+    task : {"classification", "regression"}, default="classification"
+        What the labels are: class names, or regression targets (floats; only NaN, None and
+        pd.NA mark unlabeled samples, no class is needed twice, the initial set is random,
+        and regression strategies only). From the learner's tags
+        (:func:`sklearn.base.is_regressor`), never from one of its attributes.
 
     Examples
     --------
@@ -65,6 +72,8 @@ class CampaignSpec:
     (5, 50, 'entropy')
     >>> spec.replace(n_instances=8).n_instances
     8
+    >>> spec.task
+    'classification'
     """
 
     estimator: object = None
@@ -83,6 +92,29 @@ class CampaignSpec:
     semi_supervised: object = None
     store_round_estimators: bool = False
     stopping: object = None
+    task: str = CLASSIFICATION
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {list(TASKS)}, got {self.task!r}.")
+        if self.task != REGRESSION:
+            return
+        if self.initial_selection == "stratified":
+            raise ValueError(
+                "initial_selection='stratified' draws one sample per class, but a regression "
+                "task has no classes: use initial_selection='random' (the default)."
+            )
+        if self.semi_supervised not in (None, False):
+            raise ValueError(
+                f"semi_supervised={self.semi_supervised!r} trains on pseudo-labeled classes; "
+                "a regression campaign trains on its labels only: use semi_supervised=None."
+            )
+        if self.stopping is not None:
+            raise ValueError(
+                f"stopping={self.stopping!r}: skal's stopping criteria read class "
+                "probabilities, which a regressor has none of; use stopping=None and a "
+                "budget (n_queries or max_labels)."
+            )
 
     @classmethod
     def from_estimator(cls, learner) -> CampaignSpec:
@@ -98,11 +130,15 @@ class CampaignSpec:
                 "a campaign needs a learner (such as skal.ActiveLearningClassifier) or a "
                 f"CampaignSpec, got {type(learner).__name__}."
             )
+        from sklearn.base import is_regressor  # lazy: import skal stays light
+
         validate = getattr(learner, "_validate_params", None)
         if validate is not None:
             validate()  # scikit-learn's parameter constraints of the learner
         params = learner.get_params(deep=False)
-        return cls(**{f.name: params[f.name] for f in fields(cls) if f.name in params})
+        known = {f.name: params[f.name] for f in fields(cls) if f.name in params}
+        known["task"] = REGRESSION if is_regressor(learner) else CLASSIFICATION
+        return cls(**known)
 
     def replace(self, **changes) -> CampaignSpec:
         """A copy with some fields changed."""
@@ -112,5 +148,9 @@ class CampaignSpec:
         return type(self)(**{**self.params(), **changes})
 
     def params(self) -> dict:
-        """The fields as a dict (the learner parameters they came from)."""
+        """The fields as a dict (the learner parameters they came from, and ``task``)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def learner_params(self) -> dict:
+        """The learner parameters: :meth:`params` without ``task`` (the learner's class)."""
+        return {k: v for k, v in self.params().items() if k != "task"}

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from skal._answers import Answers, Handout, as_pairs, check_sample_ids, open_journal
 from skal._asking import ask, ask_initial, check_answerable
-from skal._labels import check_two_classes, check_y, unlabeled_mask
+from skal._labels import REGRESSION, check_two_classes, check_y, unlabeled_mask
 from skal._params import check_count
 from skal._pool import (
     check_pool,
@@ -40,7 +40,13 @@ from skal.exceptions import StopLabeling
 from skal.io.journal import row_digests
 from skal.semi_supervised import resolve_semi_supervised
 from skal.stopping import resolve_stopping
-from skal.strategies import QueryContext, resolve_strategy, select_batch, strategy_name
+from skal.strategies import (
+    QueryContext,
+    check_strategy_task,
+    resolve_strategy,
+    select_batch,
+    strategy_name,
+)
 
 __all__ = ["Campaign", "CampaignSpec"]
 
@@ -104,7 +110,8 @@ class Campaign:
         One row per fit: ``round``, ``n_labeled``, ``n_pseudo_labeled`` (unanswered pool rows
         trained on, pseudo-labeled or unlabeled; see the learner's ``semi_supervised``),
         ``query_time``, ``fit_time`` (seconds), ``class_counts`` (``[[class, labels],
-        ...]``: a rare class shows), and with stopping criteria ``stopping``: each
+        ...]``: a rare class shows; classification only), and with stopping criteria
+        ``stopping``: each
         criterion's progress (see :mod:`skal.stopping`). A model given to
         :meth:`start_from` has a row with ``"prefit": True``.
     stop_reason_ : str or None
@@ -144,21 +151,22 @@ class Campaign:
         self, learner, X, y=None, *, oracle=None, journal=None, keys=None, callbacks=None
     ) -> None:
         self.spec = spec = CampaignSpec.from_estimator(learner)
-        self.strategy = resolve_strategy(spec.query_strategy)
+        self.strategy = check_strategy_task(resolve_strategy(spec.query_strategy), spec.task,
+                                            name=spec.query_strategy)
         self.X = check_pool(X)
         n = len(self.X)
-        self.y = None if y is None else check_y(y, n)
+        self.y = None if y is None else check_y(y, n, task=spec.task)
         # a complete y is a simulation's oracle (it answers when asked); a partial one holds
         # labels already given, which count as answers from the first step on
-        self._y_given = self.y is not None and bool(unlabeled_mask(self.y).any())
+        self._y_given = self.y is not None and bool(self._unlabeled(self.y).any())
         self.oracle = spec.oracle if oracle is None else oracle
         self.callbacks = list(callbacks or ())
         self.seed_ = int(check_random_state(spec.random_state).randint(np.iinfo(np.int32).max))
         handle = open_journal(spec.journal if journal is None else journal, self.X)
-        self._answers = Answers(n, handle, keys=keys)
+        self._answers = Answers(n, handle, keys=keys, task=spec.task)
         if self.y is not None:  # y's labels fix the kind of answers (ints, strings)
-            self._answers.expect(self.y[~unlabeled_mask(self.y)])
-        self._template = base_estimator(spec.estimator)
+            self._answers.expect(self.y[~self._unlabeled(self.y)])
+        self._template = base_estimator(spec.estimator, spec.task)
         self._pseudo = resolve_semi_supervised(spec.semi_supervised, self._template)
         self._stopping = resolve_stopping(spec.stopping)  # fresh copies: this campaign's
         self._init_runtime()
@@ -172,6 +180,10 @@ class Campaign:
         self.history_: list[dict] = []
         self.round_estimators_: list = []
         self.stop_reason_: str | None = None
+
+    def _unlabeled(self, y) -> np.ndarray:
+        """Where ``y`` marks an unlabeled sample, for this campaign's task."""
+        return unlabeled_mask(y, task=self.spec.task)
 
     def _init_runtime(self) -> None:
         self._lock = threading.RLock()  # the state: answers, hand-outs, the model
@@ -241,7 +253,7 @@ class Campaign:
         if not self._y_given:
             return
         with self._lock:
-            known = np.flatnonzero(~unlabeled_mask(self.y) & ~self._answers.asked_mask())
+            known = np.flatnonzero(~self._unlabeled(self.y) & ~self._answers.asked_mask())
             if len(known):
                 self.answer(known, self.y[known])
 
@@ -292,8 +304,8 @@ class Campaign:
         name = self.spec.query_strategy
         if strategy is None or strategy is name or (isinstance(strategy, str) and strategy == name):
             return select_batch(self.strategy, estimator, X_pool, n, context, name=name)
-        return select_batch(resolve_strategy(strategy), estimator, X_pool, n, context,
-                            name=strategy)
+        other = check_strategy_task(resolve_strategy(strategy), self.spec.task, name=strategy)
+        return select_batch(other, estimator, X_pool, n, context, name=strategy)
 
     def next_batch(self, n: int | None = None) -> np.ndarray:
         """Pool indices to label next, most informative first.
@@ -362,7 +374,7 @@ class Campaign:
         scores : array-like of float or None, default=None
             The strategy's score of each sample not handed out, for the journal.
         """
-        indices, labels = as_pairs(index, label, len(self.X))
+        indices, labels = as_pairs(index, label, len(self.X), task=self.spec.task)
         given = [None] * len(indices) if scores is None else \
             np.asarray(scores, dtype=float).reshape(-1).tolist()
         if len(given) != len(indices):
@@ -388,7 +400,8 @@ class Campaign:
         """Raise the error :meth:`answer` would raise for these labels (of another kind
         than the campaign's: a string on integer classes, a float, a bool), recording
         nothing."""
-        _, labels = as_pairs(np.arange(len(labels)), labels, max(len(labels), 1))
+        _, labels = as_pairs(np.arange(len(labels)), labels, max(len(labels), 1),
+                             task=self.spec.task)
         self._answers.check(labels)
 
     def add_samples(self, X_new) -> np.ndarray:
@@ -411,7 +424,9 @@ class Campaign:
                 return np.empty(0, dtype=np.intp)
             self._answers.grow(len(X_new))
             self.X = concat_rows(self.X, X_new)
-            if self.y is not None:
+            if self.y is not None and self.spec.task == REGRESSION:
+                self.y = np.concatenate([self.y, np.full(len(X_new), np.nan)])
+            elif self.y is not None:
                 self.y = np.concatenate([np.asarray(self.y, dtype=object),
                                          np.full(len(X_new), None, dtype=object)])
             self._digests = None
@@ -533,8 +548,11 @@ class Campaign:
             previous, self._fitted_version = self.estimator_, self._answers.version
             unlabeled = np.flatnonzero(~self._answers.asked_mask())
             X = self.X
-        check_two_classes(labels)
         spec = self.spec
+        if spec.task == REGRESSION:
+            _check_targets_to_fit(labels)
+        else:
+            check_two_classes(labels)
         X_fit, y_fit, n_pseudo, fit_params = training_set(
             X, labeled, labels, unlabeled, previous, self._pseudo,
             seed=round_seed(self.seed_ ^ PSEUDO_SALT, len(self.history_)),
@@ -554,7 +572,7 @@ class Campaign:
             row = {"round": len(self.history_), "n_labeled": len(labeled),
                    "n_pseudo_labeled": n_pseudo, "query_time": query_time,
                    "fit_time": time.perf_counter() - start,
-                   "class_counts": _class_counts(labels)}
+                   **self._counts(labels)}
             self.history_.append(row)
         self._check_stopping(estimator, X, row)
         for callback in self.callbacks:
@@ -597,10 +615,14 @@ class Campaign:
             labels = self.labels_
             self.history_.append({
                 "round": len(self.history_), "n_labeled": len(labels), "n_pseudo_labeled": 0,
-                "query_time": 0.0, "fit_time": 0.0, "class_counts": _class_counts(labels),
+                "query_time": 0.0, "fit_time": 0.0, **self._counts(labels),
                 "prefit": True,
             })
         return self
+
+    def _counts(self, labels) -> dict:
+        """The history row's ``class_counts`` (a classification campaign's only)."""
+        return {} if self.spec.task == REGRESSION else {"class_counts": _class_counts(labels)}
 
     def _check_stopping(self, estimator, X, row: dict) -> None:
         """Ask the stopping criteria about the new model; the first that says stop ends run."""
@@ -681,7 +703,7 @@ class Campaign:
         spec = self.spec
         n_queries = check_count(spec.n_queries if n_queries is None else n_queries,
                                 "n_queries", low=0, caller="Campaign.run")
-        check_answerable(self.y, self.oracle, self._answers.asked_mask())
+        check_answerable(self.y, self.oracle, self._answers.asked_mask(), spec.task)
         budget = spec.max_labels
         if budget is not None and n_initial(spec.initial_size, len(self.X)) > budget:
             raise ValueError(
@@ -748,6 +770,12 @@ class Campaign:
 
     def __repr__(self) -> str:
         return f"Campaign({len(self.X)} samples, {len(self.labeled_indices_)} labeled)"
+
+
+def _check_targets_to_fit(labels) -> None:
+    """A regressor needs at least one labeled target to fit."""
+    if not len(labels):
+        raise ValueError("y has no labels; a regressor needs at least one labeled target.")
 
 
 def _class_counts(labels) -> list[list]:

@@ -15,7 +15,7 @@ in column 0), so chunking and row order do not matter.
 from collections import Counter
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from skal.strategies import (
     STRATEGIES,
@@ -412,6 +412,64 @@ def test_pin_rare_class():
     # the other way round (class 0 rarer): class 0's most uncertain first
     flipped = QueryContext(random_state=0, y_labeled=np.array([1, 1, 1, 0]))
     assert get_strategy("rare_class")(RARE_MODEL, ids(6), 2, context=flipped).tolist() == [0, 4]
+
+
+# ------------------------------------------------------------------------ regression
+class TableRegressor(RegressorMixin, BaseEstimator):
+    """A regressor whose mean, std and MC passes are fixed tables, one row per pool sample
+    (found by its row, as :class:`TableModel`)."""
+
+    def __init__(self, rows=None, mean=None, std=None, passes=None):
+        self.rows = rows
+        self.mean = mean
+        self.std = std
+        self.passes = passes
+
+    def fit(self, X, y):
+        self.fitted_ = True
+        return self
+
+    _ids = TableModel._ids
+
+    def predict(self, X, return_std=False):
+        mean = np.asarray(self.mean, dtype=float)[self._ids(X)]
+        return (mean, np.asarray(self.std, dtype=float)[self._ids(X)]) if return_std else mean
+
+    def predict_samples(self, X, n_samples=20, random_state=None):
+        passes = np.asarray(self.passes, dtype=float)
+        return np.tile(passes, (n_samples // len(passes), 1))[:, self._ids(X)]
+
+
+class PassesOnlyRegressor(TableRegressor):
+    """The same tables, with no ``return_std``: "variance" reads the MC passes."""
+
+    def predict(self, X):
+        return np.asarray(self.mean, dtype=float)[self._ids(X)]
+
+
+# pool ids 0..3, predictions 0, 1, 2, 3:
+#   std                 .1  .5  .3  .2   -> variance (std source):   [1, 2, 3, 0]
+#   passes mean +- d,  d=.9  0  .1  .2   -> variance (MC source):    [0, 3, 2, 1]
+# greedy (iGS) from one label x=-1, y=0: dx 1 2 3 4, dy 0 1 2 3, products 0 2 6 12 -> 3
+#   first; then against (x=3, y=3): sample 2 -> 1*1 = 1, sample 1 -> min(2, 2*2) = 2,
+#   sample 0 -> 0: [3, 1, 2, 0] (a variance look-alike would give neither order)
+REG_MEAN = [0.0, 1.0, 2.0, 3.0]
+REG_PASSES = [np.add(REG_MEAN, [0.9, 0, 0.1, 0.2]), np.subtract(REG_MEAN, [0.9, 0, 0.1, 0.2])]
+
+
+def test_pin_variance():
+    gp_like = TableRegressor(ids(4), REG_MEAN, std=[0.1, 0.5, 0.3, 0.2], passes=REG_PASSES)
+    assert rank("variance", gp_like, ids(4)) == [1, 2, 3, 0]
+    mc_like = PassesOnlyRegressor(ids(4), REG_MEAN, std=None, passes=REG_PASSES)
+    assert rank("variance", mc_like, ids(4)) == [0, 3, 2, 1]
+
+
+def test_pin_greedy():
+    model = TableRegressor(np.r_[ids(4), [[-1.0]]], REG_MEAN + [0.0], std=[1.0] * 5,
+                           passes=[np.zeros(5)] * 2)
+    context = QueryContext(random_state=0, X_labeled=np.array([[-1.0]]),
+                           y_labeled=np.array([0.0]))
+    assert get_strategy("greedy")(model, ids(4), 4, context=context).tolist() == [3, 1, 2, 0]
 
 
 # ------------------------------------------------------------------------ coverage

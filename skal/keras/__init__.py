@@ -15,7 +15,12 @@ touching the rest. Its modules, by job:
 * ``_mc_dropout`` -- stochastic (MC-dropout) forward passes with hashed masks;
 * ``_saving`` -- the fitted network in Keras' native format;
 * ``_cnn`` -- :class:`CNNClassifier` (its network's shape from the data's own shape:
-  :func:`network_input_shape`), :class:`RandomCircularShift`.
+  :func:`network_input_shape`), :class:`RandomCircularShift`, and the convolutional body
+  it shares with :class:`CNNRegressor`;
+* ``_regressor`` -- :class:`KerasRegressor`: SciKeras' regressor with the classifier's
+  fixes (tags, batched prediction, dtype cast, training-step floor), :meth:`embed` and
+  MC-dropout :meth:`~KerasRegressor.predict_samples`;
+* ``_cnn_regressor`` -- :class:`CNNRegressor`.
 
 What skal asks of an estimator
 ------------------------------
@@ -30,6 +35,9 @@ whether it is a Keras model, nor reads its private attributes:
     ``n_samples`` stochastic passes (``(n_samples, n, n_classes)``), reproducible for a seed
     and independent of batching. Needed by the MC-dropout strategies and the default
     committee.
+``predict_samples(X, n_samples, *, random_state)``
+    A regressor's stochastic passes (``(n_samples, n)``): the MC-dropout source of
+    ``query_strategy="variance"``.
 ``fit(X, y, *, X_unlabeled=None, consistency=None)``
     Train on unlabeled samples too (``X_unlabeled``, rows like ``X``'s), as a
     :class:`skal.semi_supervised.ConsistencyTraining` (``consistency``) says. The two named
@@ -65,6 +73,8 @@ from skal.keras._cnn import (  # noqa: E402
     infer_input_shape,
     network_input_shape,
 )
+from skal.keras._cnn_regressor import CNNRegressor  # noqa: E402
+from skal.keras._regressor import KerasRegressor  # noqa: E402
 from skal.keras._saving import attach_fitted_model  # noqa: E402
 from skal.keras._wrapper import KerasClassifier  # noqa: E402
 
@@ -77,7 +87,9 @@ SAVABLE_ESTIMATORS = MappingProxyType(
 __all__ = [
     "SAVABLE_ESTIMATORS",
     "CNNClassifier",
+    "CNNRegressor",
     "KerasClassifier",
+    "KerasRegressor",
     "RandomCircularShift",
     "attach_fitted_model",
     "infer_input_shape",
@@ -86,7 +98,8 @@ __all__ = [
 
 # Public names belong to this package, where they are documented; pickles and saved Keras
 # configs keep naming skal.keras.<name>, as before the package was split.
-for _public in (CNNClassifier, KerasClassifier, RandomCircularShift, attach_fitted_model,
-                infer_input_shape, network_input_shape):
+for _public in (CNNClassifier, CNNRegressor, KerasClassifier, KerasRegressor,
+                RandomCircularShift, attach_fitted_model, infer_input_shape,
+                network_input_shape):
     _public.__module__ = __name__
 del _public

@@ -1,4 +1,4 @@
-"""CNNClassifier: a small 2-D or 1-D convolutional network, and its augmentation layer."""
+"""CNNClassifier: a small 2-D or 1-D convolutional network, its body shared with the regressor."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import numpy as np
 
 from skal.keras._wrapper import KerasClassifier
 
-__all__ = ["CNNClassifier", "RandomCircularShift", "infer_input_shape", "network_input_shape"]
+__all__ = [
+    "CNNClassifier", "ConvolutionalNetwork", "RandomCircularShift", "infer_input_shape",
+    "network_input_shape",
+]
 
 
 def infer_input_shape(n_features: int, input_shape: Sequence[int] | None) -> tuple[int, ...]:
@@ -128,7 +131,104 @@ class RandomCircularShift(keras.layers.Layer):
                 "seed": self.seed}
 
 
-class CNNClassifier(KerasClassifier):
+class ConvolutionalNetwork:
+    """Mixin of :class:`CNNClassifier` and :class:`skal.CNNRegressor`: samples shaped for
+    the network (flat rows or images/signals) and its convolutional body.
+
+    Needs of its host: the CNN parameters (``input_shape``, ``filters``, ``kernel_size``,
+    ``dense_units``, ``dropout``, ``shift_augment``) and a SciKeras wrapper after it in the
+    MRO.
+    """
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        # The network takes flat rows (a Reshape layer shapes them), so shaped samples
+        # (n, h, w, c) are flattened and both forms share n_features_in_. The network's shape
+        # comes from the training samples' own shape; later samples must fit it.
+        if X is not None:
+            X = np.asarray(X) if not hasattr(X, "ndim") else X
+            if X.ndim >= 2:
+                if reset:
+                    self.input_shape_ = network_input_shape(X.shape[1:], self.input_shape)
+                else:
+                    self._check_sample_shape(X)
+            if X.ndim > 2:
+                X = np.reshape(X, (X.shape[0], -1))
+        return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
+
+    def initialize(self, X, y):
+        """Build the model without fitting; see SciKeras' ``initialize``."""
+        super().initialize(X, y)
+        # A network attached from a file (load_fitted) has the shape it was trained for,
+        # whatever form X takes here: read it from its Reshape layer.
+        for layer in self.model_.layers:
+            if isinstance(layer, keras.layers.Reshape):
+                shape = tuple(int(d) for d in layer.target_shape)
+                if math.prod(shape) == self.n_features_in_:
+                    self.input_shape_ = shape
+                break
+        return self
+
+    def _check_sample_shape(self, X) -> None:
+        """Samples after fitting: flat rows of ``n_features_in_``, or the network's shape."""
+        shape = getattr(self, "input_shape_", None)
+        n_features = getattr(self, "n_features_in_", None)
+        if shape is None or n_features is None:
+            return  # not fitted: SciKeras says so
+        sample = tuple(X.shape[1:])
+        if (len(sample) == 1 and sample[0] == n_features) or _fits(sample, shape):
+            return
+        forms = [f"(n, {', '.join(map(str, shape))})"]
+        if shape[-1] == 1:
+            forms.append(f"(n, {', '.join(map(str, shape[:-1]))})")
+        name = type(self).__name__
+        size = math.prod(sample)
+        # scikit-learn's wording when the sizes differ (its checks match it), then the shapes
+        head = (
+            f"X has {size} features, but {name} is expecting {n_features} features as input: "
+            if size != n_features else ""
+        )
+        raise ValueError(
+            f"{head}X has samples of shape {sample}, but this {name} was fitted for "
+            f"samples of shape {shape} (input_shape={self.input_shape!r}): pass arrays of "
+            f"shape {' or '.join(forms)}, or flat rows (n, {n_features})."
+        )
+
+    def _convolutional_body(self, meta: dict[str, Any]):
+        """The network up to its head: ``(inputs, x)``, ``x`` the dropped-out embedding
+        (layer ``"embedding"``); the classifier adds a softmax, the regressor a linear
+        output."""
+        n_features = meta["n_features_in_"]
+        shape = getattr(self, "input_shape_", None) or infer_input_shape(
+            n_features, self.input_shape
+        )
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        shift = self.shift_augment
+        if isinstance(shift, bool) or not isinstance(shift, int | np.integer) or shift < 0:
+            raise ValueError(f"shift_augment must be a non-negative int, got {shift!r}.")
+        conv, pool = (
+            (keras.layers.Conv2D, keras.layers.MaxPooling2D)
+            if len(shape) == 3
+            else (keras.layers.Conv1D, keras.layers.MaxPooling1D)
+        )
+        inputs = keras.Input(shape=(n_features,), name="flat_input")
+        x = keras.layers.Reshape(shape)(inputs)
+        if shift:
+            x = RandomCircularShift(int(shift), axis=len(shape) - 1)(x)
+        spatial = min(shape[:-1])
+        for n_filters in self.filters:
+            x = conv(int(n_filters), self.kernel_size, padding="same", activation="relu")(x)
+            if spatial >= 4:
+                x = pool(2)(x)
+                spatial //= 2
+        x = keras.layers.Flatten()(x)
+        x = keras.layers.Dropout(self.dropout)(x)
+        x = keras.layers.Dense(self.dense_units, activation="relu", name="embedding")(x)
+        x = keras.layers.Dropout(self.dropout)(x)
+        return inputs, x
+
+
+class CNNClassifier(ConvolutionalNetwork, KerasClassifier):
     """A small convolutional network for images or signals, as a scikit-learn classifier.
 
     Takes flat samples ``(n_samples, prod(input_shape))`` -- so scikit-learn transformers can
@@ -241,88 +341,8 @@ class CNNClassifier(KerasClassifier):
         self.learning_rate = learning_rate
         self.shift_augment = shift_augment
 
-    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        # The network takes flat rows (a Reshape layer shapes them), so shaped samples
-        # (n, h, w, c) are flattened and both forms share n_features_in_. The network's shape
-        # comes from the training samples' own shape; later samples must fit it.
-        if X is not None:
-            X = np.asarray(X) if not hasattr(X, "ndim") else X
-            if X.ndim >= 2:
-                if reset:
-                    self.input_shape_ = network_input_shape(X.shape[1:], self.input_shape)
-                else:
-                    self._check_sample_shape(X)
-            if X.ndim > 2:
-                X = np.reshape(X, (X.shape[0], -1))
-        return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
-
-    def initialize(self, X, y) -> CNNClassifier:
-        """Build the model without fitting; see SciKeras' ``initialize``."""
-        super().initialize(X, y)
-        # A network attached from a file (load_fitted) has the shape it was trained for,
-        # whatever form X takes here: read it from its Reshape layer.
-        for layer in self.model_.layers:
-            if isinstance(layer, keras.layers.Reshape):
-                shape = tuple(int(d) for d in layer.target_shape)
-                if math.prod(shape) == self.n_features_in_:
-                    self.input_shape_ = shape
-                break
-        return self
-
-    def _check_sample_shape(self, X) -> None:
-        """Samples after fitting: flat rows of ``n_features_in_``, or the network's shape."""
-        shape = getattr(self, "input_shape_", None)
-        n_features = getattr(self, "n_features_in_", None)
-        if shape is None or n_features is None:
-            return  # not fitted: SciKeras says so
-        sample = tuple(X.shape[1:])
-        if (len(sample) == 1 and sample[0] == n_features) or _fits(sample, shape):
-            return
-        forms = [f"(n, {', '.join(map(str, shape))})"]
-        if shape[-1] == 1:
-            forms.append(f"(n, {', '.join(map(str, shape[:-1]))})")
-        name = type(self).__name__
-        size = math.prod(sample)
-        # scikit-learn's wording when the sizes differ (its checks match it), then the shapes
-        head = (
-            f"X has {size} features, but {name} is expecting {n_features} features as input: "
-            if size != n_features else ""
-        )
-        raise ValueError(
-            f"{head}X has samples of shape {sample}, but this {name} was fitted for "
-            f"samples of shape {shape} (input_shape={self.input_shape!r}): pass arrays of "
-            f"shape {' or '.join(forms)}, or flat rows (n, {n_features})."
-        )
-
     def _keras_build_fn(self, meta: dict[str, Any]) -> keras.Model:
-        n_features = meta["n_features_in_"]
-        shape = getattr(self, "input_shape_", None) or infer_input_shape(
-            n_features, self.input_shape
-        )
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        shift = self.shift_augment
-        if isinstance(shift, bool) or not isinstance(shift, int | np.integer) or shift < 0:
-            raise ValueError(f"shift_augment must be a non-negative int, got {shift!r}.")
-        conv, pool = (
-            (keras.layers.Conv2D, keras.layers.MaxPooling2D)
-            if len(shape) == 3
-            else (keras.layers.Conv1D, keras.layers.MaxPooling1D)
-        )
-        inputs = keras.Input(shape=(n_features,), name="flat_input")
-        x = keras.layers.Reshape(shape)(inputs)
-        if shift:
-            x = RandomCircularShift(int(shift), axis=len(shape) - 1)(x)
-        spatial = min(shape[:-1])
-        for n_filters in self.filters:
-            x = conv(int(n_filters), self.kernel_size, padding="same", activation="relu")(x)
-            if spatial >= 4:
-                x = pool(2)(x)
-                spatial //= 2
-        x = keras.layers.Flatten()(x)
-        x = keras.layers.Dropout(self.dropout)(x)
-        x = keras.layers.Dense(self.dense_units, activation="relu", name="embedding")(x)
-        x = keras.layers.Dropout(self.dropout)(x)
+        inputs, x = self._convolutional_body(meta)
         outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax", name="proba")(x)
         model = keras.Model(inputs, outputs)
         model.compile(

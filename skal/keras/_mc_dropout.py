@@ -6,17 +6,71 @@ import keras
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["MCDropout"]
+__all__ = ["MCDropout", "StochasticPasses"]
 
 _M32 = 0xFFFFFFFF
 
 
-class MCDropout:
+class StochasticPasses:
+    """Mixin of skal's Keras wrappers: raw network outputs of MC-dropout passes.
+
+    Needs of its host: ``model_``, ``initialized_``, ``_encode_X`` and
+    ``_check_predict_batch_size``. :class:`MCDropout` (classifiers) decodes them into
+    probabilities; ``skal.keras.KerasRegressor`` into targets (``predict_samples``).
+    """
+
+    def _stochastic_passes(self, X, n_samples, random_state) -> list[np.ndarray]:
+        """``n_samples`` raw outputs of the network with hashed dropout masks (see
+        :meth:`MCDropout.predict_proba_samples` for how the masks are drawn)."""
+        if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        if not self.initialized_:
+            check_is_fitted(self, "model_")
+        n_layers, fn = self._mc_dropout_fn()
+        X = self._encode_X(X)
+        X = np.ascontiguousarray(X, dtype=self.model_.inputs[0].dtype)
+        keys = _row_keys(X)
+        seed = _seed_of(random_state)
+        bs = self._check_predict_batch_size()
+        n_out = int(np.prod(self.model_.outputs[0].shape[1:]))
+        passes = []
+        for t in range(int(n_samples)):
+            salts = np.random.SeedSequence([seed, t]).generate_state(n_layers).astype(np.int64)
+            passes.append(_one_pass(fn, X, keys, salts, bs, n_out))
+        return passes
+
+    def _mc_dropout_fn(self):
+        """``(n_dropout_layers, f)``, ``f(x, row_keys, salts)`` one stochastic pass.
+
+        A concrete ``tf.function`` traced once per model and cached on the Keras model (so
+        pickling the estimator never meets it).
+        """
+        model = self.model_
+        cached = model.__dict__.get("_skal_mc_dropout_fn")
+        if cached is not None:
+            return cached
+        layers = _dropout_layers(model)
+        if not layers:
+            raise ValueError(
+                f"{type(self).__name__}'s Keras model has no Dropout layer with rate > 0, so "
+                "stochastic (MC-dropout) passes would all be identical; add dropout to the "
+                "model."
+            )
+        inputs = getattr(model, "inputs", None)
+        if not inputs or len(inputs) != 1 or len(model.outputs) != 1:
+            raise ValueError("predict_proba_samples needs a model with one input and one output.")
+        fn = _trace_stochastic_pass(model, layers)
+        object.__setattr__(model, "_skal_mc_dropout_fn", (len(layers), fn))
+        return len(layers), fn
+
+
+class MCDropout(StochasticPasses):
     """Mixin of :class:`~skal.keras.KerasClassifier`: :meth:`predict_proba_samples`.
 
-    Needs of its host: ``model_``, ``initialized_``, ``n_classes_``, ``_encode_X``,
-    ``_check_predict_batch_size`` and ``_decode_proba`` (raw network output to
-    probabilities of shape (n_samples, n_classes)).
+    Needs of its host, besides :class:`StochasticPasses`': ``_decode_proba`` (raw network
+    output to probabilities of shape (n_samples, n_classes)).
     """
 
     def predict_proba_samples(self, X, n_samples: int = 20, *, random_state=None) -> np.ndarray:
@@ -53,48 +107,8 @@ class MCDropout:
         Gal, Y., Islam, R. & Ghahramani, Z. (2017). Deep Bayesian Active Learning with Image
         Data. ICML.
         """
-        if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-        if not self.initialized_:
-            check_is_fitted(self, "model_")
-        n_layers, fn = self._mc_dropout_fn()
-        X = self._encode_X(X)
-        X = np.ascontiguousarray(X, dtype=self.model_.inputs[0].dtype)
-        keys = _row_keys(X)
-        seed = _seed_of(random_state)
-        bs = self._check_predict_batch_size()
-        passes = []
-        for t in range(int(n_samples)):
-            salts = np.random.SeedSequence([seed, t]).generate_state(n_layers).astype(np.int64)
-            raw = _one_pass(fn, X, keys, salts, bs, self.n_classes_)
-            passes.append(self._decode_proba(raw))
-        return np.stack(passes)
-
-    def _mc_dropout_fn(self):
-        """``(n_dropout_layers, f)``, ``f(x, row_keys, salts)`` one stochastic pass.
-
-        A concrete ``tf.function`` traced once per model and cached on the Keras model (so
-        pickling the estimator never meets it).
-        """
-        model = self.model_
-        cached = model.__dict__.get("_skal_mc_dropout_fn")
-        if cached is not None:
-            return cached
-        layers = _dropout_layers(model)
-        if not layers:
-            raise ValueError(
-                f"{type(self).__name__}'s Keras model has no Dropout layer with rate > 0, so "
-                "stochastic (MC-dropout) passes would all be identical; add dropout to the "
-                "model."
-            )
-        inputs = getattr(model, "inputs", None)
-        if not inputs or len(inputs) != 1 or len(model.outputs) != 1:
-            raise ValueError("predict_proba_samples needs a model with one input and one output.")
-        fn = _trace_stochastic_pass(model, layers)
-        object.__setattr__(model, "_skal_mc_dropout_fn", (len(layers), fn))
-        return len(layers), fn
+        passes = self._stochastic_passes(X, n_samples, random_state)
+        return np.stack([self._decode_proba(raw) for raw in passes])
 
 
 def _dropout_layers(model) -> list:
@@ -128,13 +142,13 @@ def _trace_stochastic_pass(model, layers):
 
 
 def _one_pass(fn, X: np.ndarray, keys: np.ndarray, salts: np.ndarray, bs: int,
-              n_classes: int) -> np.ndarray:
+              n_out: int) -> np.ndarray:
     """Raw network output of one stochastic pass over ``X``, in batches of ``bs``."""
     parts = [
         np.asarray(fn(X[i : i + bs], keys[i : i + bs], salts))
         for i in range(0, len(X), bs)
     ]
-    return np.concatenate(parts) if parts else np.empty((0, n_classes))
+    return np.concatenate(parts) if parts else np.empty((0, n_out))
 
 
 def _mix32(h, xor=np.bitwise_xor, rshift=np.right_shift, band=np.bitwise_and):

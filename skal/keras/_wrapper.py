@@ -257,14 +257,8 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kw):
         y = targets_for_loss(self, y)  # one-hot labels for a categorical loss, or an error
         self._check_outputs(X)  # logits: refused now, not after the training
-        repeats, plain_epochs = self.__dict__.get("_fit_repeats", (1, epochs))
-        if repeats > 1 and isinstance(X, np.ndarray) and isinstance(y, np.ndarray):
-            X = np.concatenate([X] * repeats)
-            y = np.concatenate([y] * repeats)
-            if sample_weight is not None:
-                sample_weight = np.concatenate([np.asarray(sample_weight)] * repeats)
-        elif repeats > 1:  # inputs a custom feature encoder made lists or dicts: more epochs
-            epochs = plain_epochs
+        X, y, sample_weight, epochs = repeat_for_min_steps(
+            self.__dict__.get("_fit_repeats"), X, y, sample_weight, epochs)
         pending = self.__dict__.get("_unlabeled")
         if pending is not None:
             X_unlabeled = encode_unlabeled(self, pending[0])
@@ -556,6 +550,22 @@ def _as_fitted_dtype(X, fitted, name: str):
 
 #: (class, epochs, batch_size, min_train_steps) whose floor warning was shown.
 _FLOOR_WARNED: set[tuple] = set()
+
+
+def repeat_for_min_steps(plan, X, y, sample_weight, epochs: int):
+    """The training data repeated as ``_plan_min_steps`` planned (``(repeats, plain
+    epochs)`` or None), for a fit that reaches ``min_train_steps``: ``(X, y,
+    sample_weight, epochs)``. Inputs a custom feature encoder made lists or dicts are not
+    repeated: they train for the plain epochs instead."""
+    repeats, plain_epochs = plan if plan is not None else (1, epochs)
+    if repeats > 1 and isinstance(X, np.ndarray) and isinstance(y, np.ndarray):
+        X = np.concatenate([X] * repeats)
+        y = np.concatenate([y] * repeats)
+        if sample_weight is not None:
+            sample_weight = np.concatenate([np.asarray(sample_weight)] * repeats)
+    elif repeats > 1:
+        epochs = plain_epochs
+    return X, y, sample_weight, epochs
 
 
 def _count_samples(X) -> int | None:

@@ -16,7 +16,9 @@ Batch-aware, on embeddings: ``"coreset"`` (Sener & Savarese 2018), ``"badge"`` (
 2020), ``"diverse_margin"`` (Zhdanov 2019). Cold start, on a PCA of the raw features that
 needs no label: ``"typiclust"`` (Hacohen et al. 2022), ``"probcover"`` (Yehuda et al. 2022);
 ``"auto"``: {auto}. The measures are public functions (:func:`entropy`, :func:`bald`,
-...).
+...). Regression (:class:`skal.ActiveLearningRegressor`): ``"variance"``
+(:class:`VarianceSampling`: the estimator's ``return_std``, MC-dropout passes or bootstrap
+clones), ``"greedy"`` (:class:`GreedySampling`, iGS of Wu et al. 2019) and ``"random"``.
 """
 
 from skal.strategies._auto import AUTO_SUMMARY, AutoStrategy
@@ -37,7 +39,15 @@ from skal.strategies._measures import (
 )
 from skal.strategies._random import RandomSampling
 from skal.strategies._rare import RareClassSampling
-from skal.strategies._registry import STRATEGIES, get_strategy, resolve_strategy, strategy_name
+from skal.strategies._registry import (
+    REGRESSION_STRATEGIES,
+    STRATEGIES,
+    check_strategy_task,
+    get_strategy,
+    resolve_strategy,
+    strategy_name,
+)
+from skal.strategies._regression import GreedySampling, VarianceSampling, variance_source
 from skal.strategies._typical import ProbCover, TypiClust
 from skal.strategies._uncertainty import UncertaintySampling
 
@@ -46,11 +56,13 @@ __doc__ = __doc__.replace("{auto}", AUTO_SUMMARY)
 __all__ = [
     "AUTO_SUMMARY",
     "BADGE",
+    "REGRESSION_STRATEGIES",
     "STRATEGIES",
     "AutoStrategy",
     "Committee",
     "CoreSet",
     "DiverseMiniBatch",
+    "GreedySampling",
     "InformationDensity",
     "MCDropoutSampling",
     "ProbCover",
@@ -61,7 +73,9 @@ __all__ = [
     "ScoreStrategy",
     "TypiClust",
     "UncertaintySampling",
+    "VarianceSampling",
     "bald",
+    "check_strategy_task",
     "entropy",
     "get_strategy",
     "kl_divergence",
@@ -71,6 +85,7 @@ __all__ = [
     "resolve_strategy",
     "select_batch",
     "strategy_name",
+    "variance_source",
     "variation_ratios",
     "vote_entropy",
 ]

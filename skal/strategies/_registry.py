@@ -12,10 +12,14 @@ from skal.strategies._density import InformationDensity
 from skal.strategies._diversity import BADGE, CoreSet, DiverseMiniBatch
 from skal.strategies._random import RandomSampling
 from skal.strategies._rare import RareClassSampling
+from skal.strategies._regression import GreedySampling, VarianceSampling
 from skal.strategies._typical import ProbCover, TypiClust
 from skal.strategies._uncertainty import UncertaintySampling
 
-__all__ = ["STRATEGIES", "get_strategy", "resolve_strategy", "strategy_name"]
+__all__ = [
+    "REGRESSION_STRATEGIES", "STRATEGIES", "check_strategy_task", "get_strategy",
+    "resolve_strategy", "strategy_name",
+]
 
 # name -> factory of a strategy with default options.
 STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
@@ -42,7 +46,15 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
     # rare classes first: a batch round-robin over the predicted classes, the class with
     # the fewest labels first, the most uncertain (margin) first within a class
     "rare_class": RareClassSampling,
+    # regression (ActiveLearningRegressor): predictive variance, from the estimator's
+    # return_std, else MC-dropout passes, else 5 bootstrap clones; greedy sampling (iGS)
+    "variance": VarianceSampling,
+    "greedy": GreedySampling,
 }
+
+#: The names a regressor takes ("random" serves both tasks); every other name is a
+#: classification strategy.
+REGRESSION_STRATEGIES = ("variance", "greedy", "random")
 
 
 def resolve_strategy(query_strategy) -> QueryStrategy | Callable:
@@ -98,6 +110,53 @@ def resolve_strategy(query_strategy) -> QueryStrategy | Callable:
     raise TypeError(
         f"query_strategy must be a strategy name, a strategy object or a callable, got "
         f"{type(query_strategy).__name__}."
+    )
+
+
+def _tasks_of(strategy) -> tuple[str, ...] | None:
+    """The tasks a resolved strategy serves (its ``tasks``); None for a user callable."""
+    tasks = getattr(strategy, "tasks", None)
+    if tasks is not None:
+        return tuple(tasks)
+    if isinstance(strategy, RandomSampling):
+        return ("classification", "regression")
+    if isinstance(strategy, QueryStrategy):
+        return ("classification",)  # the built-ins read class probabilities or classes
+    return None
+
+
+def check_strategy_task(strategy, task: str, *, name=None):
+    """``strategy`` (resolved), or a ValueError when it cannot serve a ``task`` campaign.
+
+    A classification strategy (``"entropy"``, ``"margin"``, ``"auto"``, ...) on a regressor
+    and a regression one (``"variance"``, ``"greedy"``) on a classifier are refused,
+    naming the names that work. A strategy object says what it serves with a ``tasks``
+    attribute (skal's classification strategies: classification only); a user callable
+    is not checked.
+
+    Examples
+    --------
+    >>> from skal.strategies import check_strategy_task, resolve_strategy
+    >>> check_strategy_task(resolve_strategy("variance"), "regression")
+    VarianceSampling()
+    >>> check_strategy_task(resolve_strategy("entropy"), "regression", name="entropy")
+    Traceback (most recent call last):
+    ...
+    ValueError: query_strategy='entropy' is a classification strategy, but this campaign ...
+    """
+    tasks = _tasks_of(strategy)
+    if tasks is None or task in tasks:
+        return strategy
+    shown = name if name is not None else strategy
+    if task == "regression":
+        works = list(REGRESSION_STRATEGIES)
+        hint = "a regressor (ActiveLearningRegressor) takes"
+    else:
+        works = sorted(set(STRATEGIES) - set(REGRESSION_STRATEGIES) | {"random"})
+        hint = "a classifier (ActiveLearningClassifier) takes"
+    raise ValueError(
+        f"query_strategy={shown!r} is a {tasks[0]} strategy, but this campaign learns "
+        f"{task}: {hint} one of {works}, a strategy object for its task, or a callable."
     )
 
 
