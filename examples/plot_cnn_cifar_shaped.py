@@ -1,7 +1,7 @@
 """
-=====================================================
+====================================================
 A CNN on CIFAR-shaped images: the loop, step by step
-=====================================================
+====================================================
 
 The active-learning loop a practitioner writes around a Keras CNN, on 32x32 colour images
 (CIFAR-10's shape). The images are synthetic so that the example runs offline in seconds:

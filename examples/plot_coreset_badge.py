@@ -1,7 +1,7 @@
 """
-===========================================
+============================================
 Batches that cover the pool: core-set, BADGE
-===========================================
+============================================
 
 Uncertainty sampling scores every sample on its own, so a batch of 20 can be 20 near
 copies of the same confusing sample. Batch-aware strategies choose the batch as a whole:

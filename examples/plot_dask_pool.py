@@ -1,7 +1,7 @@
 """
-=====================================
+======================================
 A pool on Dask: scoring where it lives
-=====================================
+======================================
 
 A pool too large for one machine's memory can be a ``dask.array.Array``: ``query``
 scores it block by block on the workers (the fitted model is scattered once), each block

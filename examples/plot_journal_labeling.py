@@ -1,7 +1,7 @@
 """
-==============================================
+===============================================
 Labeling with a person: a journal, and resuming
-==============================================
+===============================================
 
 A real labeling session is a :class:`skal.Campaign` over a label journal: the campaign
 hands out batches (``next_batch``), each answer goes to the journal *before* anything

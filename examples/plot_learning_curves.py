@@ -1,7 +1,7 @@
 """
-==========================================
+=========================================
 Learning curves: how many labels it saves
-==========================================
+=========================================
 
 :func:`skal.evaluation.active_learning_curve` runs a learner's campaign on the training
 part of every cross-validation split (its ``y`` plays the oracle) and scores the model of

@@ -1,7 +1,7 @@
 """
-==========================================
+==============================================
 MC-dropout BALD: what the network disagrees on
-==========================================
+==============================================
 
 Bayesian active learning by disagreement (BALD; Gal et al. 2017) asks for the samples on
 which the network's stochastic forward passes -- dropout left on at prediction -- agree
