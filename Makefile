@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,20 @@ demo: $(STAMP)
 	$(BIN)/skal demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check skal tests benchmarks
+	$(BIN)/ruff check skal tests benchmarks examples
 
 test: lint
 	$(BIN)/python -m pytest -q --durations=15
+
+# The documentation site (Sphinx), offline, warnings are errors; the gallery's examples run.
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/speed.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info docs/_build docs/api docs/auto_examples
