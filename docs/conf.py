@@ -12,9 +12,13 @@ import sys
 from pathlib import Path
 
 import matplotlib
+from threadpoolctl import threadpool_limits
 
 matplotlib.use("Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The gallery's matrices are tiny: BLAS on one thread (two made the logistic-regression
+# examples five times slower on a busy 2-core machine; see tests/test_examples.py).
+threadpool_limits(limits=1, user_api="blas")
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
