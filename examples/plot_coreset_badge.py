@@ -51,7 +51,7 @@ plt.show()
 
 # %%
 # Margin's batch sits on the decision boundaries, and bunches where boundaries meet;
-# core-set's covers the whole pool, ignoring the model's uncertainty; BADGE's is spread
-# along the boundaries. Which is better is measured, not argued: on digits
+# core-set's covers the whole pool, ignoring the model's uncertainty; BADGE's mixes the
+# two: uncertain samples, spread out. Which is better is measured, not argued: on digits
 # ``"diverse_margin"`` needed 0.28x random's labels for 95% accuracy, while core-set did
 # not beat random on MNIST-1D (see the Benchmarks page).
