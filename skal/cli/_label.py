@@ -1,8 +1,9 @@
 """``skal label``: an interactive labeling session at the terminal.
 
-The session is a :class:`skal.Campaign` whose oracle is a :class:`~skal.oracles.TerminalOracle`
-(the person) and whose journal is the durable record: each answer is committed to the journal
-before the next sample is shown, and re-running the same command resumes from the journal.
+The session is a :class:`skal.Campaign` driven step by step by the terminal's loop
+(:mod:`skal.cli._terminal`: a sample, the model's guess, a key) and whose journal is the
+durable record: each answer is committed to the journal before the next sample is shown, and
+re-running the same command resumes from the journal.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from skal.cli._data import answer_imported, load_holdout, load_labels, parse_label
 from skal.cli._models import CAMPAIGN_DEFAULTS, session_learner
 from skal.cli._pools import open_pool, terminal_text
+from skal.cli._terminal import Keys, TerminalLabeling
 from skal.io.journal import LabelJournal
 from skal.oracles import TerminalOracle, safe_text
 
@@ -22,9 +24,12 @@ STOPPING = ("stable", "confident")  # --stop: skal.stopping criteria, by name
 DESCRIPTION = """\
 Label a pool of samples, the ones the model asks for first. Each round, the model queries a
 batch; each sample is shown (images as coloured half-block pictures, other rows as values)
-and you type its label, an empty line or "s" to skip it, or "q" to stop. Every answer is
-written to the label journal at once, and the model is retrained after each batch; progress
-(labels so far, validation accuracy with --holdout) is printed after each round.
+with the model's guess, and you type its label (a class, its number key 1-9, 0 when class
+names are longer, or #position), an empty line or "s" to skip it, "u" to undo the last
+answer (again to walk back; the sample is asked again), or "q" to stop at once. Every answer
+and undo is written to the label journal at once; the model retrains in the background
+after each batch while you answer the next; progress (labels so far, validation accuracy
+with --holdout) is printed after each retraining.
 
 Nothing answered is lost on Ctrl-C, a crash or a kill: run the same command again to resume
 where you stopped (samples already answered, or skipped, are not asked again). Answers can
@@ -211,21 +216,12 @@ class _AcknowledgingJournal(LabelJournal):
             shown = "skipped" if lab == -1 and not isinstance(lab, bool) else repr(lab)
             print(f"saved sample {i}: {shown}", flush=True)
 
-
-class _PoolOracle(TerminalOracle):
-    """The terminal's person for a table or text pool: each sample shown as its record and
-    text (:func:`terminal_text`), looked up by its pool index."""
-
-    def __init__(self, pool, classes, **kwargs) -> None:
-        super().__init__(classes, **kwargs)
-        self.pool, self.current = pool, None
-
-    def label_one(self, x, index, *, position=None):
-        self.current = int(index)
-        return super().label_one(x, index, position=position)
-
-    def render(self, x) -> str:
-        return terminal_text(self.pool, self.current)
+    def retract(self, sample_ids, **kwargs) -> None:
+        super().retract(sample_ids, **kwargs)
+        if not self.quiet:
+            ids = sample_ids if isinstance(sample_ids, list | tuple) else [sample_ids]
+            for i in ids:
+                print(f"undone sample {i}: it is asked again", flush=True)
 
 
 def _fail(message: str) -> int:
@@ -267,8 +263,9 @@ def _prepare(args: argparse.Namespace) -> dict:
             "display_shape": _shape(args.image_shape, "--image-shape") or pool.shape}
 
 
-def _progress(holdout):
-    """A Campaign callback printing one line per fit (validation accuracy with a holdout)."""
+def _progress(holdout, emit=None):
+    """A Campaign callback printing one line per fit (validation accuracy with a holdout);
+    ``emit(line)`` instead of printing it, when given."""
     started = time.perf_counter()
 
     def progress(campaign):
@@ -278,7 +275,11 @@ def _progress(holdout):
             line += f", validation accuracy {campaign.estimator_.score(*holdout):.3f}"
         for signal in campaign.history_[-1].get("stopping", ()):  # --stop's progress
             line += f", {signal}"
-        print(line + f" ({time.perf_counter() - started:.0f}s)", flush=True)
+        line += f" ({time.perf_counter() - started:.0f}s)"
+        if emit is None:
+            print(line, flush=True)
+        else:
+            emit(line)
 
     return progress
 
@@ -316,13 +317,12 @@ def run(args: argparse.Namespace) -> int:
     return _run_terminal(args, session["learner"], session)
 
 
-def _open_campaign(learner, session, oracle):
+def _open_campaign(learner, session):
     """The campaign over the journal: keys, a starting model, then a --labels file."""
     from skal import Campaign
 
     pool = session["pool"]
-    campaign = Campaign(learner, pool.X, oracle=oracle, journal=session["journal"],
-                        keys=pool.keys, callbacks=[_progress(session["holdout"])])
+    campaign = Campaign(learner, pool.X, journal=session["journal"], keys=pool.keys)
     if session["start"] is not None and campaign.estimator_ is None:
         campaign.start_from(session["start"])
         print("starting from the trained model of --model: it chooses the first samples",
@@ -331,62 +331,52 @@ def _open_campaign(learner, session, oracle):
     return campaign
 
 
-def _run_rounds(campaign, oracle, rounds: int) -> None:
-    """``campaign.run(rounds)``; a model trained elsewhere (``--model``) keeps choosing while
-    the answers are of one class, which no retraining can learn from, until a second comes."""
-    while True:
-        done = len(campaign.history_)
-        try:
-            campaign.run(rounds)
-            return
-        except ValueError:
-            answered = len(campaign.labeled_indices_) + len(campaign.skipped_indices_)
-            if (oracle.stopped or not campaign.history_ or not campaign.history_[0].get("prefit")
-                    or len(set(campaign.labels_.tolist())) > 1 or answered >= len(campaign.X)):
-                raise
-        rounds -= 1 + len(campaign.history_) - done  # the round asked, and any fitted
-        if rounds <= 0:
-            return
-        print(f"{len(campaign.labels_)} answers of one class so far: the starting model "
-              "keeps choosing until a second class is answered", flush=True)
-
-
-def _terminal_oracle(args, session):
+def _show(args, session):
+    """``show(index)``: a sample as the terminal draws it (a record or text of a table or
+    text pool; an image or a row of values of an array)."""
     pool = session["pool"]
-    kwargs = dict(input=sys.stdin, output=sys.stdout, names=pool.names)
     if pool.kind in ("table", "text"):
-        return _PoolOracle(pool, session["classes"], **kwargs)
-    return TerminalOracle(session["classes"], image_shape=session["display_shape"],
-                          color=args.color, **kwargs)
+        return lambda i: terminal_text(pool, i)
+    drawer = TerminalOracle(image_shape=session["display_shape"], color=args.color)
+    return lambda i: drawer.render(pool.X[i])
 
 
 def _run_terminal(args, learner, session) -> int:
     X, journal = session["X"], session["journal"]
-    oracle = _terminal_oracle(args, session)
     try:
-        campaign = _open_campaign(learner, session, oracle)
-        _run_rounds(campaign, oracle, args.rounds or len(X))
+        campaign = _open_campaign(learner, session)
+        labeling = TerminalLabeling(
+            campaign, show=_show(args, session), keys=Keys(session["classes"]),
+            annotator=journal.annotator, rounds=args.rounds or len(X),
+            names=session["names"], started=session["start"] is not None)
+        campaign.callbacks.append(_progress(session["holdout"], labeling.note))
+        why = labeling.run()
+        labeling.finish(why, save=bool(args.save))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {_summary(journal, len(X))}", flush=True)
         return 130
     except ValueError as exc:
-        if oracle.stopped:  # stopped before two classes were labeled
-            print(f"stopped: {exc}\n{_summary(journal, len(X))}", flush=True)
-            return 0
         return _fail(str(exc))
     finally:
         journal.quiet = True
-    state = "stopped" if oracle.stopped else "done"
-    if campaign.stop_reason_ not in ("n_queries", "max_labels", "pool exhausted",
-                                     "oracle stopped"):
-        state += f" ({campaign.stop_reason_})"  # a --stop criterion ended it
+    state = "stopped" if why == "stopped" else "done"
+    if why not in ("stopped", "done", "max_labels", "pool exhausted"):
+        state += f" ({why})"  # a --stop criterion ended it
     print(f"{state}: {_summary(journal, len(X))}", flush=True)
-    if args.save:
-        try:
-            saved = type(learner).from_campaign(campaign).save(args.save)
-            print(f"saved the learner to {saved}", flush=True)
-        except TypeError as exc:
-            return _fail(str(exc))
+    return _save(args, learner, campaign) if args.save else 0
+
+
+def _save(args, learner, campaign) -> int:
+    """``--save``: the learner of the campaign's model, trained on every answer."""
+    if campaign.estimator_ is None:
+        print("nothing saved: there is no model yet (it needs labels of two classes)",
+              flush=True)
+        return 0
+    try:
+        saved = type(learner).from_campaign(campaign).save(args.save)
+    except TypeError as exc:
+        return _fail(str(exc))
+    print(f"saved the learner to {saved}", flush=True)
     return 0
 
 
