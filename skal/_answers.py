@@ -7,8 +7,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from skal._label_sets import label_sets_of, tidy_label_set
 from skal._labels import (
     CLASSIFICATION,
+    MULTILABEL,
     REGRESSION,
     UNLABELED,
     answer_kind,
@@ -60,7 +62,9 @@ def as_pairs(index, label, n: int, *, task: str = CLASSIFICATION) -> tuple[list[
         )
     if len(idx) and (idx.min() < 0 or idx.max() >= n):
         raise ValueError(f"index {index!r} is outside the pool of {n} samples (0..{n - 1}).")
-    if label is None or np.ndim(label) == 0:
+    if task == MULTILABEL:  # one answer is a row or a set: never flattened
+        labels = [clean_label(v, task=task) for v in label_sets_of(label, len(idx))]
+    elif label is None or np.ndim(label) == 0:
         labels = [clean_label(label, task=task)] * len(idx)
     else:
         labels = [clean_label(v, task=task) for v in np.asarray(label, dtype=object).reshape(-1)]
@@ -185,8 +189,10 @@ class Answers:
         return self.clean(label)
 
     def clean(self, label):
-        """One answer as the campaign's label (:func:`clean_label` for its task)."""
-        return clean_label(label, task=self.task)
+        """One answer as the campaign's label (:func:`clean_label` for its task; a
+        multi-label answer as its tuple of 0/1 ints)."""
+        label = clean_label(label, task=self.task)
+        return tidy_label_set(label, self.kind) if self.task == MULTILABEL else label
 
     def _row_of(self, sid, rows) -> int:
         where = f"label journal {self.journal.path!r} holds sample id {sid!r}"

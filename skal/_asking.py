@@ -105,8 +105,9 @@ def ask_initial(answers: Answers, *, X, y, oracle, initial_size, n_instances: in
         return ask(answers, indices.astype(np.intp), X=X, y=y, oracle=oracle, round_=0,
                    strategy="initial")
 
-    def n_classes() -> int:
-        return len(set(answers.labels().tolist()))
+    def n_classes() -> int:  # distinct classes, or distinct label sets (multi-label)
+        labels = answers.labels()
+        return len(np.unique(labels, axis=0)) if labels.ndim == 2 else len(set(labels.tolist()))
 
     stopped = ask_initial_batch(initial)
     if answers.task == REGRESSION:

@@ -27,14 +27,28 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from skal._delegation import DelegationMixin
-from skal._labels import CLASSIFICATION, check_y, plain_labels, unlabeled_mask
+from skal._labels import (
+    CLASSIFICATION,
+    MULTILABEL,
+    REGRESSION,
+    check_y,
+    plain_labels,
+    unlabeled_mask,
+)
 from skal._params import StrictParamsMixin, check_count
 from skal._persistence import PersistenceMixin
 from skal._pool import DEFAULT_POOL_BATCH_SIZE, is_frame, take_rows
-from skal.campaign import Campaign
+from skal.campaign import Campaign, CampaignSpec
 from skal.io.journal import LabelJournal
 
 __all__ = ["_BaseActiveLearner"]
+
+
+def _as_objects(values) -> np.ndarray:
+    """A list of answers as a 1-D object array (tuples stay whole)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _is_fitted(estimator) -> bool:
@@ -147,13 +161,14 @@ class _BaseActiveLearner(
             The fitted learner.
         """
         X = self._check_X(X, reset=True)
-        y = check_y(y, len(X), task=self._task)
+        spec = CampaignSpec.from_estimator(self).for_targets(y)  # a 2-D 0/1 y: multi-label
+        y = check_y(y, len(X), task=spec.task)
         if self.n_queries > 0:
-            campaign = Campaign(self, X, y, journal=self._journal_handle())
+            campaign = Campaign(spec, X, y, journal=self._journal_handle())
             campaign.run(self.n_queries)
         else:
-            campaign = Campaign(self, X, journal=self._journal_handle())
-            known = ~unlabeled_mask(y, task=self._task)
+            campaign = Campaign(spec, X, journal=self._journal_handle())
+            known = ~unlabeled_mask(y, task=spec.task)
             known[campaign.labeled_indices_] = known[campaign.skipped_indices_] = False
             campaign.answer(np.flatnonzero(known), y[known])
             if not len(campaign.labeled_indices_) and _is_fitted(self.estimator):
@@ -246,7 +261,8 @@ class _BaseActiveLearner(
         if campaign.estimator_ is None:
             raise ValueError("the campaign has no fitted model yet: run or refit it first.")
         task = cls._task
-        if campaign.spec.task != task:
+        if campaign.spec.task != task and (task, campaign.spec.task) != (CLASSIFICATION,
+                                                                          MULTILABEL):
             raise ValueError(
                 f"the campaign learns {campaign.spec.task}, but {cls.__name__} learns {task}: "
                 "adopt it with the learner of its task."
@@ -325,10 +341,14 @@ class _BaseActiveLearner(
         """
         check_is_fitted(self)
         campaign = self.campaign_
-        if not isinstance(y, str):  # the campaign's gate: a label of its kind, or nothing
+        task = campaign.spec.task
+        if task == MULTILABEL:  # rows or sets of labels, as the campaign's tuples
+            many = isinstance(y, list | tuple | np.ndarray) or hasattr(y, "toarray")
+            y = _as_objects(campaign.check_answers(y if many else _as_objects([y])))
+        elif not isinstance(y, str):  # the campaign's gate: a label of its kind, or nothing
             campaign.check_answers(np.asarray(y, dtype=object).reshape(-1))
         X = self._check_X(X)
-        y = check_y(y, len(X), task=self._task)
+        y = check_y(y, len(X), task=task)
         if scores is not None:
             scores = np.asarray(scores, dtype=float).reshape(-1)
             if len(scores) != len(y):
@@ -343,10 +363,10 @@ class _BaseActiveLearner(
             rows = campaign.rows_of(sample_ids, X)
         if len(y) == 0:
             return self
-        if unlabeled_mask(y, task=self._task).any():
+        if unlabeled_mask(y, task=task).any():
             raise ValueError(
                 "y contains an unlabeled marker ("
-                + ("-1, " if self._task == CLASSIFICATION else "")
+                + ("-1, " if task != REGRESSION else "")
                 + "None or NaN); teach only labeled samples."
             )
         self._check_new_labels(y)
@@ -386,8 +406,9 @@ class _BaseActiveLearner(
         score : float
             Accuracy (a classifier) or R² (a regressor) of ``predict`` on the labeled rows.
         """
-        y = check_y(y, _num_samples(X), task=self._task)
-        keep = np.flatnonzero(~unlabeled_mask(y, task=self._task))
+        task = self.campaign_.spec.task if "campaign_" in self.__dict__ else self._task
+        y = check_y(y, _num_samples(X), task=task)
+        keep = np.flatnonzero(~unlabeled_mask(y, task=task))
         if not len(keep):
             raise ValueError("y has no labeled rows to score: every sample is marked unlabeled.")
         weights = None if sample_weight is None else np.asarray(sample_weight)[keep]

@@ -88,9 +88,16 @@ class DelegationMixin:
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+            Columns follow ``classes_``. A multi-label learner (a 2-D 0/1 ``y``): the
+            probability of each label, shape (n_samples, n_labels), whatever format the
+            estimator gives it in (one array, or a list of one per label).
         """
-        return self._delegate("predict_proba", X)
+        proba = self._delegate("predict_proba", X)
+        if isinstance(proba, list | tuple):  # one (n, 2) block per label
+            from skal.strategies import as_label_probabilities
+
+            return as_label_probabilities(proba, self.estimator_)
+        return proba
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):

@@ -21,8 +21,9 @@ from numbers import Real
 import numpy as np
 
 __all__ = [
-    "MULTILABEL", "as_label_set", "check_indicator_y", "check_not_one_hot", "is_indicator",
-    "label_counts", "label_set_kind", "label_sets_of", "width_of_kind",
+    "MULTILABEL", "as_label_set", "check_indicator_y", "check_not_one_hot",
+    "check_two_label_sets", "is_indicator", "label_counts", "label_set_kind", "label_sets_of",
+    "tidy_label_set", "width_of_kind",
 ]
 
 #: The task of a campaign whose samples each have a set of labels.
@@ -107,7 +108,8 @@ def check_not_one_hot(y) -> None:
             f"y is one-hot encoded (shape ({len(y)}, {len(rows[0])}), exactly one 1 in every "
             "labeled row): is it one class per sample, or sets of labels that are all "
             "singletons? For one class per sample pass y.argmax(axis=1) (or the class "
-            "names); for multi-label pass ActiveLearningClassifier(..., multilabel=True)."
+            "names); for multi-label say so: Campaign(CampaignSpec.from_estimator(learner)"
+            ".replace(task='multilabel'), X, y)."
         )
 
 
@@ -183,7 +185,8 @@ def label_sets_of(label, k: int) -> list:
     if label is None or isinstance(label, set | frozenset) or np.ndim(label) == 0:
         return [label] * k
     items = label.tolist() if isinstance(label, np.ndarray) else list(label)
-    per_sample = np.ndim(label) == 2 or (len(items) == k and any(
+    objects = isinstance(label, np.ndarray) and label.dtype == object  # one entry a sample
+    per_sample = np.ndim(label) == 2 or objects or (len(items) == k and any(
         v is None or isinstance(v, set | frozenset | tuple | list | np.ndarray)
         for v in items))
     if not per_sample:
@@ -204,3 +207,28 @@ def label_counts(labels) -> list[list]:
     if labels.ndim != 2 or not len(labels):
         return []
     return [[j, int(c)] for j, c in enumerate(labels.sum(axis=0).tolist())]
+
+
+def tidy_label_set(label, kind: str | None):
+    """An answer as the campaign's tuple of 0/1 ints where it is one (a row or a set of
+    positions, of the width ``kind`` says); anything else unchanged, for the gate."""
+    if not isinstance(label, tuple | list | np.ndarray | set | frozenset):
+        return label
+    width = width_of_kind(kind)
+    if width is None and isinstance(label, set | frozenset):
+        return label
+    try:
+        return as_label_set(label, width if width is not None else len(label))
+    except (TypeError, ValueError):
+        return tuple(label) if isinstance(label, list | np.ndarray) else label
+
+
+def check_two_label_sets(labels) -> None:
+    """A multi-label campaign needs labeled rows of at least two different label sets."""
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or len(np.unique(labels, axis=0)) < 2:
+        what = "one label set only" if len(labels) else "no labels"
+        raise ValueError(
+            f"y has {what} among its labeled samples; a multi-label classifier needs at "
+            "least two different sets of labels."
+        )

@@ -22,9 +22,11 @@ import numpy as np
 from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
+from skal._label_sets import MULTILABEL, check_indicator_y, label_set_kind
+
 __all__ = [
-    "CLASSIFICATION", "REGRESSION", "TASKS", "UNLABELED", "answer_kind", "check_label_kind",
-    "check_targets", "check_two_classes", "check_y", "classes_of",
+    "CLASSIFICATION", "MULTILABEL", "REGRESSION", "TASKS", "UNLABELED", "answer_kind",
+    "check_label_kind", "check_targets", "check_two_classes", "check_y", "classes_of",
     "clean_label", "is_missing", "plain_labels", "unlabeled_mask",
 ]
 
@@ -32,7 +34,7 @@ UNLABELED = -1
 
 #: The kinds of task a campaign learns: its labels are class names, or numbers.
 CLASSIFICATION, REGRESSION = "classification", "regression"
-TASKS = (CLASSIFICATION, REGRESSION)
+TASKS = (CLASSIFICATION, REGRESSION, MULTILABEL)  # multi-label: see skal._label_sets
 
 
 def is_missing(value, *, task: str = CLASSIFICATION) -> bool:
@@ -68,6 +70,9 @@ def clean_label(label, *, task: str = CLASSIFICATION):
         label = label.item()
     if is_missing(label, task=task):
         return None
+    if task == MULTILABEL and isinstance(label, list | tuple | np.ndarray):
+        values = np.asarray(label, dtype=object).reshape(-1).tolist()
+        return tuple(v.item() if isinstance(v, np.generic) else v for v in values)
     if task == REGRESSION and isinstance(label, int) and not isinstance(label, bool):
         return float(label)
     return label
@@ -97,6 +102,8 @@ def check_y(y, n: int, *, task: str = CLASSIFICATION) -> np.ndarray:
     """
     if task == REGRESSION:
         return check_targets(y, n)
+    if task == MULTILABEL:  # one tuple of 0/1 (or None) per sample
+        return check_indicator_y(y, n)
     if isinstance(y, list | tuple):
         items = list(y)
         y = np.empty(len(items), dtype=object)
@@ -185,8 +192,10 @@ def _refuse_2d(y) -> None:
             "Keras model gets its one-hot targets from the wrapper."
         )
     raise ValueError(
-        f"y has {shape[1]} columns (shape {shape}): several labels per sample (multi-label) "
-        "is not supported yet; give one label per sample (a 1-D y)."
+        f"y has {shape[1]} columns (shape {shape}): this is a single-label task (one class "
+        "per sample, a 1-D y). Several labels per sample is a multi-label campaign: fit a "
+        "new learner on the 2-D 0/1 y (values 0/1 only; a row of -1, NaN or None marks an "
+        "unlabeled sample)."
     )
 
 
@@ -216,6 +225,8 @@ def answer_kind(labels, kind: str | None, ids=None, *, task: str = CLASSIFICATIO
     """
     if task == REGRESSION:
         return _target_kind(labels, ids)
+    if task == MULTILABEL:
+        return label_set_kind(labels, kind, ids)
     for k, label in enumerate(labels):
         if label is None:
             continue
@@ -223,7 +234,9 @@ def answer_kind(labels, kind: str | None, ids=None, *, task: str = CLASSIFICATIO
         if isinstance(label, bool) or not isinstance(label, int | float | str):
             raise TypeError(
                 f"{who} is a {type(label).__name__}; a label is a class name: an int or a "
-                "str (None or -1 skips the sample)."
+                "str (None or -1 skips the sample)" + (
+                    "; several labels per sample need a multi-label campaign (a 2-D 0/1 y)."
+                    if isinstance(label, tuple | list | set | frozenset) else ".")
             )
         if isinstance(label, float) and not math.isfinite(label):
             raise ValueError(f"{who} is not a class: give a finite number or a str.")

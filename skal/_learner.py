@@ -168,8 +168,11 @@ class ActiveLearningClassifier(ClassifierMixin, _BaseActiveLearner):
 
     @property
     def classes_(self) -> np.ndarray:
-        """Classes known to the fitted classifier."""
-        return classes_of(self.campaign_.estimator_, self.campaign_.labels_)
+        """Classes known to the fitted classifier (multi-label: the label positions)."""
+        labels = self.campaign_.labels_
+        if labels.ndim == 2:  # a multi-label campaign: columns 0 .. n_labels - 1
+            return np.arange(labels.shape[1])
+        return classes_of(self.campaign_.estimator_, labels)
 
     def _check_new_labels(self, y) -> None:
         check_label_kind(y, self.classes_)

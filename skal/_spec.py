@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from skal._labels import CLASSIFICATION, REGRESSION, TASKS
+from skal._label_sets import check_indicator_y, check_not_one_hot, is_indicator
+from skal._labels import CLASSIFICATION, MULTILABEL, REGRESSION, TASKS
 from skal._pool import DEFAULT_POOL_BATCH_SIZE
 
 __all__ = ["CampaignSpec"]
@@ -55,11 +56,14 @@ class CampaignSpec:
         Keep every round's model.
     stopping : None, criterion or list of criteria
         When to stop before the budget (see :mod:`skal.stopping`).
-    task : {"classification", "regression"}, default="classification"
+    task : {"classification", "regression", "multilabel"}, default="classification"
         What the labels are: class names, or regression targets (floats; only NaN, None and
         pd.NA mark unlabeled samples, no class is needed twice, the initial set is random,
         and regression strategies only). From the learner's tags
-        (:func:`sklearn.base.is_regressor`), never from one of its attributes.
+        (:func:`sklearn.base.is_regressor`), never from one of its attributes; a
+        classification spec given a 2-D 0/1 ``y`` becomes ``"multilabel"``
+        (:meth:`for_targets`): a set of labels per sample, multi-label strategies, a random
+        initial set, no pseudo-labels or stopping criteria.
 
     Examples
     --------
@@ -97,6 +101,8 @@ class CampaignSpec:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {list(TASKS)}, got {self.task!r}.")
+        if self.task == MULTILABEL:
+            self._check_multilabel()
         if self.task != REGRESSION:
             return
         if self.initial_selection == "stratified":
@@ -115,6 +121,30 @@ class CampaignSpec:
                 "probabilities, which a regressor has none of; use stopping=None and a "
                 "budget (n_queries or max_labels)."
             )
+
+    def _check_multilabel(self) -> None:
+        """Options that read one class per sample do not apply to a multi-label task."""
+        for name, value, ok in (("initial_selection", self.initial_selection, "'random'"),
+                                ("semi_supervised", self.semi_supervised, "None"),
+                                ("stopping", self.stopping, "None")):
+            if value not in (None, False, "random"):
+                raise ValueError(
+                    f"{name}={value!r} reads one class per sample, but this is a multi-label "
+                    f"campaign (a 2-D 0/1 y): use {name}={ok}."
+                )
+
+    def for_targets(self, y) -> CampaignSpec:
+        """This spec for the labels ``y``: a classification spec and a 2-D 0/1 ``y``
+        (several columns) give a multi-label one.
+
+        A ``y`` whose labeled rows all hold exactly one 1 is refused as ambiguous (one-hot
+        classes?); a spec that already says ``task="multilabel"`` takes it.
+        """
+        if self.task != CLASSIFICATION or y is None or not is_indicator(y):
+            return self
+        check_not_one_hot(check_indicator_y(y, len(y) if hasattr(y, "__len__") else
+                                            y.shape[0]))
+        return self.replace(task=MULTILABEL)
 
     @classmethod
     def from_estimator(cls, learner) -> CampaignSpec:

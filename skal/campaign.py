@@ -23,7 +23,8 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from skal._answers import Answers, Handout, as_pairs, check_sample_ids, open_journal
 from skal._asking import ask, ask_initial, check_answerable
-from skal._labels import REGRESSION, check_two_classes, check_y, unlabeled_mask
+from skal._label_sets import check_two_label_sets, label_counts
+from skal._labels import MULTILABEL, REGRESSION, check_two_classes, check_y, unlabeled_mask
 from skal._params import check_count
 from skal._pool import (
     check_pool,
@@ -150,7 +151,7 @@ class Campaign:
     def __init__(
         self, learner, X, y=None, *, oracle=None, journal=None, keys=None, callbacks=None
     ) -> None:
-        self.spec = spec = CampaignSpec.from_estimator(learner)
+        self.spec = spec = CampaignSpec.from_estimator(learner).for_targets(y)
         self.strategy = check_strategy_task(resolve_strategy(spec.query_strategy), spec.task,
                                             name=spec.query_strategy)
         self.X = check_pool(X)
@@ -402,7 +403,9 @@ class Campaign:
         nothing."""
         _, labels = as_pairs(np.arange(len(labels)), labels, max(len(labels), 1),
                              task=self.spec.task)
+        labels = [self._answers.clean(v) for v in labels]
         self._answers.check(labels)
+        return labels
 
     def add_samples(self, X_new) -> np.ndarray:
         """Append samples to the pool (no journal: a journal's pool is fixed).
@@ -551,6 +554,8 @@ class Campaign:
         spec = self.spec
         if spec.task == REGRESSION:
             _check_targets_to_fit(labels)
+        elif spec.task == MULTILABEL:
+            check_two_label_sets(labels)
         else:
             check_two_classes(labels)
         X_fit, y_fit, n_pseudo, fit_params = training_set(
@@ -622,6 +627,8 @@ class Campaign:
 
     def _counts(self, labels) -> dict:
         """The history row's ``class_counts`` (a classification campaign's only)."""
+        if self.spec.task == MULTILABEL:  # samples with each label: [[position, count], ...]
+            return {"class_counts": label_counts(labels)}
         return {} if self.spec.task == REGRESSION else {"class_counts": _class_counts(labels)}
 
     def _check_stopping(self, estimator, X, row: dict) -> None:

@@ -472,6 +472,32 @@ def test_pin_greedy():
     assert get_strategy("greedy")(model, ids(4), 4, context=context).tolist() == [3, 1, 2, 0]
 
 
+# -------------------------------------------------------------------------- multi-label
+# Two labels, p(label applies) per sample; each measure puts another sample first:
+#   p = (.1, .9)  (.6, .05)  (.9, .7)  (.8, .2)
+#   mean binary entropy  .325 .436 .468 .500                  -> [3, 2, 1, 0]
+#   binary minimum 1 - min|2p-1|  .2 .8 .6 .4                 -> [1, 2, 3, 0]
+#   max loss (f = 2p-1; +1 on the likeliest label)  .4 .9 1.6 .8 -> [2, 1, 3, 0]
+#   mean max loss (mean over one-label hypotheses)  1.3 1.05 1.0 1.1 -> [0, 3, 1, 2]
+MULTILABEL_MODEL = TableModel(ids(4), [[0.1, 0.9], [0.6, 0.05], [0.9, 0.7], [0.8, 0.2]])
+
+
+def test_pin_ml_entropy():
+    assert rank("ml_entropy", MULTILABEL_MODEL, ids(4)) == [3, 2, 1, 0]
+
+
+def test_pin_ml_binary_minimum():
+    assert rank("ml_binary_minimum", MULTILABEL_MODEL, ids(4)) == [1, 2, 3, 0]
+
+
+def test_pin_ml_max_loss():
+    assert rank("ml_max_loss", MULTILABEL_MODEL, ids(4)) == [2, 1, 3, 0]
+
+
+def test_pin_ml_mean_max_loss():
+    assert rank("ml_mean_max_loss", MULTILABEL_MODEL, ids(4)) == [0, 3, 1, 2]
+
+
 # ------------------------------------------------------------------------ coverage
 def test_every_registered_name_has_a_pin_test():
     pinned = {name.removeprefix("test_pin_") for name in globals() if

@@ -37,9 +37,20 @@ from skal.strategies._measures import (
     variation_ratios,
     vote_entropy,
 )
+from skal.strategies._multilabel import (
+    MULTILABEL_MEASURES,
+    MultilabelUncertainty,
+    as_label_probabilities,
+    binary_minimum,
+    label_probabilities,
+    max_loss,
+    mean_label_entropy,
+    mean_max_loss,
+)
 from skal.strategies._random import RandomSampling
 from skal.strategies._rare import RareClassSampling
 from skal.strategies._registry import (
+    MULTILABEL_STRATEGIES,
     REGRESSION_STRATEGIES,
     STRATEGIES,
     check_strategy_task,
@@ -56,6 +67,8 @@ __doc__ = __doc__.replace("{auto}", AUTO_SUMMARY)
 __all__ = [
     "AUTO_SUMMARY",
     "BADGE",
+    "MULTILABEL_MEASURES",
+    "MULTILABEL_STRATEGIES",
     "REGRESSION_STRATEGIES",
     "STRATEGIES",
     "AutoStrategy",
@@ -65,6 +78,7 @@ __all__ = [
     "GreedySampling",
     "InformationDensity",
     "MCDropoutSampling",
+    "MultilabelUncertainty",
     "ProbCover",
     "QueryContext",
     "QueryStrategy",
@@ -74,13 +88,19 @@ __all__ = [
     "TypiClust",
     "UncertaintySampling",
     "VarianceSampling",
+    "as_label_probabilities",
     "bald",
+    "binary_minimum",
     "check_strategy_task",
     "entropy",
     "get_strategy",
     "kl_divergence",
+    "label_probabilities",
     "least_confident",
     "margin",
+    "max_loss",
+    "mean_label_entropy",
+    "mean_max_loss",
     "mc_entropy",
     "resolve_strategy",
     "select_batch",

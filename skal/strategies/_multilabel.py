@@ -33,7 +33,8 @@ from skal.strategies._base import ScoreStrategy
 from skal.strategies._features import last_step
 
 __all__ = [
-    "MULTILABEL_MEASURES", "MultilabelUncertainty", "binary_minimum", "label_probabilities",
+    "MULTILABEL_MEASURES", "MultilabelUncertainty", "as_label_probabilities", "binary_minimum",
+    "label_probabilities",
     "max_loss", "mean_label_entropy", "mean_max_loss",
 ]
 
@@ -82,7 +83,12 @@ def label_probabilities(estimator, X) -> np.ndarray:
     >>> label_probabilities(model, X).shape
     (4, 2)
     """
-    proba = estimator.predict_proba(X)
+    return as_label_probabilities(estimator.predict_proba(X), estimator)
+
+
+def as_label_probabilities(proba, estimator) -> np.ndarray:
+    """:func:`label_probabilities` of an output of ``estimator.predict_proba`` already
+    computed: an (n_samples, n_labels) array, or a list of one block per label."""
     if isinstance(proba, list | tuple):
         classes = getattr(last_step(estimator), "classes_", None)
         per_label = classes if isinstance(classes, list | tuple) else [None] * len(proba)

@@ -10,6 +10,7 @@ from skal.strategies._bayesian import MCDropoutSampling
 from skal.strategies._committee import Committee
 from skal.strategies._density import InformationDensity
 from skal.strategies._diversity import BADGE, CoreSet, DiverseMiniBatch
+from skal.strategies._multilabel import MultilabelUncertainty
 from skal.strategies._random import RandomSampling
 from skal.strategies._rare import RareClassSampling
 from skal.strategies._regression import GreedySampling, VarianceSampling
@@ -17,8 +18,8 @@ from skal.strategies._typical import ProbCover, TypiClust
 from skal.strategies._uncertainty import UncertaintySampling
 
 __all__ = [
-    "REGRESSION_STRATEGIES", "STRATEGIES", "check_strategy_task", "get_strategy",
-    "resolve_strategy", "strategy_name",
+    "MULTILABEL_STRATEGIES", "REGRESSION_STRATEGIES", "STRATEGIES", "check_strategy_task",
+    "get_strategy", "resolve_strategy", "strategy_name",
 ]
 
 # name -> factory of a strategy with default options.
@@ -50,11 +51,21 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
     # return_std, else MC-dropout passes, else 5 bootstrap clones; greedy sampling (iGS)
     "variance": VarianceSampling,
     "greedy": GreedySampling,
+    # multi-label (a 2-D 0/1 y): the per-label probabilities' mean binary entropy, the
+    # binary minimum (Brinker 2006), max loss and mean max loss (Li et al. 2004, as modAL)
+    "ml_entropy": lambda: MultilabelUncertainty("mean_entropy"),
+    "ml_binary_minimum": lambda: MultilabelUncertainty("binary_minimum"),
+    "ml_max_loss": lambda: MultilabelUncertainty("max_loss"),
+    "ml_mean_max_loss": lambda: MultilabelUncertainty("mean_max_loss"),
 }
 
 #: The names a regressor takes ("random" serves both tasks); every other name is a
 #: classification strategy.
 REGRESSION_STRATEGIES = ("variance", "greedy", "random")
+#: The names a multi-label campaign takes; there "entropy" (the learner's default) is
+#: "ml_entropy", the mean binary entropy of the labels.
+MULTILABEL_STRATEGIES = ("ml_entropy", "ml_binary_minimum", "ml_max_loss", "ml_mean_max_loss",
+                         "random", "entropy")
 
 
 def resolve_strategy(query_strategy) -> QueryStrategy | Callable:
@@ -119,7 +130,7 @@ def _tasks_of(strategy) -> tuple[str, ...] | None:
     if tasks is not None:
         return tuple(tasks)
     if isinstance(strategy, RandomSampling):
-        return ("classification", "regression")
+        return ("classification", "regression", "multilabel")
     if isinstance(strategy, QueryStrategy):
         return ("classification",)  # the built-ins read class probabilities or classes
     return None
@@ -144,6 +155,8 @@ def check_strategy_task(strategy, task: str, *, name=None):
     ...
     ValueError: query_strategy='entropy' is a classification strategy, but this campaign ...
     """
+    if task == "multilabel" and isinstance(name, str) and name == "entropy":
+        return STRATEGIES["ml_entropy"]()  # the default strategy, read per label
     tasks = _tasks_of(strategy)
     if tasks is None or task in tasks:
         return strategy
@@ -151,8 +164,12 @@ def check_strategy_task(strategy, task: str, *, name=None):
     if task == "regression":
         works = list(REGRESSION_STRATEGIES)
         hint = "a regressor (ActiveLearningRegressor) takes"
+    elif task == "multilabel":
+        works = list(MULTILABEL_STRATEGIES)
+        hint = "a multi-label campaign (a 2-D 0/1 y) takes"
     else:
-        works = sorted(set(STRATEGIES) - set(REGRESSION_STRATEGIES) | {"random"})
+        works = sorted(set(STRATEGIES) - set(REGRESSION_STRATEGIES)
+                       - set(MULTILABEL_STRATEGIES) | {"random", "entropy"})
         hint = "a classifier (ActiveLearningClassifier) takes"
     raise ValueError(
         f"query_strategy={shown!r} is a {tasks[0]} strategy, but this campaign learns "
