@@ -383,3 +383,22 @@ def test_modal_multilabel_svm_example():
     asked = X[learner.labeled_indices_[10:]]
     assert np.abs(asked).min(axis=1).mean() < np.abs(X).min(axis=1).mean()
     assert learner.score(X, y) > 0.8
+
+
+def test_keras_sigmoid_network_gives_per_label_probabilities():
+    keras = pytest.importorskip("keras")
+    from skal.keras import KerasClassifier
+
+    def build(meta):
+        return keras.Sequential([keras.Input((meta["n_features_in_"],)),
+                                 keras.layers.Dense(8, activation="relu"),
+                                 keras.layers.Dense(3, activation="sigmoid")])
+
+    X, Y = _digits(120)
+    network = KerasClassifier(build, loss="binary_crossentropy", epochs=3, verbose=0,
+                              min_train_steps=None, random_state=0)
+    learner = _learner(estimator=network, n_queries=1, query_strategy="ml_max_loss")
+    learner.fit(X.astype("float32"), Y)
+    proba = learner.predict_proba(X[:5].astype("float32"))
+    assert proba.shape == (5, 3) and ((proba > 0) & (proba < 1)).all()
+    assert learner.predict(X[:5].astype("float32")).shape == (5, 3)
