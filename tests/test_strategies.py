@@ -30,6 +30,7 @@ from skal.strategies import (
     DiverseMiniBatch,
     InformationDensity,
     MCDropoutSampling,
+    MultilabelUncertainty,
     ProbCover,
     QueryContext,
     QueryStrategy,
@@ -438,10 +439,12 @@ BAD_OPTIONS = [
     (RareClassSampling, "measure", "bald"),
     (RareClassSampling, "measure", None),
     (RareClassSampling, "measure", 1),
+    (MultilabelUncertainty, "measure", "entropy"),  # the single-label name
+    (MultilabelUncertainty, "measure", 3),
 ]
 STRATEGY_CLASSES = [UncertaintySampling, RandomSampling, MCDropoutSampling, Committee,
                     InformationDensity, CoreSet, BADGE, DiverseMiniBatch, TypiClust, ProbCover,
-                    AutoStrategy, RareClassSampling]
+                    AutoStrategy, RareClassSampling, MultilabelUncertainty]
 
 
 def test_the_bad_options_table_covers_every_option_of_every_strategy():
