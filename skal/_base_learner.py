@@ -103,7 +103,7 @@ class _BaseActiveLearner(
         self,
         estimator=None,
         *,
-        query_strategy="entropy",
+        query_strategy="auto",
         n_instances: int = 10,
         n_queries: int = 0,
         initial_size: int | float = 10,

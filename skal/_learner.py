@@ -25,9 +25,9 @@ class ActiveLearningClassifier(ClassifierMixin, _BaseActiveLearner):
     estimator : estimator object or None, default=None
         The classifier to train; cloned before fitting. ``None`` means
         :class:`skal.CNNClassifier` with its defaults.
-    query_strategy : str or callable, default="entropy"
-        A registered name (``"entropy"``, ``"margin"``, ``"least_confident"``, ``"random"``,
-        see :data:`skal.strategies.STRATEGIES`), a strategy object such as
+    query_strategy : str or callable, default="auto"
+        A registered name (``"auto"``, ``"entropy"``, ``"margin"``, ``"random"``,
+        ``"rare_class"``, ... see :data:`skal.strategies.STRATEGIES`), a strategy object such as
         ``skal.strategies.UncertaintySampling("margin")``, or a callable
         ``(estimator, X_pool, n_instances, random_state) -> indices``.
     n_instances : int, default=10

@@ -73,7 +73,7 @@ class CampaignSpec:
     >>> spec = CampaignSpec.from_estimator(
     ...     ActiveLearningClassifier(LogisticRegression(), n_instances=5, max_labels=50))
     >>> spec.n_instances, spec.max_labels, spec.query_strategy
-    (5, 50, 'entropy')
+    (5, 50, 'auto')
     >>> spec.replace(n_instances=8).n_instances
     8
     >>> spec.task
@@ -81,7 +81,7 @@ class CampaignSpec:
     """
 
     estimator: object = None
-    query_strategy: object = "entropy"
+    query_strategy: object = "auto"
     n_instances: int = 10
     n_queries: int = 0
     initial_size: int | float = 10

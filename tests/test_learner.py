@@ -288,7 +288,8 @@ def test_cnn_campaign_reuses_the_network_without_changing_results(make_cnn, digi
 def test_cnn_around_pipeline_and_nested_params(make_cnn, digits):
     X_tr, X_te, y_tr, y_te = digits
     learner = ActiveLearningClassifier(
-        make_pipeline(MinMaxScaler(), make_cnn()), n_queries=1, initial_size=30, random_state=0
+        make_pipeline(MinMaxScaler(), make_cnn()), query_strategy="entropy", n_queries=1,
+        initial_size=30, random_state=0,
     )
     learner.set_params(estimator__cnnclassifier__epochs=2)
     assert learner.get_params()["estimator__cnnclassifier__epochs"] == 2

@@ -26,7 +26,8 @@ def small(digits_xy):
 
 
 def logreg_learner(**kw):
-    params = dict(n_queries=3, n_instances=10, initial_size=10, random_state=0)
+    params = dict(query_strategy="entropy", n_queries=3, n_instances=10, initial_size=10,
+                  random_state=0)
     params.update(kw)
     return ActiveLearningClassifier(LogisticRegression(max_iter=300), **params)
 
