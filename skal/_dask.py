@@ -90,6 +90,8 @@ def _empty() -> tuple[np.ndarray, np.ndarray]:
 
 def _score_block(payload, block, offset: int, k: int, chunk_size: int, rng_state: dict):
     """The ``k`` best rows of one block, as global indices and scores."""
+    if isinstance(payload, _PickleOnce):  # an in-process cluster never pickled it
+        payload = payload.obj
     strategy, estimator, check_chunk = payload
     rng = _rng_at(rng_state, offset)
     idx, scores = top_k(

@@ -96,6 +96,18 @@ def test_dask_pool_on_local_scheduler(pool64):
     np.testing.assert_array_equal(got, learner.query(pool, 30))
 
 
+def test_dask_pool_on_an_in_process_cluster(pool64):
+    # LocalCluster(processes=False): the scattered model is never pickled, so the block
+    # tasks get the wrapper that would have unpickled as it; same answer.
+    X, y, pool = pool64
+    learner = logreg_learner(X, y, "margin")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        got = learner.query(da.from_array(pool, chunks=211), 30)
+    np.testing.assert_array_equal(got, learner.query(pool, 30))
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_dask_pool_query_matches_numpy_cnn(client, tf_threads, make_cnn, digits, strategy):
     # Blocks and pool_batch_size multiples of predict_batch_size: Keras sees the same
