@@ -402,3 +402,23 @@ def test_keras_sigmoid_network_gives_per_label_probabilities():
     proba = learner.predict_proba(X[:5].astype("float32"))
     assert proba.shape == (5, 3) and ((proba > 0) & (proba < 1)).all()
     assert learner.predict(X[:5].astype("float32")).shape == (5, 3)
+
+
+def test_the_default_strategy_runs_a_multi_label_campaign_as_ml_entropy(digits_xy):
+    # the learner's default query_strategy ("auto") reads a multi-label campaign per label
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from skal import ActiveLearningClassifier
+
+    X, y = digits_xy
+    Y = np.c_[y % 2 == 0, y > 4, np.isin(y, [2, 3, 5, 7])].astype(int)[:300]
+
+    def run(**kw):
+        return ActiveLearningClassifier(OneVsRestClassifier(LogisticRegression(max_iter=300)),
+                                        n_queries=2, random_state=0, **kw).fit(X[:300], Y)
+
+    default = run()
+    assert default.n_labeled_ == 30
+    np.testing.assert_array_equal(default.labeled_indices_,
+                                  run(query_strategy="ml_entropy").labeled_indices_)

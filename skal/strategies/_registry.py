@@ -62,10 +62,10 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
 #: The names a regressor takes ("random" serves both tasks); every other name is a
 #: classification strategy.
 REGRESSION_STRATEGIES = ("variance", "greedy", "random")
-#: The names a multi-label campaign takes; there "entropy" (the learner's default) is
-#: "ml_entropy", the mean binary entropy of the labels.
+#: The names a multi-label campaign takes; there "auto" (the learner's default) and
+#: "entropy" are "ml_entropy", the mean binary entropy of the labels.
 MULTILABEL_STRATEGIES = ("ml_entropy", "ml_binary_minimum", "ml_max_loss", "ml_mean_max_loss",
-                         "random", "entropy")
+                         "random", "auto", "entropy")
 
 
 def resolve_strategy(query_strategy) -> QueryStrategy | Callable:
@@ -155,7 +155,7 @@ def check_strategy_task(strategy, task: str, *, name=None):
     ...
     ValueError: query_strategy='entropy' is a classification strategy, but this campaign ...
     """
-    if task == "multilabel" and isinstance(name, str) and name == "entropy":
+    if task == "multilabel" and isinstance(name, str) and name in ("auto", "entropy"):
         return STRATEGIES["ml_entropy"]()  # the default strategy, read per label
     tasks = _tasks_of(strategy)
     if tasks is None or task in tasks:
@@ -169,7 +169,7 @@ def check_strategy_task(strategy, task: str, *, name=None):
         hint = "a multi-label campaign (a 2-D 0/1 y) takes"
     else:
         works = sorted(set(STRATEGIES) - set(REGRESSION_STRATEGIES)
-                       - set(MULTILABEL_STRATEGIES) | {"random", "entropy"})
+                       - set(MULTILABEL_STRATEGIES) | {"random", "auto", "entropy"})
         hint = "a classifier (ActiveLearningClassifier) takes"
     raise ValueError(
         f"query_strategy={shown!r} is a {tasks[0]} strategy, but this campaign learns "
