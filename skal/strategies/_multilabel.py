@@ -134,7 +134,7 @@ def mean_label_entropy(proba) -> np.ndarray:
     p = np.clip(_check(proba), 0.0, 1.0)
     both = np.stack([p, 1.0 - p], axis=-1)
     logp = np.log(np.where(both > 0, both, 1.0))  # 0 * log(0) counts as 0
-    return -(both * logp).sum(axis=-1).mean(axis=1)
+    return -(both * logp).sum(axis=-1).mean(axis=1) + 0.0  # + 0.0: no -0.0
 
 
 def binary_minimum(proba) -> np.ndarray:
