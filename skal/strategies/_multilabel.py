@@ -239,6 +239,13 @@ class MultilabelUncertainty(ScoreStrategy):
         See :func:`mean_label_entropy`, :func:`binary_minimum`, :func:`max_loss` and
         :func:`mean_max_loss`.
 
+    References
+    ----------
+    .. [1] X. Li, L. Wang and E. Sung, "Multilabel SVM active learning for image
+       classification", ICIP 2004.
+    .. [2] K. Brinker, "On active learning in multi-label classification", From Data and
+       Information Analysis to Knowledge Engineering, 2006.
+
     Examples
     --------
     >>> import numpy as np

@@ -62,10 +62,12 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
 #: The names a regressor takes ("random" serves both tasks); every other name is a
 #: classification strategy.
 REGRESSION_STRATEGIES = ("variance", "greedy", "random")
-#: The names a multi-label campaign takes; there "auto" (the learner's default) and
-#: "entropy" are "ml_entropy", the mean binary entropy of the labels.
+#: The names a multi-label campaign takes; there "auto" (the learner's default) is
+#: "ml_binary_minimum" (the label nearest its boundary; the only multi-label strategy ahead
+#: of random in benchmarks/multilabel.py) and "entropy" is "ml_entropy", read per label.
+MULTILABEL_ALIASES = {"auto": "ml_binary_minimum", "entropy": "ml_entropy"}
 MULTILABEL_STRATEGIES = ("ml_entropy", "ml_binary_minimum", "ml_max_loss", "ml_mean_max_loss",
-                         "random", "auto", "entropy")
+                         "random", *MULTILABEL_ALIASES)
 
 
 def resolve_strategy(query_strategy) -> QueryStrategy | Callable:
@@ -155,8 +157,8 @@ def check_strategy_task(strategy, task: str, *, name=None):
     ...
     ValueError: query_strategy='entropy' is a classification strategy, but this campaign ...
     """
-    if task == "multilabel" and isinstance(name, str) and name in ("auto", "entropy"):
-        return STRATEGIES["ml_entropy"]()  # the default strategy, read per label
+    if task == "multilabel" and isinstance(name, str) and name in MULTILABEL_ALIASES:
+        return STRATEGIES[MULTILABEL_ALIASES[name]]()
     tasks = _tasks_of(strategy)
     if tasks is None or task in tasks:
         return strategy
