@@ -142,14 +142,65 @@ def test_q_quits_without_another_retraining_and_resume_goes_on(pool, monkeypatch
 
 
 def test_q_with_save_retrains_once_on_every_answer(pool, monkeypatch, capsys, tmp_path):
+    from skal import load
+
     path, truth = pool
+    cnn = [*FAST, "--model", "cnn", "--epochs", "1", "--image-shape", "8x8"]
     status, out, err, _ = label(monkeypatch, capsys,
-                                [path, *FAST, "--save", tmp_path / "m.skal"], truth,
+                                [path, *cnn, "--save", tmp_path / "m.skal"], truth,
                                 ["T"] * 6 + ["q"])
     assert "retraining once on 6 labels, for --save" in out
     assert ROUND.findall(out) == ["4", "6"]  # exactly one more fit, on all six answers
-    assert status == 2 and "Keras" in err  # --save stores Keras models; the labels are kept
-    assert len(records(path)[1]) == 6
+    assert status == 0, err
+    assert load(tmp_path / "m.skal").n_labeled_ == len(records(path)[1]) == 6
+
+
+FACTORIES = """
+from skal import ActiveLearningClassifier
+from skal.keras import CNNClassifier
+from skal.strategies import ScoreStrategy
+
+class Least(ScoreStrategy):
+    def score(self, estimator, X, rng):
+        return 1 - estimator.predict_proba(X).max(axis=1)
+
+def strategy_object():  # a CNN, which a save holds, and a strategy object, which it cannot
+    return ActiveLearningClassifier(CNNClassifier(), query_strategy=Least())
+
+def cnn():
+    return CNNClassifier()
+"""
+
+# (what, pool, extra options, fragment of the error)
+UNSAVABLE = [
+    ("terminal, logreg", "npy", [],
+     "this session's model is sklearn.linear_model._logistic.LogisticRegression"),
+    ("web, logreg", "npy", ["--web", "--no-browser"], "model is sklearn.linear_model"),
+    ("a strategy object", "npy", ["--model", "savecheck:strategy_object"],
+     "query_strategy is a Least, not a strategy name"),
+    ("a table of words", "csv", ["--model", "savecheck:cnn"],
+     "the samples of this table pool are not all numbers"),
+]
+
+
+@pytest.mark.parametrize("kind, extra, fragment", [r[1:] for r in UNSAVABLE],
+                         ids=[r[0] for r in UNSAVABLE])
+def test_save_is_checked_before_the_first_sample(pool, monkeypatch, capsys, tmp_path, kind,
+                                                 extra, fragment):
+    path, truth = pool
+    (tmp_path / "savecheck.py").write_text(FACTORIES)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "savecheck", raising=False)
+    if kind == "csv":
+        path = tmp_path / "t.csv"
+        path.write_text("x,city\n" + "".join(f"{k},c{k % 3}\n" for k in range(12)))
+    status, out, err, typist = label(monkeypatch, capsys,
+                                     [path, *FAST, *extra, "--save", tmp_path / "m.skal"],
+                                     truth, ["T"] * 6)
+    assert status == 2 and err.startswith("skal label: error: --save ")
+    assert fragment in err and "Keras" in err and "--model cnn" in err, err
+    assert typist.shown == [] and "sample" not in out and "labeling page" not in out
+    assert not (tmp_path / "m.skal").exists()
 
 
 # ----------------------------------------------------------------------------- bad keys

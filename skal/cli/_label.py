@@ -159,7 +159,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     _add_team_options(p)
     p.add_argument("--save", metavar="PATH",
-                   help="save the learner there at the end (CNN only; see skal.load)")
+                   help="save the learner there at the end (see skal.load): a Keras model "
+                        "(--model cnn, the default for images and arrays) on numeric "
+                        "samples; checked before the first sample")
     web = p.add_argument_group("in the browser (needs: pip install 'skal[web]')")
     web.add_argument("--web", action="store_true",
                      help="label in a web page instead of the terminal: samples drawn large, "
@@ -302,6 +304,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         session = _prepare(args)
         session["learner"], session["start"] = session_learner(args, session["pool"])
+        _check_save(args.save, session["learner"], session["pool"])
     except ValueError as exc:
         return _fail(str(exc))
     print(_describe(session), flush=True)
@@ -364,6 +367,43 @@ def _run_terminal(args, learner, session) -> int:
         state += f" ({why})"  # a --stop criterion ended it
     print(f"{state}: {_summary(journal, len(X))}", flush=True)
     return _save(args, learner, campaign) if args.save else 0
+
+
+def _check_save(path, learner, pool) -> None:
+    """``--save``, checked before the first sample: what ``learner.save`` would refuse at
+    the end (its documented limits: a Keras model of skal's allow-list, a strategy given by
+    name, numeric samples) is refused now; a ValueError naming the option and what works."""
+    if not path:
+        return
+    estimator = learner.estimator
+    why = None
+    if estimator is not None and not _savable(estimator):
+        why = (f"this session's model is {type(estimator).__module__}."
+               f"{type(estimator).__qualname__}")
+    elif not isinstance(learner.query_strategy, str):
+        why = (f"the learner's query_strategy is a {type(learner.query_strategy).__name__}, "
+               "not a strategy name")
+    elif pool.kind == "text" or (pool.kind == "table" and any(
+            dtype.kind not in "biuf" for dtype in pool.X.dtypes)):
+        why = f"the samples of this {pool.kind} pool are not all numbers"
+    if why is not None:
+        raise ValueError(
+            f"--save {path}: a learner can be saved (see skal.load) when its model is a "
+            "Keras network, skal.CNNClassifier (--model cnn, the default for images and "
+            "arrays) or skal.KerasClassifier (a saved learner of one, or a factory returning "
+            "one), with a query strategy given by name, on numeric samples; "
+            f"{why}. Leave out --save: every answer stays in the journal (skal export "
+            "writes it out; ActiveLearningClassifier.from_journal rebuilds a learner).")
+
+
+def _savable(estimator) -> bool:
+    """Whether ``estimator``'s class is one a save may hold (skal.keras.SAVABLE_ESTIMATORS)."""
+    if not callable(getattr(estimator, "save_fitted", None)):
+        return False  # checked first: a scikit-learn model imports no TensorFlow
+    from skal.keras import SAVABLE_ESTIMATORS
+
+    cls = type(estimator)
+    return SAVABLE_ESTIMATORS.get(cls.__name__) is cls
 
 
 def _save(args, learner, campaign) -> int:
