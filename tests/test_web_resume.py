@@ -1,6 +1,7 @@
 """skal label --web killed with SIGKILL mid-session and started again on the same journal: the
 page's export button and ``skal export`` then hold every answer the page showed as saved,
-once, as the sample's current answer, with the name of the person who gave it."""
+once, as the sample's current answer, with the name of the person who gave it; the page's
+recent answers show each sample's key (hostile ones as text)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from test_web import (  # noqa: F401 - the fixtures are used by name
     Server,
     browser,
     chromium,
+    journal_labels,
     open_page,
     settled,
     shown,
@@ -23,10 +25,13 @@ SMALL = ["--classes", CLASSES, "--id-column", "id", "--batch-size", "4", "--init
 
 
 def table_pool(folder, n=40):
-    """A CSV of ``n`` rows keyed by ``id``; the class (a, b, c) follows the column ``x``."""
+    """A CSV of ``n`` rows keyed by ``id`` (half of the keys HTML); the class (a, b, c)
+    follows the column ``x``."""
     rng = np.random.default_rng(1)
     x = rng.uniform(0, 3, n)
-    frame = pd.DataFrame({"id": [f"k-{k:03}" for k in range(n)], "x": x.round(3),
+    ids = [f"k-{k:03}" if k % 2 else f"<img src=x onerror=alert({k})>&amp;{k}"
+           for k in range(n)]
+    frame = pd.DataFrame({"id": ids, "x": x.round(3),
                           "noise": rng.normal(size=n).round(3)})
     frame.to_csv(folder / "rows.csv", index=False)
     return folder / "rows.csv", frame["id"].tolist(), ["abc"[int(v)] for v in x]
@@ -63,13 +68,23 @@ def test_export_after_kill_9_and_resume_holds_every_saved_answer_once(browser, t
         sent = dict(page.evaluate("window.skal.sent"))
         assert len(first) >= 7 and not errors
         context.close()
+        stored = {keys.index(k) for k in journal_labels(journal)}
+        assert set(first) <= stored <= set(sent)
 
         server = Server(pool, journal, *SMALL, workdir=tmp_path)  # the same command again
-        context, page, errors = open_page(browser, server.url + "&annotator=ben")
+        context, page, errors = open_page(browser, server.url + "&annotator=ben", csp=True)
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         answer(page, truth, 6)
         settled(page)
+        recent = page.eval_on_selector_all(  # the recent answers, by their keys, as text
+            "#history button", "bs => bs.map(b => [Number(b.dataset.index), "
+            "b.querySelector('.key').textContent, b.querySelector('.key').children.length])")
+        assert len(recent) >= 12 and all(k == keys[i] and not n for i, k, n in recent)
+        assert any(k.startswith("<img") for _, k, _ in recent)
+        assert page.locator("#history img, img[src='x']").count() == 0 and not dialogs
         second = acknowledged(page)
-        assert len(second) == 6 and not set(second) & set(sent)  # never asked again
+        assert len(second) == 6 and not set(second) & stored  # never asked again
         page.select_option("#export-format", "csv")
         with page.expect_download() as download:
             page.click("#export")

@@ -592,7 +592,9 @@ class LabelSession:
         return {"classes": classes, "keys": class_keys(classes)}
 
     def state(self) -> dict:
-        """Progress: labels, skips, budget, round, model, learning curve, recent answers.
+        """Progress: labels, skips, budget, round, model, learning curve, recent answers
+        (``recent``: ``[index, label, thumbnail, name]``, newest first; the name is the
+        sample's key, an id value or a file name, None where the key is the index).
 
         ``version`` grows with every answer, undo and fit of this server ``instance``:
         replies to requests that ran at the same time can arrive out of order, and a page
@@ -619,6 +621,7 @@ class LabelSession:
             finished = self.finished
         for item in recent:  # labels and skips, newest first: a skip is relabeled from here
             item.append(self._thumbnail(item[0]))
+            item.append(self.names[item[0]] if self.names else None)  # its key, shown
         return {
             "instance": self._instance, "version": version,
             "n_labeled": len(labeled), "n_skipped": n_skipped,

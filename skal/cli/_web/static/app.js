@@ -301,12 +301,13 @@
   }
 
   function renderHistory(recent) {
-    const items = recent.map(([index, label, thumb]) => {
+    const items = recent.map(([index, label, thumb, name]) => {
+      const key = name || `#${index}`;  // the journal's key: an id value, a file name
       const button = el("button", { type: "button", "data-index": String(index),
-                                    title: `sample ${index}: ${labelText(label)} `
+                                    title: `${key}: ${labelText(label)} `
                                       + (label === null ? "(un-skip: label it)" : "(relabel)") });
       if (thumb) button.append(el("img", { src: thumb, alt: "" }));
-      else button.append(el("span", {}, `#${index}`));
+      else button.append(el("span", { class: "key" }, key));
       button.append(el("span", label === null ? { class: "skipped" } : {}, labelText(label)));
       button.addEventListener("click", () => relabel(index));
       const li = el("li");
