@@ -300,7 +300,7 @@ BAD_POOLS = [
     ("t.csv", GOOD_CSV, ["--text-column", "body", "--model", "cnn"], "the CNN reads images"),
     ("t.csv", GOOD_CSV, ["--model", "cnn"], "a table's default is a numeric + categorical"),
     ("t.csv", GOOD_CSV, ["--columns", ","], "--columns names no column"),
-    ("t.csv", GOOD_CSV, ["--holdout", "h.npz"], "--holdout reads a .npz of arrays"),
+    ("t.csv", GOOD_CSV, ["--holdout", "h.npz"], "a table pool's holdout is a table (.csv"),
     ("t.csv", "a,b\n1,\"unclosed\n", [], "cannot read"),
     ("p.npy", None, ["--columns", "a"], "--columns applies to a table pool"),
     ("p.npy", None, ["--text-column", "a", "--id-column", "b"], "--text-column, --id-column "

@@ -12,7 +12,8 @@ import argparse
 import sys
 import time
 
-from skal.cli._data import answer_imported, load_holdout, load_labels, parse_label
+from skal.cli._data import answer_imported, load_labels, parse_label
+from skal.cli._holdout import LABEL_COLUMN, open_holdout
 from skal.cli._models import CAMPAIGN_DEFAULTS, session_learner
 from skal.cli._pools import open_pool, terminal_text
 from skal.cli._terminal import Keys, TerminalLabeling
@@ -118,6 +119,18 @@ def _add_team_options(p) -> None:
                         "page's team view (default: 0)")
 
 
+def _add_holdout_options(p) -> None:
+    """Labeled validation data (see skal.cli._holdout)."""
+    p.add_argument("--holdout", metavar="FILE",
+                   help="labeled validation data, scored after each round: a .npz with "
+                        "arrays X and y for an array or image pool; for a table or text "
+                        "pool a .csv/.tsv/.parquet with the columns the model reads (the "
+                        "--features, or the text column: 'text' for a folder of .txt "
+                        "files) and a label column")
+    p.add_argument("--holdout-label-column", metavar="NAME",
+                   help=f"the label column of a table --holdout (default: {LABEL_COLUMN})")
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
     """Register ``skal label`` on the ``skal`` sub-command parser ``sub``."""
     p = sub.add_parser(
@@ -147,9 +160,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "returning an estimator or a learner (its code runs)")
     p.add_argument("--epochs", type=_positive_int, default=15,
                    help="CNN training epochs per retraining (default: %(default)s)")
-    p.add_argument("--holdout", metavar="NPZ",
-                   help="labeled validation data (.npz with arrays X and y): accuracy is "
-                        "printed after each round")
+    _add_holdout_options(p)
     p.add_argument("--image-size", metavar="WxH",
                    help="resize the images of a folder pool to this size")
     p.add_argument("--image-shape", metavar="HxW[xC]",
@@ -250,11 +261,7 @@ def _prepare(args: argparse.Namespace) -> dict:
         classes = [parse_label(c) for c in args.classes.split(",") if c.strip()]
         if len({type(c) for c in classes}) > 1:
             classes = [str(c) for c in classes]
-    holdout = None
-    if args.holdout:
-        if pool.kind in ("table", "text"):
-            raise ValueError("--holdout reads a .npz of arrays; a table or text pool has none")
-        holdout = load_holdout(args.holdout, pool.X.shape[1])
+    holdout = _holdout(args, pool, classes)
     imported = None
     if args.labels:  # answered through the campaign, once it is open
         ids, labels = load_labels(args.labels, len(pool), pool.keys or pool.names)
@@ -263,6 +270,17 @@ def _prepare(args: argparse.Namespace) -> dict:
             "journal_path": journal_path, "classes": classes, "holdout": holdout,
             "imported": imported,
             "display_shape": _shape(args.image_shape, "--image-shape") or pool.shape}
+
+
+def _holdout(args, pool, classes):
+    """``--holdout``'s ``(X, y)`` for the pool (see skal.cli._holdout), or None."""
+    column = getattr(args, "holdout_label_column", None)
+    if not args.holdout:
+        if column is not None:
+            raise ValueError("--holdout-label-column names the label column of a --holdout "
+                             "table: give --holdout FILE too")
+        return None
+    return open_holdout(args.holdout, pool, label_column=column, classes=classes)
 
 
 def _progress(holdout, emit=None):
