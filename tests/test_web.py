@@ -54,7 +54,7 @@ def chromium():
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # modules import it: one Playwright at a time, never two
 def browser(chromium):
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="playwright is not installed: pip install skal[test]")
