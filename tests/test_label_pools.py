@@ -345,7 +345,7 @@ BAD_MODELS = [
     ("my_models:raises", "raises() raised RuntimeError: the GPU is on fire"),
     ("my_models:not_callable_thing", "returned NoneType, which is not a scikit-learn"),
     ("my-models:nb", "a factory is package.module:function"),
-    ("nowhere.skal", "no such file, and not a name (auto, cnn, logreg) or a factory"),
+    ("nowhere.skal", "no such file, and not a name (auto, cnn, logreg, linear) or a "),
     ("r.csv", "not a saved skal learner"),
     ("cnn1", "no such file"),
 ]

@@ -63,7 +63,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def _is_skip(label) -> bool:
-    return label is not None and not isinstance(label, bool) and label == -1
+    """A skip is the int -1 (a regression journal's -1.0 is a target)."""
+    return type(label) is int and label == -1
 
 
 def export_rows(records, *, current_only: bool = False) -> list[dict]:

@@ -14,9 +14,10 @@ import time
 
 from skal.cli._data import answer_imported, load_labels, parse_label
 from skal.cli._holdout import LABEL_COLUMN, open_holdout
+from skal.cli._kinds import CLASS, NUMBER, SET, TARGETS, campaign_learner
 from skal.cli._models import CAMPAIGN_DEFAULTS, session_learner
 from skal.cli._pools import open_pool, terminal_text
-from skal.cli._terminal import Keys, TerminalLabeling
+from skal.cli._terminal import Keys, NumberKeys, SetKeys, TerminalLabeling
 from skal.io.journal import LabelJournal
 from skal.oracles import TerminalOracle, safe_text
 
@@ -31,6 +32,12 @@ answer (again to walk back; the sample is asked again), or "q" to stop at once. 
 and undo is written to the label journal at once; the model retrains in the background
 after each batch while you answer the next; progress (labels so far, validation accuracy
 with --holdout) is printed after each retraining.
+
+With --target number, each answer is a number (a regression target: "-1" and "2.5e3" are
+numbers; nan, inf and text are refused) and the guess is the model's prediction (± its
+spread where the model gives one). With --target set and --classes a,b,c, each answer is
+the labels that apply, typed as names or number keys separated by spaces or commas ("1 3",
+"a,c"); "-" (or "none") answers "none of these", which differs from a skip.
 
 Nothing answered is lost on Ctrl-C, a crash or a kill: run the same command again to resume
 where you stopped (samples already answered, or skipped, are not asked again). Answers can
@@ -65,6 +72,8 @@ examples:
   skal label reviews.csv --text-column body --id-column review_id --classes pos,neg --web
   skal label customers.parquet --id-column id --columns name,plan,spend --classes churn,stay
   skal label tickets/ --classes bug,question --model mymodels:text_pipeline
+  skal label houses.csv --id-column id --target number   (a price per row)
+  skal label photos/ --target set --classes cat,dog,car --model linear
 """
 
 
@@ -83,11 +92,23 @@ def _add_campaign_options(p) -> None:
                    help="a labeling budget: stop once this many samples are answered, "
                         "counting earlier sessions of the same journal (default: none)")
     p.add_argument("--strategy", default=CAMPAIGN_DEFAULTS["strategy"],
-                   help="query strategy name (default: %(default)s)")
+                   help="query strategy name (default: entropy; variance for --target "
+                        "number)")
     p.add_argument("--stop", choices=STOPPING, default=None,
                    help="stop before the budget when 'stable': successive models agree on "
                         "a sample of the pool (kappa >= 0.99 three rounds in a row), or "
                         "'confident': mean uncertainty on it below 0.1 (default: never)")
+
+
+def _add_answer_options(p) -> None:
+    """What a person answers: a class among --classes, a number, or a set of labels."""
+    p.add_argument("--classes", metavar="A,B,...",
+                   help="comma-separated allowed labels; other answers are refused (with "
+                        "--target set: the label names, required)")
+    p.add_argument("--target", choices=TARGETS, default=CLASS,
+                   help="what a person answers: one class per sample (the default), a "
+                        "number (regression: skal.ActiveLearningRegressor, strategy "
+                        "'variance'), or a set of the --classes that apply (multi-label)")
 
 
 def _add_table_options(p) -> None:
@@ -150,12 +171,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--journal", metavar="PATH",
                    help="the label journal (SQLite; default: POOL.journal.sqlite, beside "
                         "the pool)")
-    p.add_argument("--classes", metavar="A,B,...",
-                   help="comma-separated allowed labels; other answers are refused")
+    _add_answer_options(p)
     _add_campaign_options(p)
     p.add_argument("--model", default="auto", metavar="MODEL",
                    help="auto (the default: a CNN for images and arrays, a pipeline for a "
-                        "table, TF-IDF + logistic regression for text), cnn, logreg, a "
+                        "table, TF-IDF + logistic regression for text), cnn, logreg, linear "
+                        "(logistic regression; BayesianRidge for --target number; one "
+                        "logistic regression per label for --target set), a "
                         "learner saved with learner.save(PATH), or package.module:function "
                         "returning an estimator or a learner (its code runs)")
     p.add_argument("--epochs", type=_positive_int, default=15,
@@ -226,7 +248,7 @@ class _AcknowledgingJournal(LabelJournal):
         ids = sample_ids if isinstance(sample_ids, list | tuple) else [sample_ids]
         labs = labels if isinstance(labels, list | tuple) else [labels]
         for i, lab in zip(ids, labs):
-            shown = "skipped" if lab == -1 and not isinstance(lab, bool) else repr(lab)
+            shown = "skipped" if type(lab) is int and lab == -1 else repr(lab)
             print(f"saved sample {i}: {shown}", flush=True)
 
     def retract(self, sample_ids, **kwargs) -> None:
@@ -244,6 +266,7 @@ def _fail(message: str) -> int:
 
 def _prepare(args: argparse.Namespace) -> dict:
     """The pool, journal, classes and holdout of a session; ValueError with the message."""
+    _check_target(args)
     pool = open_pool(args.pool, columns=args.columns, features=args.features,
                      text_column=args.text_column, id_column=args.id_column,
                      image_size=_shape(args.image_size, "--image-size"))
@@ -261,15 +284,47 @@ def _prepare(args: argparse.Namespace) -> dict:
         classes = [parse_label(c) for c in args.classes.split(",") if c.strip()]
         if len({type(c) for c in classes}) > 1:
             classes = [str(c) for c in classes]
+        if session_target(args) == SET and len(set(map(str, classes))) < len(classes):
+            raise ValueError(f"--classes {safe_text(args.classes)!r} names a label twice: "
+                             "with --target set each name is one label")
     holdout = _holdout(args, pool, classes)
     imported = None
     if args.labels:  # answered through the campaign, once it is open
         ids, labels = load_labels(args.labels, len(pool), pool.keys or pool.names)
         imported = (ids, labels, args.labels)
     return {"pool": pool, "X": pool.X, "names": pool.names, "journal": journal,
+            "target": session_target(args),
             "journal_path": journal_path, "classes": classes, "holdout": holdout,
             "imported": imported,
             "display_shape": _shape(args.image_shape, "--image-shape") or pool.shape}
+
+
+def session_target(args) -> str:
+    """The session's --target (class when not given)."""
+    return getattr(args, "target", CLASS) or CLASS
+
+
+def _check_target(args) -> None:
+    """--target's companions: --classes names a set's labels and no number's; --save (a
+    learner's save) is not there for regressors yet."""
+    target = session_target(args)
+    if target == NUMBER and args.classes:
+        raise ValueError("--classes names classes, but --target number takes any finite "
+                         "number: drop --classes (or use --target class)")
+    if target == NUMBER and args.save:
+        raise ValueError("--save is not available with --target number yet "
+                         "(ActiveLearningRegressor.save): drop it; every answer is in the "
+                         "journal, and ActiveLearningRegressor.from_journal rebuilds the "
+                         "learner")
+    if target == SET and not args.classes:
+        raise ValueError("--target set needs --classes a,b,c: the names of the labels a "
+                         "sample can have")
+    if target == SET and args.labels:
+        raise ValueError("--labels reads one class per sample; with --target set give "
+                         "the first sets in the session (or a learner's y)")
+    if target != CLASS and args.stop:
+        raise ValueError(f"--stop reads class probabilities; with --target {target} drop "
+                         "it (stop with --max-labels)")
 
 
 def _holdout(args, pool, classes):
@@ -292,7 +347,8 @@ def _progress(holdout, emit=None):
         line = (f"round {len(campaign.history_) - 1}: {len(campaign.labeled_indices_)} labels, "
                 f"{len(campaign.skipped_indices_)} skipped")
         if holdout is not None:
-            line += f", validation accuracy {campaign.estimator_.score(*holdout):.3f}"
+            what = "R²" if campaign.spec.task == "regression" else "accuracy"
+            line += f", validation {what} {campaign.estimator_.score(*holdout):.3f}"
         for signal in campaign.history_[-1].get("stopping", ()):  # --stop's progress
             line += f", {signal}"
         line += f" ({time.perf_counter() - started:.0f}s)"
@@ -343,7 +399,8 @@ def _open_campaign(learner, session):
     from skal import Campaign
 
     pool = session["pool"]
-    campaign = Campaign(learner, pool.X, journal=session["journal"], keys=pool.keys)
+    campaign = Campaign(campaign_learner(learner, session["target"]), pool.X,
+                        journal=session["journal"], keys=pool.keys)
     if session["start"] is not None and campaign.estimator_ is None:
         campaign.start_from(session["start"])
         print("starting from the trained model of --model: it chooses the first samples",
@@ -362,12 +419,20 @@ def _show(args, session):
     return lambda i: drawer.render(pool.X[i])
 
 
+def _keys(session) -> Keys:
+    """What a typed line means for the session's --target."""
+    target = session["target"]
+    if target == NUMBER:
+        return NumberKeys()
+    return SetKeys(session["classes"]) if target == SET else Keys(session["classes"])
+
+
 def _run_terminal(args, learner, session) -> int:
     X, journal = session["X"], session["journal"]
     try:
         campaign = _open_campaign(learner, session)
         labeling = TerminalLabeling(
-            campaign, show=_show(args, session), keys=Keys(session["classes"]),
+            campaign, show=_show(args, session), keys=_keys(session),
             annotator=journal.annotator, rounds=args.rounds or len(X),
             names=session["names"], started=session["start"] is not None)
         campaign.callbacks.append(_progress(session["holdout"], labeling.note))
@@ -440,7 +505,7 @@ def _save(args, learner, campaign) -> int:
 
 def _summary(journal: LabelJournal, n: int) -> str:
     labels = journal.labels()
-    skipped = sum(1 for lab in labels.values() if lab == -1)
+    skipped = sum(1 for lab in labels.values() if type(lab) is int and lab == -1)
     left = n - len(labels)
     more = "; run the same command to continue" if left else "; every sample was asked"
     return (f"{len(labels) - skipped} labels and {skipped} skips in {safe_text(journal.path)}, "

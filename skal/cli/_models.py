@@ -1,14 +1,20 @@
 """The model of a labeling session: by name, a saved learner, or a factory of your own.
 
-``--model`` is ``cnn``, ``logreg``, ``auto`` (the default: the CNN for images and arrays, a
-numeric + categorical pipeline for a table, TF-IDF + logistic regression for text), the path
-of a learner saved with :meth:`skal.ActiveLearningClassifier.save` (read with
+``--model`` is ``cnn``, ``logreg``, ``linear``, ``auto`` (the default: the CNN for images and
+arrays, a numeric + categorical pipeline for a table, TF-IDF + logistic regression for text),
+the path of a learner saved with :meth:`skal.ActiveLearningClassifier.save` (read with
 :func:`skal.load`, which runs no code from the file), or ``package.module:function``: an
 importable function called with no argument that returns an estimator or an
 :class:`~skal.ActiveLearningClassifier`. **Importing a factory runs its code, by design**:
 name only modules you trust. A fitted model (a save's, a fitted estimator or learner) is the
 campaign's starting point (:meth:`skal.Campaign.start_from`): it chooses the first samples,
 and the first retraining is on the answers.
+
+``--target number`` makes the session an :class:`~skal.ActiveLearningRegressor` (default
+models end in ``BayesianRidge``, whose ``return_std`` the "variance" strategy reads; text in a
+``Ridge``, its variance from bootstrap clones; arrays and images in :class:`skal.CNNRegressor`),
+``--target set`` a multi-label :class:`~skal.ActiveLearningClassifier` (default models end in
+``OneVsRestClassifier(LogisticRegression)``).
 """
 
 from __future__ import annotations
@@ -22,51 +28,85 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from skal.cli._kinds import CLASS, NUMBER, SET
 from skal.oracles import safe_text
 
 __all__ = ["CAMPAIGN_DEFAULTS", "NAMES", "PoolTfidf", "PoolVectors", "default_model",
            "session_learner", "table_model", "text_model"]
 
-NAMES = ("auto", "cnn", "logreg")
+NAMES = ("auto", "cnn", "logreg", "linear")
 #: ``skal label``'s campaign options and their defaults; a learner of your own keeps its
 #: settings except for the options given other values on the command line.
-CAMPAIGN_DEFAULTS = {"batch_size": 10, "initial_size": 10, "strategy": "entropy",
+CAMPAIGN_DEFAULTS = {"batch_size": 10, "initial_size": 10, "strategy": None,
                      "max_labels": None, "seed": 0, "stop": None}
 #: option -> the learner parameter it sets
 PARAMS = {"batch_size": "n_instances", "initial_size": "initial_size",
           "strategy": "query_strategy", "max_labels": "max_labels", "seed": "random_state",
           "stop": "stopping"}
+#: --target -> the default strategy (None: --strategy not given)
+STRATEGIES = {CLASS: "entropy", NUMBER: "variance", SET: "entropy"}
 
 
 def _fail(value: str, why: str) -> ValueError:
     return ValueError(f"--model {safe_text(value)!r}: {why}")
 
 
-def default_model(name: str, pool, *, epochs: int = 15, seed: int = 0):
-    """The estimator ``--model cnn|logreg|auto`` names for ``pool`` (a :class:`Pool`)."""
+def default_model(name: str, pool, *, epochs: int = 15, seed: int = 0, target: str = CLASS):
+    """The estimator ``--model cnn|logreg|linear|auto`` names for ``pool`` (a
+    :class:`Pool`) and the ``--target`` kind (a class, a number, a set of labels)."""
+    _check_name(name, pool, target)
     if pool.kind == "text":
-        if name == "cnn":
-            raise _fail(name, "the CNN reads images; a text pool's default is TF-IDF + "
-                              "logistic regression (--model auto or logreg)")
-        return text_model(pool.text_column, pool.X[pool.text_column])
+        return text_model(pool.text_column, pool.X[pool.text_column],
+                          final=None if target == CLASS else final_step(target, sparse=True))
     if pool.kind == "table":
-        if name == "cnn":
-            raise _fail(name, "the CNN reads images; a table's default is a numeric + "
-                              "categorical pipeline (--model auto or logreg)")
-        return table_model(pool.X)
-    if name == "logreg":
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(max_iter=1000)
-    from skal.keras import CNNClassifier
-
+        return table_model(pool.X, final=None if target == CLASS else final_step(target))
+    if name in ("logreg", "linear") or target == SET:
+        return final_step(target)
     shape = pool.shape if pool.shape and len(pool.shape) in (2, 3) else None
     input_shape = None if shape is None else ((*shape, 1) if len(shape) == 2 else shape)
+    if target == NUMBER:
+        from skal.keras import CNNRegressor
+
+        return CNNRegressor(input_shape=input_shape, epochs=epochs, random_state=seed)
+    from skal.keras import CNNClassifier
+
     return CNNClassifier(input_shape=input_shape, epochs=epochs, random_state=seed)
 
 
-def text_model(column: str, texts=None):
-    """TF-IDF of words and word pairs, then a logistic regression, on a text column.
+def _check_name(name: str, pool, target: str) -> None:
+    """Names that do not fit the pool or the target, refused with the ones that do."""
+    if name == "cnn" and pool.kind in ("text", "table"):
+        what = "a text pool's default is TF-IDF +" if pool.kind == "text" else \
+            "a table's default is a numeric + categorical pipeline and"
+        raise _fail(name, f"the CNN reads images; {what} a linear model (--model auto or "
+                          "linear)")
+    if name == "cnn" and target == SET:
+        raise _fail(name, "the CNN gives one class per sample; for --target set use --model "
+                          "auto or linear (one logistic regression per label), or a factory "
+                          "of a sigmoid network")
+    if name == "logreg" and target == NUMBER:
+        raise _fail(name, "a logistic regression predicts classes; for --target number use "
+                          "--model linear (BayesianRidge) or auto")
+
+
+def final_step(target: str, *, sparse: bool = False):
+    """The last step of a default model: a logistic regression for a class, BayesianRidge
+    for a number (Ridge on sparse TF-IDF rows), one logistic regression per label for a
+    set."""
+    from sklearn.linear_model import BayesianRidge, LogisticRegression, Ridge
+
+    if target == NUMBER:
+        return Ridge() if sparse else BayesianRidge()
+    if target == SET:
+        from sklearn.multiclass import OneVsRestClassifier
+
+        return OneVsRestClassifier(LogisticRegression(max_iter=1000))
+    return LogisticRegression(max_iter=1000)
+
+
+def text_model(column: str, texts=None, final=None):
+    """TF-IDF of words and word pairs, then a logistic regression (or ``final``), on a text
+    column.
 
     With the pool's ``texts``, the vocabulary and weights are fitted on the whole pool once
     (no labels are read) and its rows computed once (:class:`PoolTfidf`): a query or a
@@ -80,7 +120,7 @@ def text_model(column: str, texts=None):
                             sublinear_tf=True, strip_accents="unicode")
     vectors = None if texts is None else PoolVectors(tfidf, texts)
     return make_pipeline(PoolTfidf(column, tfidf, vectors),
-                         LogisticRegression(max_iter=1000, C=10.0))
+                         final or LogisticRegression(max_iter=1000, C=10.0))
 
 
 class PoolVectors:
@@ -146,9 +186,9 @@ class PoolTfidf(TransformerMixin, BaseEstimator):
         return self.vectorizer_.transform(self._texts(X))
 
 
-def table_model(frame):
+def table_model(frame, final=None):
     """Numbers imputed and scaled, other columns one-hot (the 20 most frequent values of
-    each), then a logistic regression."""
+    each), then a logistic regression (or ``final``; its input is dense)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
@@ -165,7 +205,9 @@ def table_model(frame):
         steps.append(("categories", make_pipeline(
             _AsText(), SimpleImputer(strategy="constant", fill_value="(missing)"),
             OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=20)), others))
-    return make_pipeline(ColumnTransformer(steps), LogisticRegression(max_iter=1000))
+    if final is None:
+        return make_pipeline(ColumnTransformer(steps), LogisticRegression(max_iter=1000))
+    return make_pipeline(ColumnTransformer(steps, sparse_threshold=0.0), final)
 
 
 def _as_text(X):
@@ -187,24 +229,42 @@ def _AsText():  # noqa: N802 - reads as the step it makes
 
 
 def session_learner(args, pool):
-    """``(learner, start)``: the session's :class:`~skal.ActiveLearningClassifier` and the
-    fitted model it starts from (None: the first model is fitted on answers)."""
-    from skal import ActiveLearningClassifier
+    """``(learner, start)``: the session's :class:`~skal.ActiveLearningClassifier` (an
+    :class:`~skal.ActiveLearningRegressor` for ``--target number``) and the fitted model it
+    starts from (None: the first model is fitted on answers)."""
+    from skal import ActiveLearningClassifier, ActiveLearningRegressor
 
-    value = str(args.model)
+    value, target = str(args.model), getattr(args, "target", CLASS)
+    kind = ActiveLearningRegressor if target == NUMBER else ActiveLearningClassifier
     params = {PARAMS[name]: getattr(args, name, default)
               for name, default in CAMPAIGN_DEFAULTS.items()}
     params["stopping"] = _stopping(params["stopping"])
+    params["query_strategy"] = params["query_strategy"] or STRATEGIES[target]
     if value in NAMES:
-        estimator = default_model(value, pool, epochs=args.epochs, seed=args.seed)
-        return ActiveLearningClassifier(estimator, **params), None
-    made = _load_save(value) if _looks_like_file(value) else _call_factory(value)
-    if isinstance(made, ActiveLearningClassifier):
+        estimator = default_model(value, pool, epochs=args.epochs, seed=args.seed,
+                                  target=target)
+        return kind(estimator, **params), None
+    made = _load_save(value) if _looks_like_file(value) else _call_factory(value, target)
+    _check_target(value, made, target)
+    if isinstance(made, ActiveLearningClassifier | ActiveLearningRegressor):
         learner, start = _from_learner(made, args)
     else:
-        learner, start = ActiveLearningClassifier(clone(made), **params), _fitted(made)
+        learner, start = kind(clone(made), **params), _fitted(made)
     _check_fits_pool(value, start, pool)
     return learner, start
+
+
+def _check_target(value: str, made, target: str) -> None:
+    """A regressor for ``--target number`` only, a classifier otherwise."""
+    from sklearn.base import is_regressor
+
+    if is_regressor(made) and target != NUMBER:
+        raise _fail(value, f"{type(made).__name__} is a regressor: add --target number to "
+                           "label numbers (or return a classifier)")
+    if target == NUMBER and not is_regressor(made):
+        raise _fail(value, f"{type(made).__name__} is not a regressor, but --target number "
+                           "asks for numbers: return a regressor or an "
+                           "ActiveLearningRegressor (or drop --target number)")
 
 
 def _stopping(name):
@@ -238,7 +298,7 @@ def _load_save(value: str):
                            "package.module:function") from None
 
 
-def _call_factory(value: str):
+def _call_factory(value: str, target: str = CLASS):
     """Import ``package.module:function`` (its code runs) and call the function."""
     module_name, _, attr = value.rpartition(":")
     if not module_name or not attr or not all(p.isidentifier() for p in
@@ -267,10 +327,10 @@ def _call_factory(value: str):
         made = factory()
     except Exception as exc:  # noqa: BLE001 - the user's function failed: say so
         raise _fail(value, f"{attr}() raised {type(exc).__name__}: {exc}") from None
-    return _check_estimator(value, made)
+    return _check_estimator(value, made, target)
 
 
-def _check_estimator(value: str, made):
+def _check_estimator(value: str, made, target: str = CLASS):
     if isinstance(made, type):
         raise _fail(value, f"returned the class {made.__name__}, not an estimator: return "
                            f"{made.__name__}(...)")
@@ -278,7 +338,8 @@ def _check_estimator(value: str, made):
         raise _fail(value, f"returned {type(made).__name__}, which is not a scikit-learn "
                            "estimator (no fit/get_params); return a classifier or an "
                            "ActiveLearningClassifier")
-    if not hasattr(made, "predict_proba"):
+    _check_target(value, made, target)
+    if target != NUMBER and not hasattr(made, "predict_proba"):
         raise _fail(value, f"{type(made).__name__} has no predict_proba: the strategies and "
                            "the model's guess need class probabilities (e.g. "
                            "SVC(probability=True))")
@@ -296,8 +357,6 @@ def _fitted(estimator):
 def _from_learner(made, args):
     """A learner's own settings, the options changed on the command line over them, and
     its fitted model as the start."""
-    from skal import ActiveLearningClassifier
-
     params = made.get_params(deep=False)
     params["estimator"] = clone(params["estimator"])
     params.update(journal=None, oracle=None)
@@ -306,7 +365,7 @@ def _from_learner(made, args):
         if given != default:
             params[PARAMS[name]] = _stopping(given) if name == "stop" else given
     start = made.__dict__.get("campaign_")
-    return ActiveLearningClassifier(**params), None if start is None else start.estimator_
+    return type(made)(**params), None if start is None else start.estimator_
 
 
 def _check_fits_pool(value: str, start, pool) -> None:

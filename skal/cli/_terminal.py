@@ -1,7 +1,9 @@
 """The terminal's labeling loop: a Campaign driven step by step, one sample and one key at a time.
 
 Each sample is shown with the model's guess and answered with one line: a class (its name,
-its number key when classes have longer names, or ``#k``), Enter or ``s`` to skip, ``u`` to
+its number key when classes have longer names, or ``#k``), a number (``--target number``,
+:class:`NumberKeys`), the labels that apply separated by spaces or commas (``--target set``,
+:class:`SetKeys`; ``-`` for none of them), Enter or ``s`` to skip, ``u`` to
 undo the last answer (again and again: it walks back; the sample is asked again), ``q`` to
 quit at once. Every answer and undo is in the journal (under the session's annotator) before
 the next sample is shown.
@@ -23,16 +25,18 @@ import numpy as np
 
 from skal._pool import take_rows
 from skal.cli._data import parse_label
+from skal.cli._kinds import NONE_WORDS, enough_to_fit, number_guess, parse_number, set_guess
 from skal.cli._web._session import class_keys
 from skal.oracles import safe_text
 
-__all__ = ["KEYS_HELP", "Keys", "TerminalLabeling", "guess_text"]
+__all__ = ["KEYS_HELP", "Keys", "NumberKeys", "SetKeys", "TerminalLabeling", "guess_text"]
 
 KEYS_HELP = "Enter/s skip, u undo, q quit"
 QUIT, SKIP, UNDO = ("q", "quit", "exit"), ("", "s", "skip"), ("u", "undo")
 MAX_LABEL = 100  # characters of a label typed without --classes
 SHOWN_CLASSES = 12  # classes listed in the prompt
 SLOW_S = 0.5  # a wait for the retraining this long is said on screen
+_TWO = {"regression": "a number", "multilabel": "two different sets of labels"}
 
 
 def _plain(value):
@@ -61,6 +65,8 @@ class Keys:
     >>> keys.read("maybe")[0]
     'bad'
     """
+
+    noun = "label"  # what the prompt asks for
 
     def __init__(self, classes=None) -> None:
         self.classes = None if classes is None else [_plain(c) for c in classes]
@@ -112,7 +118,74 @@ class Keys:
         return "bad", f"'{_cut(text)}' is not one of the classes{self.hint()}; or {KEYS_HELP}"
 
 
-def guess_text(estimator, row) -> str:
+class NumberKeys(Keys):
+    """A typed line as a regression target: a finite number (``-1`` included), or skip,
+    undo, quit; ``nan``, ``inf``, ``1e999`` and text are refused with a one-line help.
+
+    Examples
+    --------
+    >>> keys = NumberKeys()
+    >>> keys.read("-1"), keys.read(" 2.5e1 "), keys.read("s"), keys.read("nan")[0]
+    (('label', -1.0), ('label', 25.0), ('skip', None), 'bad')
+    """
+
+    noun = "number"
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def hint(self) -> str:
+        return ""
+
+    def read(self, line: str):
+        text = line.strip()
+        for kind, words in (("quit", QUIT), ("skip", SKIP), ("undo", UNDO)):
+            if text.lower() in words:
+                return kind, None
+        try:
+            return "label", parse_number(text)
+        except ValueError as exc:
+            return "bad", f"{_cut(str(exc).split(':')[0], 80)}: type a number; or {KEYS_HELP}"
+
+
+class SetKeys(Keys):
+    """A typed line as a set of labels among ``classes``: their names, number keys or
+    ``#k``, separated by spaces or commas (``1 3``, ``cat,dog``); ``-`` or ``none`` for none
+    of them, which is an answer and not a skip (Enter). The answer is the 0/1 row.
+
+    Examples
+    --------
+    >>> keys = SetKeys(["cat", "dog", "bird"])
+    >>> keys.read("1 3"), keys.read("dog,cat"), keys.read("-"), keys.read("")
+    (('label', (1, 0, 1)), ('label', (1, 1, 0)), ('label', (0, 0, 0)), ('skip', None))
+    >>> keys.read("1 1")[0], keys.read("fish")[0]
+    ('bad', 'bad')
+    """
+
+    noun = "labels (several: 1 3 or a,b; - for none)"
+
+    def read(self, line: str):
+        text = line.strip()
+        for kind, words in (("quit", QUIT), ("skip", SKIP), ("undo", UNDO)):
+            if text.lower() in words:
+                return kind, None
+        if text.lower() in NONE_WORDS:
+            return "label", (0,) * len(self.classes)
+        chosen: list[int] = []
+        for token in text.replace(",", " ").split():
+            label = self._label(token)
+            if isinstance(label, tuple):  # ("bad", why)
+                return "bad", (f"'{_cut(token)}' is not one of the labels{self.hint()}; type "
+                               f"several separated by spaces, - for none; or {KEYS_HELP}")
+            j = next(k for k, c in enumerate(self.classes) if repr(c) == repr(label))
+            if j in chosen:
+                return "bad", (f"'{_cut(token)}' names {safe_text(label)} twice: give each "
+                               f"label once; or {KEYS_HELP}")
+            chosen.append(j)
+        return "label", tuple(int(j in chosen) for j in range(len(self.classes)))
+
+
+def guess_text(estimator, row, task: str = "classification", classes=None) -> str:
     """The model's guess for one sample (its two likeliest classes), as the prompt shows it.
 
     Examples
@@ -124,6 +197,8 @@ def guess_text(estimator, row) -> str:
     """
     if estimator is None:
         return "no model yet"
+    if task != "classification":
+        return _kind_guess(estimator, row, task, classes)
     try:
         proba = np.asarray(estimator.predict_proba(row), dtype=float)[0]
         classes = [_plain(c) for c in estimator.classes_]
@@ -131,6 +206,21 @@ def guess_text(estimator, row) -> str:
         return f"no guess: {type(exc).__name__}"
     order = np.argsort(-proba, kind="stable")[:2]
     return "guess: " + ", then ".join(f"{safe_text(classes[j])} ({proba[j]:.2f})" for j in order)
+
+
+def _kind_guess(estimator, row, task: str, classes) -> str:
+    """A regressor's guess (``guess: 3.2 ± 0.4``) or a multi-label model's (the labels
+    likelier than not, with their probabilities, or none of them)."""
+    try:
+        if task == "regression":
+            value, std = number_guess(estimator, row)[0]
+            return f"guess: {value:.4g}" + ("" if std is None else f" ± {std:.2g}")
+        proba = set_guess(estimator, row)[0]
+    except Exception as exc:  # noqa: BLE001 - the sample is shown without a guess
+        return f"no guess: {type(exc).__name__}"
+    names = list(classes or range(len(proba)))
+    likely = [f"{safe_text(names[j])} ({p:.2f})" for j, p in enumerate(proba) if p >= 0.5]
+    return "guess: " + (", ".join(likely) if likely else "none of these")
 
 
 class TerminalLabeling:
@@ -208,16 +298,17 @@ class TerminalLabeling:
         """Random samples until ``initial_size`` labels of two classes, then the first fit."""
         c, told = self.campaign, False
         while c.estimator_ is None:
-            labels = c.labels_.tolist()
+            labels = c.labels_
             need = self.initial_size - len(labels)
-            if need <= 0 and len(set(labels)) >= 2:
+            if need <= 0 and enough_to_fit(c.spec.task, labels):
                 c.refit()  # the person waits: this model chooses the next batch
                 self.dirty = False
                 self.say("")
                 return None
             if not told:
                 self.say(f"no model yet: it trains once {self.initial_size} answers hold "
-                         "labels of two classes, then guesses each sample's class")
+                         f"{_TWO.get(c.spec.task, 'labels of two classes')}, then guesses "
+                         "each sample's answer")
                 told = True
             why = self._batch(need if need > 0 else self.batch_size)
             if why is not None:
@@ -266,9 +357,10 @@ class TerminalLabeling:
         if self.names is not None and 0 <= i < len(self.names):
             name = f" ({safe_text(self.names[i])})"
         self.say(f"\nsample {i}{name}\n{self.show(i)}")
-        guess = guess_text(self.campaign.estimator_, take_rows(self.campaign.X, [i]))
+        guess = guess_text(self.campaign.estimator_, take_rows(self.campaign.X, [i]),
+                           self.campaign.spec.task, self.keys.classes)
         while True:
-            self.output.write(f"label{self.keys.hint()} ({KEYS_HELP}; {guess}): ")
+            self.output.write(f"{self.keys.noun}{self.keys.hint()} ({KEYS_HELP}; {guess}): ")
             self.output.flush()
             line = self.input.readline()
             if not line:  # end of input: quit
@@ -319,8 +411,8 @@ class TerminalLabeling:
         """Retrain in the background on the answers so far, if there are new ones."""
         if not self.dirty:
             return
-        labels = self.campaign.labels_.tolist()
-        if len(set(labels)) < 2:
+        labels = self.campaign.labels_
+        if not enough_to_fit(self.campaign.spec.task, labels):
             self.say(f"{len(labels)} answers of one class so far: the starting model keeps "
                      "choosing until a second class is answered" if self.started else
                      "the answers hold one class: no retraining until a second is answered")

@@ -69,7 +69,8 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
         print(f"skal label: error: {MISSING}", file=sys.stderr)
         return 2
     campaign, session = _open_session(X, learner, journal, display_shape, classes, names,
-                                      holdout, callbacks, imported, pool, start_from)
+                                      holdout, callbacks, imported, pool, start_from,
+                                      target=getattr(args, "target", None) or "class")
     session.configure(overlap=getattr(args, "overlap", 0.0),
                       annotator=getattr(args, "annotator", None) or _default_name(journal),
                       save=getattr(args, "save", None))
@@ -115,15 +116,17 @@ def _save(campaign, path) -> int:
 
 
 def _open_session(X, learner, journal, display_shape, classes, names, holdout, callbacks,
-                  imported=None, pool=None, start_from=None):
+                  imported=None, pool=None, start_from=None, target="class"):
     """The campaign (resumed from the journal, from a trained model, then a ``--labels``
     file) and the session that hands it out."""
     from skal import Campaign
     from skal.cli._data import answer_imported
+    from skal.cli._kinds import campaign_learner
     from skal.cli._web._render import choose_display, pool_display, value_range
     from skal.cli._web._session import LabelSession
 
-    campaign = Campaign(learner, X, journal=journal, callbacks=list(callbacks),
+    campaign = Campaign(campaign_learner(learner, target), X, journal=journal,
+                        callbacks=list(callbacks),
                         keys=None if pool is None else pool.keys)
     if start_from is not None and campaign.estimator_ is None:
         campaign.start_from(start_from)

@@ -21,6 +21,7 @@ import numpy as np
 
 from skal._pool import take_rows
 from skal.cli._data import parse_label
+from skal.cli._kinds import enough_to_fit, label_counts_of, number_guess, parse_number, set_guess
 from skal.cli._team import ADJUDICATED, OVERLAP, TeamAnswers, in_overlap
 from skal.io.journal import check_annotator
 
@@ -126,8 +127,10 @@ class LabelSession:
     def __init__(self, campaign, display, classes=None, *, names=None, holdout=None,
                  overlap: float = 0.0, annotator: str | None = None, save=None) -> None:
         self.campaign, self.display, self.names, self.holdout = campaign, display, names, holdout
-        self.fixed_classes = classes is not None
-        known = [plain(v) for v in campaign.labels_.tolist()]
+        self.task = campaign.spec.task  # a number (regression) or a set of labels: _kinds
+        self.fixed_classes = classes is not None or self.task != "classification"
+        known = [plain(v) for v in campaign.labels_.tolist()] if self.task == \
+            "classification" else []
         self.classes = list(classes) if classes is not None else sorted(set(known), key=str)
         self.batch_size = int(campaign.spec.n_instances)
         self.initial_size = int(campaign.spec.initial_size)
@@ -171,6 +174,7 @@ class LabelSession:
         return {"client": client, "annotator": name or "", "named": annotator is not None,
                 "overlap": self.overlap, "n_samples": len(self.campaign.X),
                 "kind": self.display.kind,
+                "target": {"regression": "number", "multilabel": "set"}.get(self.task, "class"),
                 "batch_size": self.batch_size, "strategy": self.campaign.strategy_name,
                 "fixed_classes": self.fixed_classes, **self._classes(), "state": self.state()}
 
@@ -356,10 +360,18 @@ class LabelSession:
         return out
 
     def _guesses(self, rows) -> list:
+        """Per row: ``[[class, p], [class, p]]`` (the two likeliest), ``[[value, std or
+        None]]`` for a number, ``[[label, p], ...]`` of every label for a set; or None."""
         estimator = self.campaign.estimator_
         if estimator is None:
             return [None] * len(rows)
         try:
+            if self.task == "regression":
+                return [[[round(m, 6), None if s is None else round(s, 6)]]
+                        for m, s in number_guess(estimator, rows)]
+            if self.task == "multilabel":
+                return [[[c, round(float(p), 4)] for c, p in zip(self.classes, row)]
+                        for row in set_guess(estimator, rows)]
             proba = np.asarray(estimator.predict_proba(rows))
         except Exception as exc:  # noqa: BLE001 - no guess is better than no sample
             print(f"skal label --web: no guess: {exc!r}", file=sys.stderr, flush=True)
@@ -379,10 +391,10 @@ class LabelSession:
                     "sample too (their answer is hidden), for the team's agreement"}
         reason = handout.reason
         if reason == "initial":
-            labels = self.campaign.labels_.tolist()
+            labels = self.campaign.labels_
             if self.campaign.estimator_ is not None:
                 why = "chosen before the first model; the model is ready now"
-            elif len(labels) >= self.initial_size and len(set(labels)) >= 2:
+            elif len(labels) >= self.initial_size and enough_to_fit(self.task, labels):
                 why = "the first model is training…"
             else:
                 why = (f"no model yet: it needs {max(self.initial_size, 2)} labels of two "
@@ -394,7 +406,7 @@ class LabelSession:
             text = f"{_ordinal(handout.rank)} pick of {handout.n_candidates:,} by {reason}"
             if handout.score is not None:
                 text += f" (score {handout.score:.3g}"
-                if guess and len(guess) > 1:
+                if guess and len(guess) > 1 and self.task == "classification":
                     text += f"; {guess[0][1]:.2f} vs {guess[1][1]:.2f}"
                 text += ")"
         return {"reason": reason, "round": handout.round, "rank": handout.rank,
@@ -412,6 +424,8 @@ class LabelSession:
     def _label(self, label):
         if label is None:
             return None
+        if self.task != "classification":
+            return self._kind_label(label)
         if isinstance(label, str) and not self.fixed_classes:
             label = parse_label(label)
         if isinstance(label, bool) or not isinstance(label, int | str) or (
@@ -422,6 +436,22 @@ class LabelSession:
         if label == -1:  # the campaign reads -1 as "no label": it would be a silent skip
             raise SessionError("-1 marks an unlabeled sample and is not a label: use skip")
         return label
+
+    def _kind_label(self, label):
+        """A number (a finite JSON number), or a set: one 0/1 per class."""
+        if self.task == "regression":
+            if isinstance(label, str) or not isinstance(label, int | float):
+                raise SessionError("a regression answer is a number (JSON), or null to skip")
+            try:
+                return parse_number(label)
+            except ValueError as exc:
+                raise SessionError(str(exc)) from None
+        n = len(self.classes)
+        if (not isinstance(label, list) or len(label) != n
+                or any(type(v) is not int or v not in (0, 1) for v in label)):
+            raise SessionError(f"a multi-label answer is a list of {n} 0/1 values, one per "
+                               "label ([0, ...] for none of these), or null to skip")
+        return tuple(label)
 
     def _answered(self) -> dict:
         c = self.campaign
@@ -476,7 +506,7 @@ class LabelSession:
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
         self._version += 1
-        if label is not None and label not in self.classes:
+        if self.task == "classification" and label is not None and label not in self.classes:
             self.classes.append(label)
 
     def _refuse_adjudicated(self, i: int) -> None:
@@ -539,7 +569,7 @@ class LabelSession:
         """Retrain in the background: first with ``initial_size`` labels of two classes,
         then after each ``batch_size`` answers."""
         labels = self.campaign.labels_
-        if len(labels) < self.initial_size or len(set(labels.tolist())) < 2:
+        if len(labels) < self.initial_size or not enough_to_fit(self.task, labels):
             return
         with self._lock:
             first = self.campaign.estimator_ is None and not self._training()
@@ -630,8 +660,17 @@ class LabelSession:
             "model_version": model_version, "training": training, "refit_error": refit_error,
             "stopping": stopping, "can_stop": can_stop,
             "curve": curve, "recent": recent, **classes,
-            "class_counts": _counts(labels, classes["classes"]), "finished": finished,
+            "class_counts": self._class_counts(labels, classes["classes"]),
+            "finished": finished,
         }
+
+    def _class_counts(self, labels, classes) -> list:
+        """Labels per class; samples per label of a set; none for numbers."""
+        if self.task == "regression":
+            return []
+        if self.task == "multilabel":
+            return label_counts_of(labels, classes)
+        return _counts(labels, classes)
 
     # ------------------------------------------------------------------ team, results
 

@@ -13,6 +13,7 @@
     instance: null, stateVersion: -1,
     exhausted: false, waitingKey: undefined, classesShown: "",
     state: null, typed: "", typedAt: 0, finished: false,
+    target: "class", toggled: new Set(),  // "number" or "set": what an answer is
   };
   const NAME_KEY = "skal-annotator";
   window.skal = { timings: [], acked: [], sent: [], app };
@@ -50,7 +51,16 @@
     $("status").className = error ? "error" : "";
   }
 
-  function labelText(label) { return label === null ? "skipped" : String(label); }
+  function labelText(label) {
+    if (label === null) return "skipped";
+    if (app.target === "set" && Array.isArray(label)) {
+      const names = app.classes.filter((c, k) => label[k] === 1).map(String);
+      return names.length ? names.join(", ") : "none of these";
+    }
+    return String(label);
+  }
+
+  function numberText(v) { return Number(v.toPrecision(6)).toString(); }
 
   // ------------------------------------------------------------------ samples
 
@@ -127,29 +137,96 @@
     box.dataset.index = String(sample.index);
     $("name").textContent = sample.name || `sample ${sample.index}`;
     $("why").textContent = whyText(sample);
-    const guess = $("guess");
-    guess.replaceChildren();
-    if (sample.guess) {
-      const [[label, p]] = sample.guess;
-      guess.append("Model's guess: ", el("strong", {}, labelText(label)),
-                   ` (${Math.round(p * 100)}% sure)`);
-    } else guess.textContent = "No model yet.";
+    showGuess(sample);
     const banner = $("banner");
     banner.hidden = !("answer" in sample);
     banner.textContent = "answer" in sample
       ? `Relabel sample ${sample.index}: now "${labelText(sample.answer)}". Pick the new label.`
       : "";
-    for (const button of $("buttons").children) {
-      button.classList.toggle("answered", "answer" in sample
-        && button.dataset.label === String(sample.answer));
-      button.classList.toggle("guess", !!sample.guess
-        && button.dataset.label === String(sample.guess[0][0]));
-    }
+    if (app.target === "class") {
+      for (const button of $("buttons").children) {
+        button.classList.toggle("answered", "answer" in sample
+          && button.dataset.label === String(sample.answer));
+        button.classList.toggle("guess", !!sample.guess
+          && button.dataset.label === String(sample.guess[0][0]));
+      }
+    } else showKindInput(sample);
     if (tKey !== undefined) {
       requestAnimationFrame(() => setTimeout(() => {
         window.skal.timings.push(performance.now() - tKey);
       }, 0));
     }
+  }
+
+  function showGuess(sample) {
+    const guess = $("guess");
+    guess.replaceChildren();
+    if (!sample.guess) { guess.textContent = "No model yet."; return; }
+    if (app.target === "number") {
+      const [[value, std]] = sample.guess;
+      guess.append("Model's guess: ", el("strong", {}, numberText(value)),
+                   std === null ? "" : ` ± ${numberText(std)}`);
+    } else if (app.target === "set") {
+      const likely = sample.guess.filter(([, p]) => p >= 0.5);
+      guess.append("Model's guess: ", el("strong", {}, likely.length
+        ? likely.map(([c]) => String(c)).join(", ") : "none of these"),
+        ` (${sample.guess.map(([c, p]) => `${c} ${Math.round(p * 100)}%`).join(", ")})`);
+    } else {
+      const [[label, p]] = sample.guess;
+      guess.append("Model's guess: ", el("strong", {}, labelText(label)),
+                   ` (${Math.round(p * 100)}% sure)`);
+    }
+  }
+
+  // A number or a set: the input starts from the answer being changed, else empty.
+  function showKindInput(sample) {
+    const answered = "answer" in sample && sample.answer !== null;
+    if (app.target === "number") {
+      $("number").value = answered ? String(sample.answer) : "";
+      $("number").focus();
+      return;
+    }
+    app.toggled = new Set(answered ? app.classes.map((c, k) => k)
+      .filter((k) => sample.answer[k] === 1) : []);
+    const likely = new Set((sample.guess || []).filter(([, p]) => p >= 0.5).map(([c]) => String(c)));
+    [...$("buttons").children].forEach((button, k) => {
+      button.classList.toggle("guess", likely.has(button.dataset.label));
+      button.classList.toggle("answered", answered && sample.answer[k] === 1);
+    });
+    renderToggles();
+  }
+
+  function renderToggles() {
+    [...$("buttons").children].forEach((button, k) => {
+      button.classList.toggle("on", app.toggled.has(k));
+      button.setAttribute("aria-pressed", app.toggled.has(k) ? "true" : "false");
+    });
+    const names = app.classes.filter((c, k) => app.toggled.has(k)).map(String);
+    $("confirm").lastChild.textContent = names.length ? ` confirm: ${names.join(", ")}`
+      : " confirm: none of these";
+  }
+
+  function toggle(k) {
+    if (!app.current) return;
+    if (app.toggled.has(k)) app.toggled.delete(k); else app.toggled.add(k);
+    renderToggles();
+  }
+
+  function confirmSet(tKey) {
+    if (!app.current) return;
+    answer(app.classes.map((c, k) => (app.toggled.has(k) ? 1 : 0)), tKey);
+  }
+
+  // A typed value: a finite decimal number, else nothing is sent and the status says why.
+  function submitNumber(tKey) {
+    const text = $("number").value.trim();
+    const value = Number(text);
+    if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) || !Number.isFinite(value)) {
+      status(text ? `"${text.slice(0, 40)}" is not a finite number: type one such as 3.5`
+        : "type a number (or skip)", true);
+      return;
+    }
+    answer(value, tKey);
   }
 
   // A sample fetched before the first model says why as it was then; say it as it is now.
@@ -262,10 +339,12 @@
                                     "data-key": keys[k] || "" });
       if (keys[k]) button.append(el("kbd", {}, keys[k]));
       button.append(String(label));
-      button.addEventListener("click", () => answer(label, performance.now()));
+      button.addEventListener("click", () => (app.target === "set" ? toggle(k)
+        : answer(label, performance.now())));
       return button;
     });
     $("buttons").replaceChildren(...buttons);
+    if (app.target === "set") renderToggles();
     if (app.current) show(app.current);
   }
 
@@ -293,7 +372,8 @@
     for (const p of curve) node.append(svg("circle", { cx: x(p[0]), cy: y(p[1]), r: 2.5 }));
     const last = curve[curve.length - 1];
     const caption = svg("text", { x: left, y: 12 });
-    caption.textContent = `validation accuracy ${last[1].toFixed(3)} at ${last[0]} labels`;
+    caption.textContent = `validation ${app.target === "number" ? "R²" : "accuracy"} `
+      + `${last[1].toFixed(3)} at ${last[0]} labels`;
     const axis = svg("text", { x: left, y: h - 6 });
     axis.textContent = `labels ${x0} → ${x1}`;
     node.append(caption, axis);
@@ -333,7 +413,8 @@
       : (state.training ? "Training the first model…" : "No model yet: random samples first.");
     if (state.training && state.model_labels) model += " Retraining in the background…";
     $("counts").textContent = (state.class_counts || []).length
-      ? "Labels per class: " + state.class_counts.map(([c, n]) => `${c} ${n}`).join(" · ")
+      ? (app.target === "set" ? "Samples per label: " : "Labels per class: ")
+        + state.class_counts.map(([c, n]) => `${c} ${n}`).join(" · ")
       : "";
     if (state.finished && "n_labeled" in state.finished) showFinished(state.finished);
     $("model").textContent = model;
@@ -367,8 +448,14 @@
     if (key === " ") { event.preventDefault(); answer(null, event.timeStamp); return; }
     if (key === "backspace") { event.preventDefault(); undo(); return; }
     const k = app.keys.indexOf(key);
+    if (k >= 0 && key && app.target === "set") { event.preventDefault(); toggle(k); return; }
     if (k >= 0 && key) { event.preventDefault(); answer(app.classes[k], event.timeStamp); return; }
     if (key === "enter" && app.typed) { event.preventDefault(); typePrefix("", true); return; }
+    if (key === "enter" && app.target === "set") {
+      event.preventDefault();
+      confirmSet(event.timeStamp);
+      return;
+    }
     if (key.length === 1 && /\p{L}|\p{N}|[-_.]/u.test(key)) {
       event.preventDefault();
       typePrefix(key, false);
@@ -387,7 +474,9 @@
     const exact = matches.find((c) => String(c).toLowerCase() === typed);
     if (matches.length === 1 || (enter && exact !== undefined)) {
       app.typed = "";
-      answer(matches.length === 1 ? matches[0] : exact, now);
+      const chosen = matches.length === 1 ? matches[0] : exact;
+      if (app.target === "set") toggle(app.classes.indexOf(chosen));
+      else answer(chosen, now);
     } else if (!matches.length) {
       app.typed = "";
       status(`no class starts with "${typed}"`, true);
@@ -529,6 +618,14 @@
     } catch (err) { status(`could not finish: ${err.message}`, true); }
   }
   $("skip").addEventListener("click", () => answer(null, performance.now()));
+  $("confirm").addEventListener("click", () => confirmSet(performance.now()));
+  $("number-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitNumber(performance.now());
+  });
+  $("number").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { $("number").blur(); leaveRelabel(); }
+  });
   $("undo").addEventListener("click", () => undo());
   $("finish").addEventListener("click", () => finish());
   $("export").addEventListener("click", () => exportAnswers());
@@ -559,6 +656,11 @@
       if (given) localStorage.setItem(NAME_KEY, given);
       showName(hello.annotator, hello.named);
       $("new-label-form").hidden = hello.fixed_classes;
+      app.target = hello.target || "class";
+      document.body.dataset.target = app.target;
+      $("buttons").hidden = app.target === "number";
+      $("number-form").hidden = app.target !== "number";
+      $("set-controls").hidden = app.target !== "set";
       renderState(hello.state);
       document.body.dataset.ready = "1";
       refill();
