@@ -404,7 +404,7 @@ def session():
 
     X, y = load_digits(return_X_y=True)
     learner = ActiveLearningClassifier(LogisticRegression(max_iter=300), n_instances=4,
-                                       initial_size=4, random_state=0)
+                                       query_strategy="entropy", initial_size=4, random_state=0)
     s = LabelSession(Campaign(learner, X / 16), choose_display(64), list(range(10)))
     yield s, y
     s.close()

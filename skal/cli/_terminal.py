@@ -25,8 +25,8 @@ import numpy as np
 
 from skal._pool import take_rows
 from skal.cli._data import parse_label
+from skal.cli._keys import class_keys
 from skal.cli._kinds import NONE_WORDS, enough_to_fit, number_guess, parse_number, set_guess
-from skal.cli._web._session import class_keys
 from skal.oracles import safe_text
 
 __all__ = ["KEYS_HELP", "Keys", "NumberKeys", "SetKeys", "TerminalLabeling", "guess_text"]

@@ -21,16 +21,15 @@ import numpy as np
 
 from skal._pool import take_rows
 from skal.cli._data import parse_label
+from skal.cli._keys import class_keys
 from skal.cli._kinds import enough_to_fit, label_counts_of, number_guess, parse_number, set_guess
 from skal.cli._team import ADJUDICATED, OVERLAP, TeamAnswers, in_overlap
 from skal.io.journal import check_annotator
 
-__all__ = ["LabelSession", "class_keys"]
+__all__ = ["LabelSession"]
 
 #: A client that has not called for this many seconds is dropped and its samples handed back.
 CLIENT_TIMEOUT_S = 600.0
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
-KEY_ORDER = "1234567890"  # more classes than keys: typed by the first letters of their name
 #: How many answers the history shows (labels and skips, newest first).
 RECENT = 12
 
@@ -41,23 +40,6 @@ class SessionError(ValueError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-def class_keys(classes) -> list[str]:
-    """The key of each class: itself when every class is one distinct character, else
-    ``1``-``9``, ``0`` in order (and none past the tenth). Classes with longer names are
-    also chosen by typing the first letters of their name (the page's prefix match).
-
-    Examples
-    --------
-    >>> class_keys([0, 1, 2]), class_keys(["cat", "dog"]), class_keys(["b", "a"])
-    (['0', '1', '2'], ['1', '2'], ['b', 'a'])
-    """
-    names = [str(c).lower() for c in classes]
-    single = all(len(n) == 1 and n in KEY_ORDER + LETTERS for n in names)
-    if single and len(set(names)) == len(names):
-        return names
-    return [KEY_ORDER[k] if k < len(KEY_ORDER) else "" for k in range(len(names))]
 
 
 def plain(value):
