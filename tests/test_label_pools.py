@@ -182,6 +182,9 @@ FACTORIES = textwrap.dedent('''
         return ActiveLearningClassifier(nb(), query_strategy="margin", n_instances=3,
                                         initial_size=3)
 
+    def default_model_learner():  # estimator=None: the learner's default model, the CNN
+        return ActiveLearningClassifier(n_instances=3, initial_size=3)
+
     def trained():
         import pandas as pd
         X = pd.DataFrame({"body": ["great love", "refund broken", "love perfect", "late awful"]})
@@ -230,6 +233,17 @@ def test_a_factory_model_and_a_learner_of_your_own(factories, monkeypatch, capsy
                  str(path.parent / "j2.sqlite")]) == 0
     out = capsys.readouterr().out
     assert np.diff(rounds(out)).tolist() == [3, 3]
+
+
+def test_a_learner_with_the_default_model_from_a_factory(tmp_path, factories, monkeypatch,
+                                                         capsys):
+    # estimator=None is the learner's default model: nothing to clone (was a TypeError)
+    pool = tmp_path / "pool.npy"
+    np.save(pool, np.random.default_rng(0).random((12, 8, 8)))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("q\n"))
+    assert main(["label", str(pool), "--classes", "0,1", "--model",
+                 "my_models:default_model_learner", "--color", "none"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_a_fitted_model_is_the_starting_point(factories, monkeypatch, capsys):

@@ -358,7 +358,8 @@ def _from_learner(made, args):
     """A learner's own settings, the options changed on the command line over them, and
     its fitted model as the start."""
     params = made.get_params(deep=False)
-    params["estimator"] = clone(params["estimator"])
+    if params["estimator"] is not None:  # None: the learner's default model (the CNN)
+        params["estimator"] = clone(params["estimator"])
     params.update(journal=None, oracle=None)
     for name, default in CAMPAIGN_DEFAULTS.items():
         given = getattr(args, name, default)
