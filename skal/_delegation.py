@@ -4,6 +4,7 @@ one check of ``X`` it does first."""
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import is_regressor
 from sklearn.utils import check_array
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -21,7 +22,9 @@ def _estimator_has(attr: str):
             getattr(self.estimator_, attr)
         elif self.estimator is not None:
             getattr(self.estimator, attr)
-        return True  # the default CNN has predict_proba
+        elif is_regressor(self) and attr != "predict":  # the default CNNRegressor predicts
+            raise AttributeError(f"the default CNNRegressor has no {attr}")
+        return True  # the default CNNClassifier has predict_proba
 
     return check
 

@@ -304,3 +304,13 @@ def test_pandas_na_marks_and_minus_one_is_a_target(diabetes):
     y_obj[100] = -1
     learner = ridge_learner().fit(X, y_obj)
     assert learner.n_labeled_ == 100 and -1.0 in learner.y_labeled_.tolist()
+
+
+def test_the_default_regressor_has_no_class_probabilities():
+    # estimator=None is the CNNRegressor: predict only (was: predict_proba looked present)
+    from skal import ActiveLearningClassifier
+
+    assert not hasattr(ActiveLearningRegressor(), "predict_proba")
+    assert not hasattr(ActiveLearningRegressor(), "decision_function")
+    assert hasattr(ActiveLearningRegressor(), "predict")
+    assert hasattr(ActiveLearningClassifier(), "predict_proba")
