@@ -23,8 +23,10 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check skal tests benchmarks examples
 
+# Two workers (CI has 2 cores), one test file per worker at a time: a file's module-scoped
+# fixtures (a dask cluster, a trained CNN, a browser) are built once.
 test: lint
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
 
 # The documentation site (Sphinx), offline, warnings are errors; the gallery's examples run.
 docs: $(STAMP)
