@@ -43,8 +43,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-# readme_front_page.md is the draft of the repository's README, not a page of the site.
-exclude_patterns = ["_build", "readme_front_page.md", "auto_examples/*.ipynb",
+exclude_patterns = ["_build", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip"]
 
 html_theme = "pydata_sphinx_theme"

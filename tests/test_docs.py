@@ -42,12 +42,11 @@ def site(tmp_path_factory):
 def test_pages_of_the_site_are_built(site):
     for page in ["index", "install", "modal_migration", "benchmarks", "api/index",
                  "auto_examples/index", "user_guide/index", "user_guide/loop",
-                 "user_guide/strategies", "user_guide/keras", "user_guide/labeling"]:
+                 "user_guide/strategies", "user_guide/keras", "user_guide/labeling",
+                 "user_guide/more_learners", "user_guide/in_depth"]:
         assert (site / f"{page}.html").is_file(), page
     for example in sorted((ROOT / "examples").glob("plot_*.py")):
         assert (site / "auto_examples" / f"{example.stem}.html").is_file(), example.name
-    # The draft of the README is not a page of the site.
-    assert not (site / "readme_front_page.html").exists()
 
 
 def test_api_reference_documents_every_public_name(site):

@@ -80,9 +80,9 @@ def test_a_text_folder_scores_a_holdout_with_a_text_column(tmp_path, monkeypatch
         (folder / f"t{k:02}.txt").write_text(f"{POS if k % 2 else NEG} item {k}")
     pd.DataFrame({"label": ["pos", "neg"] * 5,
                   "text": [f"{POS if k % 2 == 0 else NEG} other {k}" for k in range(10)]}
-                 ).to_parquet(tmp_path / "held.parquet")
+                 ).to_csv(tmp_path / "held.csv", index=False)  # no pyarrow needed
     status, out, err = label(monkeypatch, capsys, [folder, *FAST, "--holdout",
-                                                   tmp_path / "held.parquet"], truth)
+                                                   tmp_path / "held.csv"], truth)
     assert status == 0, err
     assert "holdout 10;" in out and ACCURACY.findall(out)[-1] == "1.000", out
 

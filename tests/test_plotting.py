@@ -349,7 +349,7 @@ def test_from_estimator_names_the_y_axis_after_the_scorer(small_digits):
     X, y = small_digits
     disp = ActiveLearningCurveDisplay.from_estimator(_quick_learner(), X, y, cv=2)
     assert disp.ax_.get_ylabel() == "Accuracy"
-    assert list(disp.lines_) == ["entropy"]
+    assert list(disp.lines_) == ["auto"]  # named after the learner's (default) strategy
     disp = ActiveLearningCurveDisplay.from_estimator(
         {"margin": _quick_learner(query_strategy="margin")}, X, y, cv=2,
         scoring="balanced_accuracy")

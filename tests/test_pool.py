@@ -8,7 +8,13 @@ from sklearn.linear_model import LogisticRegression
 
 from skal import ActiveLearningClassifier
 from skal._pool import chunk_slices, iter_chunks, select_top_k, top_k
-from skal.strategies import STRATEGIES, QueryContext, resolve_strategy, select_batch
+from skal.strategies import (
+    STRATEGIES,
+    QueryContext,
+    names_for_task,
+    resolve_strategy,
+    select_batch,
+)
 
 
 def reference_top_k(scores, k):
@@ -43,7 +49,8 @@ def test_nan_scores_never_win():
 
 # Strategies that need only predict_proba run on LogisticRegression; the deep ones are
 # checked for chunk invariance with a CNN in test_strategies_deep.py.
-PROBA_ONLY = [s for s in sorted(STRATEGIES) if set(STRATEGIES[s]().requires) <= {"predict_proba"}]
+PROBA_ONLY = [s for s in names_for_task("classification")
+              if set(STRATEGIES[s]().requires) <= {"predict_proba"}]
 
 
 @pytest.mark.parametrize("strategy", PROBA_ONLY)

@@ -22,9 +22,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skal import ActiveLearningClassifier
-from skal.strategies import STRATEGIES, QueryContext, resolve_strategy, select_batch
+from skal.strategies import QueryContext, names_for_task, resolve_strategy, select_batch
 
-NAMES = sorted(STRATEGIES)
+NAMES = names_for_task("classification")  # regression and multi-label names: their tests
 # Strategies that read a vector per sample (embeddings or features) rather than only the
 # model's probabilities: a bare model given strings cannot give them one.
 READ_FEATURES = ["badge", "coreset", "density", "diverse_margin", "probcover", "typiclust"]

@@ -15,13 +15,11 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skal import ActiveLearningClassifier, KerasClassifier
 from skal.strategies import (
-    MULTILABEL_STRATEGIES,
-    REGRESSION_STRATEGIES,
-    STRATEGIES,
     Committee,
     MCDropoutSampling,
     QueryContext,
     get_strategy,
+    names_for_task,
     resolve_strategy,
     select_batch,
 )
@@ -44,7 +42,7 @@ def fitted(digits):
 
 
 # ---------------------------------------------------------------- properties
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
+@pytest.mark.parametrize("name", names_for_task("classification"))
 @settings(max_examples=6, deadline=None)
 @given(
     rows=st.lists(st.integers(0, 539), min_size=1, max_size=40),  # repeats: duplicates
@@ -195,8 +193,7 @@ def test_grid_search_over_every_strategy_name_with_cnn(digits):
         tiny_cnn(epochs=2), n_queries=1, n_instances=10, initial_size=30, warm_start=True,
         random_state=0,
     )
-    other_tasks = set(REGRESSION_STRATEGIES) | set(MULTILABEL_STRATEGIES)
-    names = sorted(set(STRATEGIES) - other_tasks | {"random", "auto", "entropy"})
+    names = names_for_task("classification")
     one_split = [(np.arange(150), np.arange(150, 300))]  # every name once, not twice
     search = GridSearchCV(learner, {"query_strategy": names}, cv=one_split, error_score="raise")
     search.fit(X, y)

@@ -55,6 +55,7 @@ from skal.strategies._registry import (
     STRATEGIES,
     check_strategy_task,
     get_strategy,
+    names_for_task,
     resolve_strategy,
     strategy_name,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "bald",
     "binary_minimum",
     "check_strategy_task",
+    "names_for_task",
     "entropy",
     "get_strategy",
     "kl_divergence",

@@ -19,7 +19,7 @@ from skal.strategies._uncertainty import UncertaintySampling
 
 __all__ = [
     "MULTILABEL_STRATEGIES", "REGRESSION_STRATEGIES", "STRATEGIES", "check_strategy_task",
-    "get_strategy", "resolve_strategy", "strategy_name",
+    "get_strategy", "names_for_task", "resolve_strategy", "strategy_name",
 ]
 
 # name -> factory of a strategy with default options.
@@ -138,6 +138,37 @@ def _tasks_of(strategy) -> tuple[str, ...] | None:
     return None
 
 
+def names_for_task(task: str = "classification") -> list[str]:
+    """The registered strategy names a campaign of ``task`` takes, sorted.
+
+    Parameters
+    ----------
+    task : {"classification", "regression", "multilabel"}, default="classification"
+        What the campaign learns (``campaign.spec.task``).
+
+    Returns
+    -------
+    names : list of str
+
+    Examples
+    --------
+    >>> from skal.strategies import names_for_task
+    >>> names_for_task("regression")
+    ['greedy', 'random', 'variance']
+    >>> "ml_entropy" in names_for_task(), "margin" in names_for_task()
+    (False, True)
+    """
+    if task == "regression":
+        return sorted(REGRESSION_STRATEGIES)
+    if task == "multilabel":
+        return sorted(MULTILABEL_STRATEGIES)
+    if task != "classification":
+        raise ValueError(f"task must be 'classification', 'regression' or 'multilabel', got "
+                         f"{task!r}.")
+    other = set(REGRESSION_STRATEGIES) | set(MULTILABEL_STRATEGIES)
+    return sorted(set(STRATEGIES) - other | {"random", *MULTILABEL_ALIASES})
+
+
 def check_strategy_task(strategy, task: str, *, name=None):
     """``strategy`` (resolved), or a ValueError when it cannot serve a ``task`` campaign.
 
@@ -163,16 +194,10 @@ def check_strategy_task(strategy, task: str, *, name=None):
     if tasks is None or task in tasks:
         return strategy
     shown = name if name is not None else strategy
-    if task == "regression":
-        works = list(REGRESSION_STRATEGIES)
-        hint = "a regressor (ActiveLearningRegressor) takes"
-    elif task == "multilabel":
-        works = list(MULTILABEL_STRATEGIES)
-        hint = "a multi-label campaign (a 2-D 0/1 y) takes"
-    else:
-        works = sorted(set(STRATEGIES) - set(REGRESSION_STRATEGIES)
-                       - set(MULTILABEL_STRATEGIES) | {"random", "auto", "entropy"})
-        hint = "a classifier (ActiveLearningClassifier) takes"
+    works = names_for_task(task)
+    hint = {"regression": "a regressor (ActiveLearningRegressor) takes",
+            "multilabel": "a multi-label campaign (a 2-D 0/1 y) takes"}.get(
+        task, "a classifier (ActiveLearningClassifier) takes")
     raise ValueError(
         f"query_strategy={shown!r} is a {tasks[0]} strategy, but this campaign learns "
         f"{task}: {hint} one of {works}, a strategy object for its task, or a callable."
