@@ -48,5 +48,24 @@ def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
     ValueError
         "... is not a readable skal save: <what>." if the file is not a skal save, is
         truncated, damaged, too large or inconsistent; or if it has another format version.
+
+    Examples
+    --------
+    A learner with a tiny CNN fitted on 20 labels (``n_queries=0``: no campaign), saved and
+    read back:
+
+    >>> import os, tempfile
+    >>> from skal import ActiveLearningClassifier, CNNClassifier, load
+    >>> from skal.datasets import load_digits_split
+    >>> X, _, y, _ = load_digits_split()
+    >>> cnn = CNNClassifier(filters=(4,), dense_units=8, epochs=1, min_train_steps=None,
+    ...                     random_state=0)
+    >>> learner = ActiveLearningClassifier(cnn, random_state=0).fit(X[:20], y[:20])
+    >>> path = learner.save(os.path.join(tempfile.mkdtemp(), "learner.skal"))
+    >>> loaded = load(path)
+    >>> loaded.n_labeled_, type(loaded.estimator_).__name__
+    (20, 'CNNClassifier')
+    >>> bool((loaded.predict_proba(X[:5]) == learner.predict_proba(X[:5])).all())
+    True
     """
     return load_learner(ActiveLearningClassifier, path, custom_objects=custom_objects, **params)

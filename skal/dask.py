@@ -61,6 +61,15 @@ class TensorFlowThreadsPlugin(WorkerPlugin):
     ----------
     n_threads : int, default=1
         Threads of each of TensorFlow's pools per worker process.
+
+    Examples
+    --------
+    The plugin that :func:`limit_tensorflow_threads` registers; building one starts nothing:
+
+    >>> from skal.dask import TensorFlowThreadsPlugin
+    >>> plugin = TensorFlowThreadsPlugin(n_threads=2)
+    >>> plugin.name, plugin.n_threads
+    ('skal-tensorflow-threads', 2)
     """
 
     name = PLUGIN_NAME
@@ -106,6 +115,24 @@ def limit_tensorflow_threads(client, n_threads: int = 1) -> dict[str, tuple[int,
         If TensorFlow had already started on some workers, so their pools cannot change
         any more; ``client.restart()`` applies the (still registered) limit to fresh
         workers.
+
+    Examples
+    --------
+    Anything but a ``distributed.Client`` is refused, before any worker is touched:
+
+    >>> from skal.dask import limit_tensorflow_threads
+    >>> limit_tensorflow_threads("tcp://127.0.0.1:8786", n_threads=2)
+    Traceback (most recent call last):
+        ...
+    TypeError: client must be a distributed.Client, got str.
+
+    With a cluster of two single-threaded workers on a 4-core machine (skipped here: it starts
+    a cluster):
+
+    >>> from distributed import Client, LocalCluster
+    >>> client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # doctest: +SKIP
+    >>> limit_tensorflow_threads(client, n_threads=2)  # doctest: +SKIP
+    {'tcp://127.0.0.1:...': (2, 2), 'tcp://127.0.0.1:...': (2, 2)}
     """
     n_threads = _check_n_threads(n_threads)
     if not (hasattr(client, "register_plugin") and hasattr(client, "run")):

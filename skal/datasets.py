@@ -23,6 +23,15 @@ def load_digits_split(*, test_size: float = 0.3, random_state: int = 0):
     -------
     X_train, X_test : ndarray of shape (n, 64), float32
     y_train, y_test : ndarray of shape (n,), int
+
+    Examples
+    --------
+    >>> from skal.datasets import load_digits_split
+    >>> X_train, X_test, y_train, y_test = load_digits_split(test_size=0.3, random_state=0)
+    >>> X_train.shape, X_test.shape, X_train.dtype
+    ((1257, 64), (540, 64), dtype('float32'))
+    >>> float(X_train.min()), float(X_train.max()), len(set(y_train))
+    (0.0, 1.0, 10)
     """
     X, y = _sk_load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
@@ -43,6 +52,13 @@ def make_mnist1d(*, n_train: int = 4000, n_test: int = 1000, seed: int = 42):
     -------
     X_train, X_test : ndarray of shape (n, 40), float32
     y_train, y_test : ndarray of shape (n,), int
+
+    Examples
+    --------
+    >>> from skal.datasets import make_mnist1d
+    >>> X_train, X_test, y_train, y_test = make_mnist1d(n_train=20, n_test=10, seed=0)
+    >>> X_train.shape, X_test.shape, X_train.dtype, y_train.shape
+    ((20, 40), (10, 40), dtype('float32'), (20,))
     """
     try:
         from mnist1d.data import get_dataset_args, make_dataset

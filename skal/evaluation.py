@@ -149,6 +149,25 @@ def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, ver
     scores : ndarray of shape (n_rounds + 1, n_splits), or a dict of them
         Test score after each round, one column per split; ``"per_class_recall"`` adds
         a last axis over the classes; several scorers give a dict of name -> array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal import ActiveLearningClassifier
+    >>> from skal.evaluation import active_learning_curve
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(80, 2))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> learner = ActiveLearningClassifier(LogisticRegression(), initial_size=4, n_queries=2,
+    ...                                    n_instances=4, random_state=0)
+    >>> n_labeled, scores = active_learning_curve(learner, X, y, cv=2)
+    >>> n_labeled
+    array([ 4,  8, 12])
+    >>> scores.shape  # (rounds + 1, splits)
+    (3, 2)
+    >>> scores.mean(axis=1).round(2)
+    array([0.65, 0.84, 0.91])
     """
     X, y = indexable(X, y)
     cv = check_cv(cv, y, classifier=is_classifier(learner))

@@ -123,6 +123,30 @@ class TerminalOracle:
         Whether the person asked to stop.
     n_answered : int
         Samples answered so far (skips included).
+
+    Examples
+    --------
+    Answers read from a text stream instead of a person (the second sample is skipped with an
+    empty line):
+
+    >>> import io
+    >>> import numpy as np
+    >>> from skal.oracles import TerminalOracle
+    >>> screen = io.StringIO()
+    >>> oracle = TerminalOracle(classes=["cat", "dog"], input=io.StringIO("dog\\n\\n"),
+    ...                         output=screen, feature_names=["weight", "height"])
+    >>> oracle(np.array([[4.2, 0.3], [30.0, 0.6]]), [7, 12])
+    ['dog', None]
+    >>> oracle.n_answered, oracle.stopped
+    (2, False)
+    >>> print(screen.getvalue().strip())
+    sample 7 [1/2]
+    weight=4.2  height=0.3
+    label [cat, dog] (Enter/s skip, q quit): dog
+    <BLANKLINE>
+    sample 12 [2/2]
+    weight=30  height=0.6
+    label [cat, dog] (Enter/s skip, q quit):
     """
 
     def __init__(
@@ -346,6 +370,17 @@ def render_image(image: Any, *, color: str = "truecolor", max_width: int = 64) -
     -------
     str
         Lines of text, each ending with a colour reset.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.oracles import render_image
+    >>> image = np.add.outer(np.arange(4), np.arange(8))  # a diagonal gradient, 4 x 8 pixels
+    >>> print(render_image(image, color="none"))  # two pixel rows per line
+     .:-=+*#
+    :-=+*#%@
+    >>> render_image(image)[:30]  # 24-bit colour escapes
+    '\\x1b[38;2;0;0;0m\\x1b[48;2;26;26;26m▀'
     """
     img = np.asarray(image, dtype=np.float64)
     if img.ndim == 3 and img.shape[2] == 1:

@@ -2,6 +2,7 @@
 
 import doctest
 import importlib
+import inspect
 import pkgutil
 
 import pytest
@@ -24,3 +25,36 @@ def test_examples_run(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"
+
+
+_PUBLIC_PACKAGES = [
+    "skal",
+    "skal.strategies",
+    "skal.semi_supervised",
+    "skal.stopping",
+    "skal.evaluation",
+    "skal.metrics",
+    "skal.model_selection",
+    "skal.plotting",
+    "skal.keras",
+    "skal.io",
+    "skal.oracles",
+    "skal.datasets",
+    "skal.stream",
+    "skal.dask",
+]
+
+
+def test_every_public_name_has_examples():
+    """Issue #36: every public class and function documents runnable Examples."""
+    missing = set()
+    for package in _PUBLIC_PACKAGES:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue  # data constants such as dicts, tuples and strings
+            doc = inspect.getdoc(obj) or ""
+            if "\nExamples\n--------" not in "\n" + doc:
+                missing.add(f"{package}.{name}")
+    assert not missing, "no Examples section: " + ", ".join(sorted(missing))

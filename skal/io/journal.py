@@ -60,6 +60,19 @@ class JournalNotFoundError(FileNotFoundError, ValueError):
     """A journal that is not there, or whose folder is not: names the path and the folder.
 
     Also a ``ValueError``, as every other refusal of :class:`LabelJournal` at open.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skal.io import JournalNotFoundError, LabelJournal
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels.sqlite")
+    >>> LabelJournal(path, read_only=True)
+    Traceback (most recent call last):
+        ...
+    skal.io.journal.JournalNotFoundError: no label journal at '...labels.sqlite'.
+    >>> issubclass(JournalNotFoundError, FileNotFoundError), issubclass(JournalNotFoundError,
+    ...                                                                  ValueError)
+    (True, True)
     """
 
 
@@ -68,6 +81,23 @@ class JournalNotWritableError(PermissionError, ValueError):
 
     Raised when a journal that cannot be written is created, opened with
     ``read_only=False``, or appended to. Also a ``ValueError``.
+
+    Examples
+    --------
+    An empty file opened read-only holds no journal, and may not become one:
+
+    >>> import os, tempfile
+    >>> from skal.io import JournalNotWritableError, LabelJournal
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels.sqlite")
+    >>> open(path, "w").close()
+    >>> try:
+    ...     LabelJournal(path, read_only=True)
+    ... except JournalNotWritableError as err:
+    ...     print(str(err))
+    label journal '...labels.sqlite' is empty (no journal yet) and cannot be written (...
+    >>> issubclass(JournalNotWritableError, PermissionError), issubclass(
+    ...     JournalNotWritableError, ValueError)
+    (True, True)
     """
 
 

@@ -18,7 +18,18 @@ __all__ = [
 
 
 def infer_input_shape(n_features: int, input_shape: Sequence[int] | None) -> tuple[int, ...]:
-    """Shape one flat sample is reshaped to: given, else square image or 1-D signal."""
+    """Shape one flat sample is reshaped to: given, else square image or 1-D signal.
+
+    Examples
+    --------
+    >>> from skal.keras import infer_input_shape
+    >>> infer_input_shape(64, None)  # a perfect square: an 8 x 8 one-channel image
+    (8, 8, 1)
+    >>> infer_input_shape(40, None)  # else a one-channel signal
+    (40, 1)
+    >>> infer_input_shape(40, (20, 2))  # given: checked against the number of features
+    (20, 2)
+    """
     if input_shape is None:
         side = math.isqrt(n_features)
         if side * side == n_features and side > 1:
@@ -50,6 +61,18 @@ def network_input_shape(
       greyscale images -- except ``(length, 1)``, a one-channel signal, the shape Keras'
       ``Conv1D`` takes. A multi-channel signal ``(length, channels)`` is ambiguous with a
       one-channel image: pass ``input_shape=(length, channels)``.
+
+    Examples
+    --------
+    >>> from skal.keras import network_input_shape
+    >>> network_input_shape((64,), None)  # flat rows of a square number of features
+    (8, 8, 1)
+    >>> network_input_shape((28, 28), None)  # greyscale images
+    (28, 28, 1)
+    >>> network_input_shape((40, 1), None)  # a one-channel signal
+    (40, 1)
+    >>> network_input_shape((40, 2), (40, 2))  # a two-channel signal must be named
+    (40, 2)
     """
     sample_shape = tuple(int(d) for d in sample_shape)
     n_features = math.prod(sample_shape)
@@ -97,6 +120,19 @@ class RandomCircularShift(keras.layers.Layer):
         ``(n, height, width, channels)`` images).
     seed : int or None, default=None
         Seeds the shifts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.keras import RandomCircularShift
+    >>> x = np.arange(12, dtype="float32").reshape(2, 6, 1)  # two signals of length 6
+    >>> shift = RandomCircularShift(max_shift=2, seed=0)
+    >>> np.asarray(shift(x, training=False))[..., 0]  # inference: unchanged
+    array([[ 0.,  1.,  2.,  3.,  4.,  5.],
+           [ 6.,  7.,  8.,  9., 10., 11.]], dtype=float32)
+    >>> rolled = np.asarray(shift(x, training=True))[..., 0]  # training: each row rolled
+    >>> [sorted(row) == sorted(orig) for row, orig in zip(rolled, x[..., 0])]
+    [True, True]
     """
 
     def __init__(self, max_shift: int, axis: int = 1, seed: int | None = None, **kwargs):
@@ -300,6 +336,23 @@ class CNNClassifier(ConvolutionalNetwork, KerasClassifier):
         The shape of one sample as the network takes it, e.g. ``(32, 32, 3)``.
     n_features_in_ : int
         Number of features of a flat sample, ``prod(input_shape_)``.
+
+    Examples
+    --------
+    A tiny network (one block of 4 filters) fitted for one epoch on 20 digits; the 64 flat
+    features are taken as 8 x 8 one-channel images:
+
+    >>> from skal import CNNClassifier
+    >>> from skal.datasets import load_digits_split
+    >>> X_train, X_test, y_train, y_test = load_digits_split()
+    >>> cnn = CNNClassifier(filters=(4,), dense_units=8, epochs=1, min_train_steps=None,
+    ...                     random_state=0).fit(X_train[:20], y_train[:20])
+    >>> cnn.input_shape_, cnn.n_features_in_
+    ((8, 8, 1), 64)
+    >>> cnn.predict_proba(X_test[:3]).shape, cnn.embed(X_test[:3]).shape
+    ((3, 9), (3, 8))
+    >>> cnn.predict(X_test[:3].reshape(3, 8, 8)).shape  # images work too
+    (3,)
     """
 
     def __init__(

@@ -158,6 +158,23 @@ def attach_fitted_model(estimator, model: keras.Model, X, y):
     -------
     estimator : KerasClassifier
         ``estimator``, fitted.
+
+    Examples
+    --------
+    A Keras model built (and trained, here not) outside the wrapper, made a fitted
+    :class:`KerasClassifier` without training again:
+
+    >>> import keras
+    >>> import numpy as np
+    >>> from skal.keras import KerasClassifier, attach_fitted_model
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, "softmax")])
+    >>> model.compile("adam", "sparse_categorical_crossentropy")
+    >>> X, y = np.zeros((6, 4), dtype=np.float32), np.array([0, 1, 2, 0, 1, 2])
+    >>> clf = attach_fitted_model(KerasClassifier(model), model, X, y)
+    >>> clf.model_ is model, clf.classes_
+    (True, array([0, 1, 2]))
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
     """
     estimator._build_keras_model = lambda: model  # shadows the method for this call only
     try:

@@ -122,6 +122,29 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         The fitted Keras model.
     classes_ : ndarray of shape (n_classes,)
         Class labels seen in ``fit``.
+
+    Examples
+    --------
+    Any model-building function, as in SciKeras:
+
+    >>> import keras
+    >>> import numpy as np
+    >>> from skal import KerasClassifier
+    >>> def build():
+    ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, "relu"),
+    ...                               keras.layers.Dropout(0.2), keras.layers.Dense(3, "softmax")])
+    ...     model.compile("adam", "sparse_categorical_crossentropy")
+    ...     return model
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.random((30, 4), dtype=np.float32), np.arange(30) % 3
+    >>> clf = KerasClassifier(build, epochs=1, min_train_steps=None, verbose=0,
+    ...                       random_state=0).fit(X, y)
+    >>> clf.classes_
+    array([0, 1, 2])
+    >>> clf.predict_proba(X[:2]).shape, clf.embed(X[:2]).shape
+    ((2, 3), (2, 8))
+    >>> clf.predict_proba_samples(X[:2], 5, random_state=0).shape  # MC-dropout passes
+    (5, 2, 3)
     """
 
     def __init__(

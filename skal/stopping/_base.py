@@ -27,6 +27,23 @@ class StopSignal(NamedTuple):
         0.995)"``).
     reason : str
         Why it stops, as the campaign's ``stop_reason_`` records it.
+
+    Examples
+    --------
+    What a criterion's ``check`` returns, a named tuple:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal.stopping import OverallUncertainty
+    >>> X = np.r_[np.zeros(20), np.ones(20)][:, None] * 10
+    >>> model = LogisticRegression().fit(X, np.r_[np.zeros(20), np.ones(20)])
+    >>> signal = OverallUncertainty(threshold=0.1).check(model, X, random_state=0)
+    >>> signal
+    StopSignal(stop=True, progress='mean uncertainty 0.047 (stops below 0.1)',
+               reason='overall uncertainty')
+    >>> stop, progress, reason = signal
+    >>> stop
+    True
     """
 
     stop: bool

@@ -202,6 +202,22 @@ class ScoreStrategy(QueryStrategy):
     is consumed in pool order; on a dask block it is that stream advanced by one draw per
     preceding sample, which reproduces the in-memory selection exactly when ``score`` draws
     one double per sample (as :class:`~skal.strategies.RandomSampling` does).
+
+    Examples
+    --------
+    A strategy that picks the samples with the largest first feature:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal.strategies import QueryContext, ScoreStrategy, select_batch
+    >>> class LargestFirst(ScoreStrategy):
+    ...     requires = ()  # it does not ask the model anything
+    ...     def score(self, estimator, X, rng):
+    ...         return np.asarray(X, dtype=float)[:, 0]
+    >>> X = np.array([[0.3], [2.0], [1.0], [5.0]])
+    >>> model = LogisticRegression().fit(X[:2], [0, 1])
+    >>> select_batch(LargestFirst(), model, X, 2, QueryContext(random_state=0))
+    (array([3, 1]), array([5., 2.]))
     """
 
     def score(self, estimator, X, rng: np.random.Generator) -> np.ndarray:

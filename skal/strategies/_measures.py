@@ -77,6 +77,14 @@ def least_confident(proba) -> np.ndarray:
     -------
     scores : ndarray of shape (n_samples,)
         In [0, 1 - 1/n_classes]; higher is more uncertain.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.strategies import least_confident
+    >>> proba = np.array([[0.9, 0.1], [0.5, 0.5]])  # confident, then a tie
+    >>> least_confident(proba).round(3)
+    array([0.1, 0.5])
     """
     proba = check_proba(proba)
     return 1.0 - proba.max(axis=1)
@@ -94,6 +102,14 @@ def margin(proba) -> np.ndarray:
     -------
     scores : ndarray of shape (n_samples,)
         In [0, 1]; 1 when the two top classes tie. Higher is more uncertain.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.strategies import margin
+    >>> proba = np.array([[0.9, 0.1], [0.5, 0.5]])  # confident, then a tie
+    >>> margin(proba).round(3)
+    array([0.2, 1. ])
     """
     proba = check_proba(proba)
     if proba.shape[1] < 2:
@@ -114,6 +130,14 @@ def entropy(proba) -> np.ndarray:
     -------
     scores : ndarray of shape (n_samples,)
         In [0, log(n_classes)]; higher is more uncertain.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal.strategies import entropy
+    >>> proba = np.array([[0.9, 0.1], [0.5, 0.5]])  # confident, then a tie
+    >>> entropy(proba).round(3)
+    array([0.325, 0.693])
     """
     return entropy_last_axis(check_proba(proba))
 
@@ -135,6 +159,17 @@ def mc_entropy(proba_samples) -> np.ndarray:
     -------
     scores : ndarray of shape (n_samples,)
         In [0, log(n_classes)], in nats; higher is more uncertain.
+
+    Examples
+    --------
+    Two dropout passes: they disagree on the first sample, agree on the second.
+
+    >>> import numpy as np
+    >>> from skal.strategies import mc_entropy
+    >>> proba_samples = np.array([[[0.9, 0.1], [0.9, 0.1]],
+    ...                           [[0.1, 0.9], [0.9, 0.1]]])
+    >>> mc_entropy(proba_samples).round(3)
+    array([0.693, 0.325])
     """
     return entropy(check_samples(proba_samples).mean(axis=0))
 
@@ -161,6 +196,17 @@ def bald(proba_samples) -> np.ndarray:
     ----------
     Houlsby, N., Huszar, F., Ghahramani, Z. & Lengyel, M. (2011). Bayesian Active Learning
     for Classification and Preference Learning. arXiv:1112.5745.
+
+    Examples
+    --------
+    Two dropout passes: they disagree on the first sample, agree on the second.
+
+    >>> import numpy as np
+    >>> from skal.strategies import bald
+    >>> proba_samples = np.array([[[0.9, 0.1], [0.9, 0.1]],
+    ...                           [[0.1, 0.9], [0.9, 0.1]]])
+    >>> bald(proba_samples).round(3)
+    array([0.368, 0.   ])
     """
     proba_samples = check_samples(proba_samples)
     mutual = entropy(proba_samples.mean(axis=0)) - entropy_last_axis(proba_samples).mean(0)
@@ -182,6 +228,17 @@ def variation_ratios(proba_samples) -> np.ndarray:
     -------
     scores : ndarray of shape (n_samples,)
         In [0, 1 - 1/n_classes], multiples of ``1/T``; higher is more uncertain.
+
+    Examples
+    --------
+    Two dropout passes: they disagree on the first sample, agree on the second.
+
+    >>> import numpy as np
+    >>> from skal.strategies import variation_ratios
+    >>> proba_samples = np.array([[[0.9, 0.1], [0.9, 0.1]],
+    ...                           [[0.1, 0.9], [0.9, 0.1]]])
+    >>> variation_ratios(proba_samples).round(3)
+    array([0.5, 0. ])
     """
     proba_samples = check_samples(proba_samples)
     counts = vote_counts(proba_samples)
@@ -209,6 +266,18 @@ def vote_entropy(proba_samples) -> np.ndarray:
     ----------
     Dagan, I. & Engelson, S. P. (1995). Committee-Based Sampling for Training Probabilistic
     Classifiers. ICML.
+
+    Examples
+    --------
+    Three members' votes: split three ways on the first sample, two to one on the second.
+
+    >>> import numpy as np
+    >>> from skal.strategies import vote_entropy
+    >>> proba_samples = np.array([[[0.8, 0.1, 0.1], [0.5, 0.3, 0.2]],
+    ...                           [[0.2, 0.7, 0.1], [0.6, 0.1, 0.3]],
+    ...                           [[0.1, 0.2, 0.7], [0.1, 0.8, 0.1]]])
+    >>> vote_entropy(proba_samples).round(3)
+    array([1.099, 0.637])
     """
     proba_samples = check_samples(proba_samples)
     return entropy_last_axis(vote_counts(proba_samples) / proba_samples.shape[0])
@@ -235,6 +304,18 @@ def kl_divergence(proba_samples) -> np.ndarray:
     ----------
     McCallum, A. & Nigam, K. (1998). Employing EM and Pool-Based Active Learning for Text
     Classification. ICML.
+
+    Examples
+    --------
+    Two members that disagree on the first sample and agree on the second; the same
+    numbers as :func:`~skal.strategies.bald` gives for these passes:
+
+    >>> import numpy as np
+    >>> from skal.strategies import kl_divergence
+    >>> proba_samples = np.array([[[0.9, 0.1], [0.9, 0.1]],
+    ...                           [[0.1, 0.9], [0.9, 0.1]]])
+    >>> kl_divergence(proba_samples).round(3)
+    array([0.368, 0.   ])
     """
     proba_samples = check_samples(proba_samples)
     mean = proba_samples.mean(axis=0)

@@ -88,7 +88,29 @@ def label_probabilities(estimator, X) -> np.ndarray:
 
 def as_label_probabilities(proba, estimator) -> np.ndarray:
     """:func:`label_probabilities` of an output of ``estimator.predict_proba`` already
-    computed: an (n_samples, n_labels) array, or a list of one block per label."""
+    computed: an (n_samples, n_labels) array, or a list of one block per label.
+
+    Examples
+    --------
+    A ``MultiOutputClassifier`` gives one ``(n_samples, 2)`` block per label; this keeps the
+    probability that each label applies:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multioutput import MultiOutputClassifier
+    >>> from skal.strategies import as_label_probabilities
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> Y = np.array([[0, 1], [0, 1], [1, 0], [1, 0]])
+    >>> model = MultiOutputClassifier(LogisticRegression()).fit(X, Y)
+    >>> proba = model.predict_proba(X)
+    >>> len(proba), proba[0].shape
+    (2, (4, 2))
+    >>> as_label_probabilities(proba, model).round(2)
+    array([[0.19, 0.81],
+           [0.38, 0.62],
+           [0.62, 0.38],
+           [0.81, 0.19]])
+    """
     if isinstance(proba, list | tuple):
         classes = getattr(last_step(estimator), "classes_", None)
         per_label = classes if isinstance(classes, list | tuple) else [None] * len(proba)

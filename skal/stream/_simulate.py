@@ -48,6 +48,25 @@ class StreamResult:
     campaign : Campaign
         The campaign: its pool is the stream seen, its answers the labels asked, its
         ``estimator_`` the last model.
+
+    Examples
+    --------
+    What :func:`~skal.stream.simulate_stream` returns:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal.stream import VariableUncertainty, simulate_stream
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> result = simulate_stream(LogisticRegression(), X, y, VariableUncertainty(budget=0.1),
+    ...                          refit_every=5)
+    >>> result.n_seen[-1], result.n_labels[-1], result.n_initial
+    (np.int64(200), np.int64(39), 10)
+    >>> result.asked.shape, int(result.asked.sum())
+    ((200,), 39)
+    >>> round(result.aulc("prequential"), 2)
+    0.91
     """
 
     n_seen: np.ndarray
