@@ -256,7 +256,7 @@ BAD = [
     ("entropy on a regressor", {"query_strategy": "entropy", "n_queries": 1}, lambda y: y,
      ValueError, "query_strategy='entropy' is a classification strategy"),
     ("auto on a regressor", {"query_strategy": "auto", "n_queries": 1}, lambda y: y,
-     ValueError, "['variance', 'greedy', 'random']"),
+     ValueError, "['greedy', 'random', 'variance']"),
     ("stratified initial set", {"initial_selection": "stratified", "n_queries": 1},
      lambda y: y, ValueError, "has no classes"),
     ("pseudo-labels", {"semi_supervised": "pseudo_labels"}, lambda y: y, ValueError,

@@ -5,6 +5,7 @@ retraining that fails, each a table row or a test with its expected clear answer
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -41,14 +43,17 @@ def chromium():
             pytest.skip(f"no browser: {CHROMIUM} is missing and apt-get cannot run as this "
                         "user (apt-get install chromium)")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "install", "-y", "chromium"], ["apt-get", "update"],
-                        ["apt-get", "install", "-y", "chromium"]):
-            try:
-                subprocess.run(command, env=env, capture_output=True, timeout=900)
-            except subprocess.TimeoutExpired:
-                pass
-            if Path(CHROMIUM).exists():
-                break
+        # one install at a time: the test workers (pytest -n 2) would race for dpkg's lock
+        with open(Path(tempfile.gettempdir()) / "skal-tests-chromium.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for command in (["apt-get", "install", "-y", "chromium"], ["apt-get", "update"],
+                            ["apt-get", "install", "-y", "chromium"]):
+                if Path(CHROMIUM).exists():  # installed meanwhile by the other worker
+                    break
+                try:
+                    subprocess.run(command, env=env, capture_output=True, timeout=900)
+                except subprocess.TimeoutExpired:
+                    pass
         if not Path(CHROMIUM).exists():
             pytest.skip("no browser: apt-get install chromium failed (no network or mirror?)")
     return CHROMIUM
