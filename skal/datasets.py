@@ -55,9 +55,13 @@ def make_mnist1d(*, n_train: int = 4000, n_test: int = 1000, seed: int = 42):
 
     Examples
     --------
+    The mnist1d package comes with the ``bench`` extra (``pip install 'skal[bench]'``), not
+    with ``make test``'s, so the doctest skips these lines:
+
     >>> from skal.datasets import make_mnist1d
-    >>> X_train, X_test, y_train, y_test = make_mnist1d(n_train=20, n_test=10, seed=0)
-    >>> X_train.shape, X_test.shape, X_train.dtype, y_train.shape
+    >>> X_train, X_test, y_train, y_test = make_mnist1d(  # doctest: +SKIP
+    ...     n_train=20, n_test=10, seed=0)
+    >>> X_train.shape, X_test.shape, X_train.dtype, y_train.shape  # doctest: +SKIP
     ((20, 40), (10, 40), dtype('float32'), (20,))
     """
     try:
