@@ -44,12 +44,17 @@ def _scorers(learner, scoring, classes: np.ndarray) -> tuple[dict, bool]:
         )
     if not named:
         raise ValueError("scoring is empty: give at least one scorer.")
-    if classes is None and any(isinstance(s, str) and s == PER_CLASS_RECALL
-                               for s in named.values()):
+    return {name: _scorer_of(learner, s, classes) for name, s in named.items()}, single
+
+
+def _scorer_of(learner, scoring, classes: np.ndarray | None):
+    """One scorer: ``"per_class_recall"`` over ``classes``, else scikit-learn's."""
+    if not (isinstance(scoring, str) and scoring == PER_CLASS_RECALL):
+        return check_scoring(learner, scoring=scoring)
+    if classes is None:
         raise ValueError(f"scoring={PER_CLASS_RECALL!r} needs a classifier; a regressor "
                          "has no classes: use a regression scorer such as 'r2'.")
-    return {name: _per_class_recall(classes) if isinstance(s, str) and s == PER_CLASS_RECALL else
-            check_scoring(learner, scoring=s) for name, s in named.items()}, single
+    return _per_class_recall(classes)
 
 
 def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):

@@ -140,3 +140,17 @@ def test_bad_scoring_is_refused_before_a_campaign(learner, digits_xy, scoring, e
     X, y = digits_xy
     with pytest.raises(error, match="scoring|scorer"):
         campaign_scores(learner, X[:300], y[:300], X[300:400], y[300:400], scoring=scoring)
+
+
+def test_per_class_recall_on_a_regressor_names_a_regression_scorer(digits_xy):
+    from sklearn.linear_model import BayesianRidge
+
+    from skal import ActiveLearningRegressor
+
+    X, y = digits_xy
+    learner = ActiveLearningRegressor(BayesianRidge(), n_queries=1, random_state=0)
+    y = y.astype(float)
+    with pytest.raises(ValueError, match="needs a classifier.*'r2'"):
+        campaign_scores(learner, X[:100], y[:100], X[100:150], y[100:150],
+                        scoring=["r2", "per_class_recall"])
+
