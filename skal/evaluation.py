@@ -172,7 +172,7 @@ def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, ver
     >>> scores.shape  # (rounds + 1, splits)
     (3, 2)
     >>> scores.mean(axis=1).round(2)
-    array([0.65, 0.84, 0.91])
+    array([0.65, 0.84, 0.96])
     """
     X, y = indexable(X, y)
     cv = check_cv(cv, y, classifier=is_classifier(learner))

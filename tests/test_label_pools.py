@@ -68,8 +68,10 @@ def test_a_csv_session_shows_records_and_journals_the_id_column(tmp_path, monkey
         f"stars: {table['stars'][first]}", f"channel: {'' if channel is None else channel}"]
     with LabelJournal(str(tmp_path / "reviews.csv") + ".journal.sqlite") as journal:
         labels = journal.labels()
+        asked_by = {r["strategy"].split(":")[0] for r in journal.records() if r["round"]}
     assert labels == {f"r{k:03}": truth[k] for k in range(len(truth))}  # keyed by review_id
     assert "round 2:" in out
+    assert asked_by == {"auto"}  # no --strategy: the library's default
 
 
 class _Truthful(io.StringIO):
@@ -250,7 +252,7 @@ def test_a_fitted_model_is_the_starting_point(factories, monkeypatch, capsys):
     path, truth = factories
     monkeypatch.setattr(sys, "stdin", _Truthful(truth))
     assert main(["label", str(path), "--text-column", "body", *FAST, "--model",
-                 "my_models:trained", "--rounds", "4"]) == 0
+                 "my_models:trained", "--rounds", "4", "--strategy", "entropy"]) == 0
     out = capsys.readouterr().out
     # no random initial set: the trained model picks the first batches, kept while the
     # answers are of one class (its uncertain texts here), then the first fit on answers

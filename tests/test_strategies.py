@@ -438,6 +438,11 @@ BAD_OPTIONS = [
     (AutoStrategy, "low_budget_per_class", np.nan),
     (AutoStrategy, "low_budget_per_class", "10"),
     (AutoStrategy, "low_budget_per_class", None),
+    (AutoStrategy, "min_skill", -0.1),
+    (AutoStrategy, "min_skill", 1.01),
+    (AutoStrategy, "min_skill", np.nan),
+    (AutoStrategy, "min_skill", "0.3"),
+    (AutoStrategy, "min_skill", None),
     (RareClassSampling, "measure", "bald"),
     (RareClassSampling, "measure", None),
     (RareClassSampling, "measure", 1),
@@ -497,7 +502,8 @@ def test_a_bad_strategy_option_fails_at_fit(digits_xy, strategy):
     InformationDensity(beta=np.float32(2.5)), DiverseMiniBatch("entropy", prefilter=1),
     TypiClust("raw", n_neighbors=np.int64(5), max_candidates=1), ProbCover(delta=0.5),
     ProbCover(np.float32(2), purity=0.5, embedding="model"), AutoStrategy(0),
-    AutoStrategy(np.int64(3)), AutoStrategy(2.5),
+    AutoStrategy(np.int64(3)), AutoStrategy(2.5), AutoStrategy(min_skill=np.float32(0.5)),
+    AutoStrategy(min_skill=1), AutoStrategy(min_skill=0),
 ], ids=repr)
 def test_good_strategy_options_resolve_to_the_object_itself(strategy):
     assert resolve_strategy(strategy) is strategy

@@ -4,6 +4,8 @@ Gaussian blobs, digits, DataFrames and memmaps; bad options in a table."""
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 from skal import ActiveLearningClassifier, Campaign
@@ -18,6 +20,7 @@ from skal.strategies import (
     resolve_strategy,
     select_batch,
 )
+from skal.strategies._auto import model_skill
 
 N_BLOBS, PER_BLOB, DIM = 5, 40, 10
 COLD = [TypiClust(), ProbCover()]
@@ -42,6 +45,10 @@ def blobs():
     X, blob = X[order], blob[order]
     model = LogisticRegression().fit(X, blob)  # any fitted classifier: 5 classes
     return X, blob, centres, model
+
+
+def clone_fit(model, X, y):
+    return clone(model).fit(X, y)
 
 
 def ask(strategy, model, X, n, seed=0, **context):
@@ -218,6 +225,9 @@ BAD_OPTIONS = [
     (ProbCover, "embedding", "foo"),
     (ProbCover, "max_candidates", 0),
     (AutoStrategy, "low_budget_per_class", -1),
+    (AutoStrategy, "min_skill", -0.1),
+    (AutoStrategy, "min_skill", 1.5),
+    (AutoStrategy, "min_skill", "0.3"),
 ]
 
 
@@ -304,6 +314,77 @@ def test_auto_falls_back_to_random_when_the_embedding_ignores_the_classes(blobs)
         idx, ask(RandomSampling(), model, X, 5, seed=3, X_labeled=X[labeled],
                  y_labeled=noise)[0])
     assert auto.choose(model, ignores)[0] == "probcover"  # no pool given: not checked
+    # A class with a single label (as random initial sets have) is left out of the check
+    # instead of skipping it: the other labels still show the embedding ignores them.
+    lone = np.append(noise, 2)
+    with_lone = QueryContext(random_state=0, X_labeled=X[np.append(labeled, 0)],
+                             y_labeled=lone)
+    assert auto.choose(model, with_lone, X)[0] == "random"
+
+
+def _noisy_blobs(blobs, n_labels, seed=0):
+    """The blobs' first n_labels rows with labels drawn at random: nothing to learn."""
+    X, blob, _, _ = blobs
+    return X, np.random.default_rng(seed).integers(0, N_BLOBS, n_labels)
+
+
+def test_auto_trusts_uncertainty_only_from_a_model_with_skill(blobs):
+    X, blob, _, _ = blobs
+    model = LogisticRegression()
+    # real labels: a skilled model from the first check on (3 per class = 15 labels)
+    auto = AutoStrategy()
+    context = QueryContext(random_state=0, X_labeled=X[:40], y_labeled=blob[:40])
+    fitted = clone_fit(model, X[:40], blob[:40])
+    idx, _ = select_batch(auto, fitted, X[40:], 5, context)
+    assert auto.last_choice_ == "margin" and list(auto.skill_) == [15]
+    assert auto.skill_[15] > 0.5  # 10 labels for 5 classes: a fold may miss one
+    np.testing.assert_array_equal(
+        idx, ask(UncertaintySampling("margin"), fitted, X[40:], 5, X_labeled=X[:40],
+                 y_labeled=blob[:40])[0])
+    # labels that the features do not predict: checked on 15 and 30 labels, never trusted,
+    # so the batch is random sampling's
+    _, noise = _noisy_blobs(blobs, 40)
+    fitted = clone_fit(model, X[:40], noise)
+    context = QueryContext(random_state=0, X_labeled=X[:40], y_labeled=noise)
+    idx, _ = select_batch(auto, fitted, X[40:], 5, context)
+    assert auto.last_choice_ == "random" and list(auto.skill_) == [15, 30]
+    assert max(auto.skill_.values()) < 0.25
+    np.testing.assert_array_equal(
+        idx, ask(RandomSampling(), fitted, X[40:], 5, X_labeled=X[:40], y_labeled=noise)[0])
+    # min_skill=0 trusts every model and checks nothing
+    trusting = AutoStrategy(min_skill=0)
+    assert trusting.choose(fitted, context)[0] == "margin"
+    assert not hasattr(trusting, "skill_")
+
+
+def test_auto_skill_is_a_function_of_the_labels_prefix(blobs):
+    """Once a prefix shows skill the model stays trusted, whenever the check runs: a resumed
+    campaign (a fresh strategy) asks what the uninterrupted one asked."""
+    X, blob, _, _ = blobs
+    _, noise = _noisy_blobs(blobs, 60, seed=1)
+    y = np.concatenate([blob[:15], noise[15:]])  # 15 good labels, then 45 random ones
+    fitted = clone_fit(LogisticRegression(), X[:60], y)
+    context = QueryContext(random_state=0, X_labeled=X[:60], y_labeled=y)
+    first, resumed = AutoStrategy(), AutoStrategy()
+    assert first.choose(fitted, context)[0] == "margin"
+    assert list(first.skill_) == [15]  # trusted on the first prefix: no later check
+    assert resumed.choose(fitted, context)[0] == "margin" and resumed.skill_ == first.skill_
+    # the same labels in another order: the prefix of 15 is noisy now, and so are 30 and 60
+    late = np.concatenate([noise[15:], blob[:15]])
+    context = QueryContext(random_state=0, X_labeled=np.vstack([X[15:60], X[:15]]),
+                           y_labeled=late)
+    assert AutoStrategy().choose(fitted, context)[0] == "random"
+
+
+@pytest.mark.parametrize("model, why", [
+    (FrozenEstimator(LogisticRegression().fit(np.eye(5), np.arange(5))), "frozen"),
+    (LogisticRegression(), "one class"),
+])
+def test_model_skill_says_none_where_it_cannot_tell(blobs, model, why):
+    X, blob, _, _ = blobs
+    y = np.zeros(15, dtype=int) if why == "one class" else blob[:15]
+    X15 = X[:15] if why == "one class" else np.eye(5)[blob[:15]]
+    assert model_skill(model, X15, y) is None
 
 
 # ------------------------------------------------------------------------ options count

@@ -92,8 +92,8 @@ def _add_campaign_options(p) -> None:
                    help="a labeling budget: stop once this many samples are answered, "
                         "counting earlier sessions of the same journal (default: none)")
     p.add_argument("--strategy", default=CAMPAIGN_DEFAULTS["strategy"],
-                   help="query strategy name (default: entropy; variance for --target "
-                        "number)")
+                   help="query strategy name (default: auto, as the library's; variance "
+                        "for --target number)")
     p.add_argument("--stop", choices=STOPPING, default=None,
                    help="stop before the budget when 'stable': successive models agree on "
                         "a sample of the pool (kappa >= 0.99 three rounds in a row), or "

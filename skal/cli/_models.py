@@ -44,7 +44,7 @@ PARAMS = {"batch_size": "n_instances", "initial_size": "initial_size",
           "strategy": "query_strategy", "max_labels": "max_labels", "seed": "random_state",
           "stop": "stopping"}
 #: --target -> the default strategy (None: --strategy not given)
-STRATEGIES = {CLASS: "entropy", NUMBER: "variance", SET: "entropy"}
+STRATEGIES = {CLASS: "auto", NUMBER: "variance", SET: "auto"}
 
 
 def _fail(value: str, why: str) -> ValueError:
