@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             per_seed.append(scores)
             if not args.quiet:
                 print(
-                    f"[{run}/{n_runs}] {strategy:<16} seed {seed}: accuracy "
+                    f"[{run}/{n_runs}] {strategy:<20} seed {seed}: accuracy "
                     f"{scores[0]:.3f} -> {scores[-1]:.3f} with {n_labeled[-1]} labels "
                     f"({time.perf_counter() - t0:.1f}s)",
                     file=sys.stderr,

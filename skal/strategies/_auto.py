@@ -33,7 +33,7 @@ _CHECK_ROWS = 2000
 _ABOVE_CHANCE = 0.3
 # The model's skill is cross-validated on the first 3 labels per class, then on the first
 # 6, 12, ... (a prefix in labeling order: the same labels give the same answer, whenever the
-# check runs), each on 2 folds (3 folds estimate better but cost a third more), until it
+# check runs), each on 2 folds (3 folds estimate better but cost half as much again), until it
 # reaches min_skill.
 _SKILL_FOLDS = 2
 _SKILL_FIRST_PER_CLASS = 3
@@ -79,7 +79,9 @@ class AutoStrategy(QueryStrategy):
     prefix gives the same answer whenever the check runs (its result is cached), so a resumed
     campaign asks what the uninterrupted one would. Each check costs 2 fits of the model on
     half the prefix, and there is one check per doubling of the labels at most, none once
-    the model is trusted. A model that cannot be cloned and refitted (a
+    the model is trusted. The clones train on the labels alone, without a campaign's
+    ``semi_supervised`` pool training, so a model that pool training makes skilled may be
+    trusted later than it could be. A model that cannot be cloned and refitted (a
     ``FrozenEstimator``), or whose refit fails on a fold, is trusted.
 
     Why 3 labels per class and ProbCover, measured with the default CNN (10 paired seeds,
