@@ -65,13 +65,14 @@ def test_demo_columns_may_train_on_the_pool(tmp_path, capsys):
     assert DEMO_STRATEGIES == ("random", "auto", "auto+tsne_spreading")
     assert main(["demo", "--strategies", "random,margin+magic", "--output", str(tmp_path)]) == 2
     assert "after '+' comes one of" in capsys.readouterr().err
-    rc = main(["demo", "--seeds", "1", "--strategies", "margin+label_spreading,auto+tsne_spreading",
+    rc = main(["demo", "--seeds", "1", "--strategies", "margin+label_spreading",
                "--n-queries", "1", "--n-instances", "10", "--initial-size", "20",
                "--epochs", "1", "--output", str(tmp_path), "--quiet"])
     assert rc == 0
     results = json.loads((tmp_path / "demo_results.json").read_text())["results"]
-    assert list(results) == ["margin+label_spreading", "auto+tsne_spreading"]
-    assert all(len(r["mean"]) == 2 for r in results.values())
+    assert list(results) == ["margin+label_spreading"]
+    # the preset is the t-SNE spreading measured best on digits (a campaign with it:
+    # test_semi_supervised.py's t-SNE tests; a demo run here would cost a t-SNE map)
     spreading = _learner_options("auto+tsne_spreading")["semi_supervised"]
     assert (spreading.embedding, spreading.max_ratio, spreading.max_pseudo_labels) == (
         "tsne", 30.0, 1000)
