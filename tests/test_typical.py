@@ -408,3 +408,19 @@ def test_probcover_purity_sets_the_automatic_radius(digits300):
     X, model = digits300
     first = [ask(ProbCover(purity=p), model, X, 3)[1][0] for p in (0.5, 0.95, 0.99)]
     assert np.all(np.diff(first) < 0), first
+
+
+def test_the_skill_cache_is_bounded_and_keyed_by_model_and_labels(blobs, monkeypatch):
+    from skal.strategies import _auto
+
+    X, blob, _, _ = blobs
+    monkeypatch.setattr(_auto, "_SKILLS", {})
+    monkeypatch.setattr(_auto, "_SKILLS_KEPT", 3)
+    first = _auto._cached_skill(LogisticRegression(), X[:15], blob[:15])
+    assert first == model_skill(LogisticRegression(), X[:15], blob[:15])
+    # another model on the same labels is another entry, not the first one's answer
+    other = _auto._cached_skill(LogisticRegression(C=1e-4), X[:15], blob[:15])
+    assert other != first and len(_auto._SKILLS) == 2
+    for m in range(16, 20):  # four other prefixes: the oldest entries make way
+        _auto._cached_skill(LogisticRegression(), X[:m], blob[:m])
+    assert len(_auto._SKILLS) == 3

@@ -252,11 +252,12 @@ def _cached_skill(estimator, X, y) -> float | None:
         key = joblib_hash((clone(estimator), X, y))
     except Exception:  # noqa: BLE001 -- an unpicklable model: measure, do not cache
         return model_skill(estimator, X, y)
-    if key not in _SKILLS:
-        if len(_SKILLS) >= _SKILLS_KEPT:
-            del _SKILLS[next(iter(_SKILLS))]  # the oldest
-        _SKILLS[key] = model_skill(estimator, X, y)
-    return _SKILLS[key]
+    if key in _SKILLS:
+        return _SKILLS[key]
+    if len(_SKILLS) >= _SKILLS_KEPT:
+        _SKILLS.pop(next(iter(_SKILLS), None), None)  # the oldest (threads may race)
+    _SKILLS[key] = skill = model_skill(estimator, X, y)
+    return skill
 
 
 def model_skill(estimator, X, y, n_folds: int = _SKILL_FOLDS) -> float | None:
