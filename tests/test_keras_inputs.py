@@ -250,6 +250,19 @@ CASES = [
     Case("one-hot y with CNNClassifier(loss='categorical_crossentropy')",
          lambda: cnn(loss="categorical_crossentropy"), IMG, ONE_HOT,
          check=lambda est, _: is_proba(est.predict_proba(FLAT), N, 3)),
+    # Targets that are not one class a sample: refused before Keras sees Dense(None).
+    Case("multi-label y (rows with several 1s) with CNNClassifier", cnn, IMG,
+         np.c_[Y3 == 0, Y3 > 0, Y3 < 2].astype(int),
+         error=(ValueError, "y is multi-label")),
+    Case("multi-label y with a sparse loss: the sigmoid model named", dense, FLAT,
+         np.c_[Y3 == 0, Y3 > 0, Y3 < 2].astype(int),
+         error=(ValueError, "loss='binary_crossentropy'")),
+    Case("two columns of classes (multiclass-multioutput) with CNNClassifier", cnn, IMG,
+         np.c_[Y3, 2 - Y3], error=(ValueError, "pass one column (y[:, j])")),
+    Case("continuous y with CNNClassifier: the regressors named", cnn, IMG, Y3 + 0.5,
+         error=(ValueError, "skal.CNNRegressor")),
+    Case("continuous y with a KerasClassifier", dense, FLAT, np.linspace(0, 1, N),
+         error=(ValueError, "y holds continuous values")),
     # ---------------------------------------------------------------- dtypes after fit
     # The network computes in float32 whatever it is given: another numeric dtype is cast
     # (SciKeras refused float64 or int64 after float32 as an "unsafe" cast).

@@ -9,6 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from skal.keras._conventions import target_type_of
 from skal.keras._wrapper import KerasClassifier
 
 __all__ = [
@@ -395,6 +396,7 @@ class CNNClassifier(ConvolutionalNetwork, KerasClassifier):
         self.shift_augment = shift_augment
 
     def _keras_build_fn(self, meta: dict[str, Any]) -> keras.Model:
+        _check_single_label(meta, target_type_of(self))
         inputs, x = self._convolutional_body(meta)
         outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax", name="proba")(x)
         model = keras.Model(inputs, outputs)
@@ -403,3 +405,29 @@ class CNNClassifier(ConvolutionalNetwork, KerasClassifier):
             loss="sparse_categorical_crossentropy" if self.loss is None else self.loss,
         )
         return model
+
+
+def _check_single_label(meta: dict[str, Any], kind: str | None) -> None:
+    """A ValueError naming the fix when ``y`` has no single class per sample.
+
+    SciKeras encodes multi-label and multi-output targets without a class count, which
+    reached Keras as ``Dense(None)`` ("invalid value for `units`"); ``kind`` is SciKeras'
+    target type, which tells one-hot rows (one class each) from multi-label ones.
+    """
+    if kind == "multilabel-indicator":
+        what = ("y is multi-label (a 0/1 column per label, rows with several 1s or none), but "
+                "CNNClassifier's softmax output gives one class per sample. For one class per "
+                "row pass y.argmax(axis=1); for several labels a sample use a model with one "
+                "sigmoid output per label (skal.KerasClassifier with loss="
+                "'binary_crossentropy'), or a scikit-learn multi-label model such as "
+                "OneVsRestClassifier.")
+    elif kind == "multiclass-multioutput":
+        what = ("y has several columns of classes (multiclass-multioutput), but CNNClassifier "
+                "predicts one class per sample: pass one column (y[:, j]), or one model per "
+                "column (sklearn.multioutput.MultiOutputClassifier).")
+    elif meta.get("n_classes_") is not None:
+        return
+    else:
+        what = (f"CNNClassifier needs one class per sample; y's target type is {kind!r}. "
+                "Pass a 1-D array of class labels.")
+    raise ValueError(what)

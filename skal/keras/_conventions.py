@@ -104,8 +104,17 @@ def targets_for_loss(estimator, y):
     kind = loss_kind(getattr(model, "loss", None))
     if kind is None or not isinstance(y, np.ndarray):
         return y
-    target_type = _target_type(estimator)
+    target_type = target_type_of(estimator)
     n_classes = getattr(estimator, "n_classes_", None)
+    if kind == "sparse" and y.ndim == 2 and y.shape[1] > 1 and \
+            target_type == "multilabel-indicator":
+        raise ValueError(
+            f"y is multi-label (shape {y.shape}, rows with several 1s or none), but "
+            f"{type(estimator).__name__}'s model is compiled with loss="
+            f"{_loss_repr(model.loss)}, which takes one integer class per sample. For one "
+            "class per row pass y.argmax(axis=1); for several labels a sample end the model "
+            "with one sigmoid output per label and train with loss='binary_crossentropy'."
+        )
     if kind == "sparse" and y.ndim == 2 and y.shape[1] > 1:
         raise ValueError(
             f"y is one-hot encoded (shape {y.shape}), but {type(estimator).__name__}'s model "
@@ -136,7 +145,8 @@ def targets_for_loss(estimator, y):
     return y
 
 
-def _target_type(estimator) -> str | None:
+def target_type_of(estimator) -> str | None:
+    """``estimator``'s target type once fitted: SciKeras' when its encoder knows it."""
     # SciKeras' encoder knows one-hot targets ("multiclass-onehot") from multi-label ones;
     # sklearn's type_of_target, kept in target_type_, calls both "multilabel-indicator".
     encoder = getattr(estimator, "target_encoder_", None)
@@ -177,7 +187,7 @@ def check_probabilities(estimator, proba: np.ndarray) -> None:
     problem = None
     if low < 0:
         problem = f"values as low as {low:.4g}"
-    elif _target_type(estimator) in _ROW_SUM_TYPES:
+    elif target_type_of(estimator) in _ROW_SUM_TYPES:
         sums = proba.sum(axis=1)
         lo, hi = sums.min(), sums.max()
         if lo < 1 - tol or hi > 1 + tol:

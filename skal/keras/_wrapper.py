@@ -201,6 +201,7 @@ class KerasClassifier(TracedModelReuse, MCDropout, NativeSave, _SciKerasClassifi
         with ``semi_supervised="consistency"`` looks for them in this signature
         (:func:`sklearn.utils.validation.has_fit_parameter`).
         """
+        _check_not_continuous(y, type(self).__name__)
         self._unlabeled = check_unlabeled(self, X_unlabeled, consistency)
         warm = self.warm_start and self.initialized_
         # A fit from scratch on the pool trains for the option's epochs (a fine-tune keeps its
@@ -602,3 +603,25 @@ def _check_positive(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive int or None, got {value!r}.")
     return int(value)
+
+
+def _check_not_continuous(y, name: str) -> None:
+    """A ValueError pointing at the regressors when ``y`` holds numbers, not classes.
+
+    SciKeras' own error ("Unknown label type: continuous") asks for a custom target encoder.
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    try:
+        with warnings.catch_warnings():  # NaN in y warns in its cast; SciKeras refuses it
+            warnings.simplefilter("ignore", RuntimeWarning)
+            kind = type_of_target(y, input_name="y")
+    except (ValueError, TypeError):
+        return  # SciKeras' validation names what is wrong with y
+    if kind.startswith("continuous"):
+        raise ValueError(
+            f"y holds continuous values (type {kind!r}), but {name} predicts classes. For "
+            "numbers use skal.KerasRegressor or skal.CNNRegressor (in a campaign, "
+            "skal.ActiveLearningRegressor); for class labels stored as floats, cast them "
+            "(y.astype(int))."
+        )
