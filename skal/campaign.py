@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
@@ -359,7 +360,8 @@ class Campaign:
                                               len(candidates))
             return picked.astype(np.intp)
 
-    def answer(self, index, label, *, reason: str | None = None, scores=None) -> None:
+    def answer(self, index, label, *, reason: str | None = None, scores=None,
+               annotator: str | None = None) -> None:
         """Record the answer for one sample (or arrays of both), in the journal first.
 
         Parameters
@@ -374,7 +376,41 @@ class Campaign:
             ``"given"``); a handed-out sample keeps the reason it was chosen for.
         scores : array-like of float or None, default=None
             The strategy's score of each sample not handed out, for the journal.
+        annotator : str or None, default=None
+            Who gave these answers, recorded with them in the journal (a team's agreement
+            and exports read it); None: the journal's own :attr:`~skal.LabelJournal.annotator`.
+            A campaign without a journal has nowhere to keep it and raises ``ValueError``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skal import Campaign
+        >>> X, y = load_iris(return_X_y=True)
+        >>> path = os.path.join(tempfile.mkdtemp(), "labels.sqlite")
+        >>> campaign = Campaign(LogisticRegression(), X, journal=path)
+        >>> campaign.answer([0, 50], [0, 1], annotator="ana")
+        >>> campaign.answer(100, 2, annotator="ben")
+        >>> [(r["sample_id"], r["annotator"]) for r in campaign.journal_.records()]
+        [(0, 'ana'), (50, 'ana'), (100, 'ben')]
         """
+        with self._as_annotator(annotator):
+            self._answer(index, label, reason=reason, scores=scores)
+
+    def _as_annotator(self, annotator: str | None):
+        if annotator is None:
+            return nullcontext()
+        journal = self.journal_
+        if journal is None:
+            raise ValueError(
+                f"annotator={annotator!r} is recorded in the label journal, and this "
+                "campaign has none: pass journal= (a file path) to keep who answered, or "
+                "leave annotator out."
+            )
+        return journal.answering_as(annotator)  # checks the name before anything is written
+
+    def _answer(self, index, label, *, reason: str | None, scores) -> None:
         indices, labels = as_pairs(index, label, len(self.X), task=self.spec.task)
         given = [None] * len(indices) if scores is None else \
             np.asarray(scores, dtype=float).reshape(-1).tolist()
@@ -456,7 +492,8 @@ class Campaign:
         rows = {k: i for i, k in enumerate(self.keys)}
         return np.asarray([rows[k] if isinstance(k, str) else k for k in ids], dtype=np.intp)
 
-    def teach(self, index, label, *, reason: str | None = None, scores=None):
+    def teach(self, index, label, *, reason: str | None = None, scores=None,
+              annotator: str | None = None):
         """:meth:`answer`, then :meth:`refit`: all or nothing in memory.
 
         If the refit fails, the campaign forgets these answers again (and samples added
@@ -471,20 +508,21 @@ class Campaign:
         with self._lock:
             before = self._answers.snapshot()
         try:
-            self.answer(index, label, reason=reason, scores=scores)
+            self.answer(index, label, reason=reason, scores=scores, annotator=annotator)
             return self.refit()
         except BaseException:
             with self._lock:
                 self._answers.restore(before)
             raise
 
-    def undo(self, index) -> None:
+    def undo(self, index, *, annotator: str | None = None) -> None:
         """Take back the answer (label or skip) of one sample: journal first.
 
         The sample can be handed out again. Raises ``ValueError`` if it has no answer.
+        ``annotator`` names who took it back, as in :meth:`answer`.
         """
         (i,), _ = as_pairs(index, None, len(self.X))
-        with self._lock:
+        with self._as_annotator(annotator), self._lock:
             self._answers.retract(i, round_=len(self.history_))
 
     def handout(self, index) -> Handout | None:

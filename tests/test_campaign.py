@@ -468,3 +468,39 @@ def test_a_journal_write_that_fails_leaves_the_answers_unchanged(data, tmp_path,
     monkeypatch.undo()
     with LabelJournal(tmp_path / "j.sqlite") as journal:
         assert sorted(journal.labels()) == list(range(20))
+
+
+def test_answers_teach_and_undo_record_who_gave_them(data, tmp_path):
+    X, _ = data
+    c = Campaign(learner(), X, journal=tmp_path / "labels.sqlite")
+    c.answer([0, 1], [0, 1], annotator="ana")
+    c.teach(2, 2, annotator="ben.lima")
+    c.answer(3, 3)  # the journal's default: nobody named
+    c.undo(0, annotator="ben.lima")
+    rows = [(r["sample_id"], r["label"], r["annotator"]) for r in c.journal_.records()]
+    assert rows == [(0, 0, "ana"), (1, 1, "ana"), (2, 2, "ben.lima"), (3, 3, None),
+                    (0, None, "ben.lima")]
+    assert c.labeled_indices_.tolist() == [1, 2, 3]
+
+
+BAD_ANNOTATORS = [
+    # (annotator, journal?, error type, message): nothing is recorded, in memory or on disk
+    ("ana", False, ValueError, "campaign has none: pass journal="),
+    ("", True, ValueError, "annotator is empty"),
+    ("<b>", True, ValueError, "has the character '<'"),
+    (" ana", True, ValueError, "starts or ends with a space"),
+    ("a" * 41, True, ValueError, "41 characters"),
+    (7, True, TypeError, "annotator must be a str"),
+]
+
+
+@pytest.mark.parametrize("annotator, journal, error, match", BAD_ANNOTATORS)
+def test_a_bad_annotator_records_nothing(data, tmp_path, annotator, journal, error, match):
+    X, _ = data
+    c = Campaign(learner(), X, journal=tmp_path / "labels.sqlite" if journal else None)
+    for call in (lambda: c.answer([0, 1], [0, 1], annotator=annotator),
+                 lambda: c.teach([0, 1], [0, 1], annotator=annotator)):
+        with pytest.raises(error, match=match):
+            call()
+    assert c.n_answered_ == 0
+    assert c.journal_ is None or list(c.journal_.records()) == []
