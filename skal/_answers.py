@@ -17,7 +17,7 @@ from skal._labels import (
     clean_label,
     plain_labels,
 )
-from skal._pool import is_frame
+from skal._pool import append_rows, is_frame
 from skal.io.journal import LabelJournal, pool_fingerprint, row_digests
 
 __all__ = [
@@ -157,6 +157,7 @@ class Answers:
         self._labels: dict[int, object] = {}
         self._skipped: dict[int, None] = {}  # an ordered set
         self.round_of = np.full(n, -1, dtype=np.intp)
+        self._room = None  # spare entries after round_of for grow (_pool.append_rows)
         self.version = 0  # counts changes, so a refit can tell whether it has anything new
         self.kind: str | None = None  # of the labels: "int", "float" or "str"
         self.round0 = journal.n_rounds if journal is not None else 0
@@ -274,7 +275,8 @@ class Answers:
                 "by pool index (sample_ids) instead of adding new ones."
             )
         self.n += k
-        self.round_of = np.concatenate([self.round_of, np.full(k, -1, dtype=np.intp)])
+        self.round_of, self._room = append_rows(
+            self.round_of, np.full(k, -1, dtype=np.intp), self._room)
 
     def snapshot(self) -> tuple:
         """The in-memory answers, for :meth:`restore` (the journal is not rolled back)."""

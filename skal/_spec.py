@@ -151,7 +151,11 @@ class CampaignSpec:
         """The description of a learner, from its public parameters (``get_params``).
 
         Parameters the learner does not have keep their defaults; a learner with
-        ``_validate_params`` (every scikit-learn estimator) is validated first.
+        ``_validate_params`` (every scikit-learn estimator) is validated first. A model
+        that is not a learner (no ``query_strategy``: a ``LogisticRegression``, a
+        ``Pipeline``, a CNN) is what the default learner trains:
+        ``ActiveLearningClassifier(model)``, or ``ActiveLearningRegressor(model)`` for a
+        regressor. (Reading a model's parameters as a learner's gave the default CNN.)
         """
         if isinstance(learner, CampaignSpec):
             return learner
@@ -162,6 +166,12 @@ class CampaignSpec:
             )
         from sklearn.base import is_regressor  # lazy: import skal stays light
 
+        if "query_strategy" not in learner.get_params(deep=False):
+            from skal import ActiveLearningClassifier, ActiveLearningRegressor
+
+            default = ActiveLearningRegressor if is_regressor(learner) else \
+                ActiveLearningClassifier
+            return cls.from_estimator(default(learner))
         validate = getattr(learner, "_validate_params", None)
         if validate is not None:
             validate()  # scikit-learn's parameter constraints of the learner

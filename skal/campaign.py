@@ -28,9 +28,9 @@ from skal._label_sets import check_two_label_sets, label_counts
 from skal._labels import MULTILABEL, REGRESSION, check_two_classes, check_y, unlabeled_mask
 from skal._params import check_count
 from skal._pool import (
+    append_rows,
     check_pool,
     check_pool_chunk,
-    concat_rows,
     is_frame,
     n_features_of,
     take_rows,
@@ -60,13 +60,16 @@ class Campaign:
 
     Parameters
     ----------
-    learner : ActiveLearningClassifier or CampaignSpec
+    learner : ActiveLearningClassifier, ActiveLearningRegressor, CampaignSpec or model
         What to train (``estimator``, ``warm_start``, ``semi_supervised``), how to choose
         (``query_strategy``, ``n_instances``, ``pool_batch_size``, ``random_state``), how
         to start (``initial_size``) and when to stop (``n_queries``, ``max_labels``): a
         learner's parameters, read once into :attr:`spec` (a :class:`CampaignSpec`). The
         learner itself is not changed or kept; see
-        :meth:`ActiveLearningClassifier.from_campaign` for a fitted learner.
+        :meth:`ActiveLearningClassifier.from_campaign` for a fitted learner. A model that
+        is not a learner (e.g. ``LogisticRegression()``) is trained with the learner's
+        defaults: ``Campaign(model, X)`` is ``Campaign(ActiveLearningClassifier(model), X)``
+        (``ActiveLearningRegressor`` for a regressor).
     X : array-like of shape (n_samples, n_features) or (n_samples, ...)
         The pool. Its row indices are the samples' ids everywhere in the campaign.
     y : array-like of shape (n_samples,) or None, default=None
@@ -193,11 +196,12 @@ class Campaign:
         self._executor: ThreadPoolExecutor | None = None
         self._future: Future | None = None
         self._refit_again, self._fitted_version = False, -1
+        self._rooms: dict = {}  # spare rows after X and y for add_samples (_pool.append_rows)
 
     def __getstate__(self) -> dict:
         self.wait()
         state = self.__dict__.copy()
-        for name in ("_lock", "_query_lock", "_executor", "_future"):
+        for name in ("_lock", "_query_lock", "_executor", "_future", "_rooms"):
             state.pop(name)
         return state
 
@@ -462,12 +466,13 @@ class Campaign:
             if not len(X_new):
                 return np.empty(0, dtype=np.intp)
             self._answers.grow(len(X_new))
-            self.X = concat_rows(self.X, X_new)
-            if self.y is not None and self.spec.task == REGRESSION:
-                self.y = np.concatenate([self.y, np.full(len(X_new), np.nan)])
-            elif self.y is not None:
-                self.y = np.concatenate([np.asarray(self.y, dtype=object),
-                                         np.full(len(X_new), None, dtype=object)])
+            self.X, self._rooms["X"] = append_rows(self.X, X_new, self._rooms.get("X"))
+            if self.y is not None:
+                blank = np.full(len(X_new), np.nan) if self.spec.task == REGRESSION else \
+                    np.full(len(X_new), None, dtype=object)
+                y = self.y if self.spec.task == REGRESSION else \
+                    np.asarray(self.y, dtype=object)
+                self.y, self._rooms["y"] = append_rows(y, blank, self._rooms.get("y"))
             self._digests = None
         return np.arange(start, start + len(X_new), dtype=np.intp)
 

@@ -504,3 +504,90 @@ def test_a_bad_annotator_records_nothing(data, tmp_path, annotator, journal, err
             call()
     assert c.n_answered_ == 0
     assert c.journal_ is None or list(c.journal_.records()) == []
+
+
+def _flatten(Z):
+    return np.asarray(Z).reshape(len(Z), -1)
+
+
+def _frame(X):
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
+
+
+GROWING_POOLS = [
+    # (id, pool rows, y of the first 20 or None, the estimator); samples arrive in chunks of
+    # 1, 2 and 5, then one of 40: the pool must equal the concatenation, y gain blanks
+    ("flat rows", lambda X: X, None, LogisticRegression),
+    ("images (n, 8, 8)", lambda X: X.reshape(-1, 8, 8), None, None),
+    ("string classes", lambda X: X, lambda y: np.array(list("abcdefghij"))[y], LogisticRegression),
+    ("a DataFrame", _frame, lambda y: y, LogisticRegression),
+]
+
+
+@pytest.mark.parametrize("rows, y_of, make", [c[1:] for c in GROWING_POOLS],
+                         ids=[c[0] for c in GROWING_POOLS])
+def test_add_samples_grows_the_pool_as_a_concatenation(data, rows, y_of, make):
+    import pickle
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = data
+    pool = rows(X)
+    est = LogisticRegression(max_iter=300) if make else make_pipeline(
+        FunctionTransformer(_flatten),
+        LogisticRegression(max_iter=300))
+    c = Campaign(est, pool[:20], None if y_of is None else y_of(y[:20]))
+    start, sizes = 20, [1, 2, 5, 1, 1, 40]
+    for k, size in enumerate(sizes):
+        new = pool[start:start + size]
+        if k == 3:
+            c = pickle.loads(pickle.dumps(c))  # a resumed campaign goes on adding
+        ids = c.add_samples(new)
+        assert ids.tolist() == list(range(start, start + size))
+        start += size
+    expected = pool[:start]
+    if hasattr(expected, "columns"):
+        assert c.X.equals(expected)
+    else:
+        np.testing.assert_array_equal(c.X, expected)
+        assert c.X.shape == expected.shape and c.X.dtype == expected.dtype
+    if y_of is not None:
+        assert list(c.y[:20]) == list(y_of(y[:20])) and all(v is None for v in c.y[20:])
+    c.answer(np.arange(start - 5, start), y_of(y[start - 5:start]) if y_of else y[start - 5:start])
+    c.refit()
+    assert c.labeled_indices_.tolist() == [*range(start - 5, start)]  # a complete y is an oracle
+    assert type(c.estimator_).__name__ == type(est).__name__
+
+
+def test_add_samples_one_at_a_time_does_not_copy_the_pool_each_time(data):
+    # A stream adds one sample at a time: a copy of the pool each time was O(n^2).
+    X, _ = data
+    c = Campaign(LogisticRegression(), X[:10])
+    copies = 0
+    for i in range(10, 300):
+        before = c.X
+        c.add_samples(X[i:i + 1])
+        copies += not np.shares_memory(before, c.X)
+    np.testing.assert_array_equal(c.X, X)
+    assert copies <= 12, copies  # the room grows by half when full: ~log1.5(300 / 10) times
+
+
+def test_a_model_given_as_the_learner_is_what_the_campaign_trains(data):
+    # Its parameters used to be read as a learner's: LogisticRegression() trained a CNN.
+    from sklearn.linear_model import BayesianRidge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = data
+    for model, task, strategy in [
+        (LogisticRegression(max_iter=300), "classification", "auto"),
+        (make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)), "classification",
+         "auto"),
+        (BayesianRidge(), "regression", "variance"),
+    ]:
+        c = Campaign(model, X, y if task == "classification" else y.astype(float))
+        assert (c.spec.estimator, c.spec.task, c.spec.query_strategy) == (model, task, strategy)
+        c.run(1)
+        assert type(c.estimator_) is type(model) and c.estimator_ is not model
