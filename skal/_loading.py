@@ -1,15 +1,18 @@
-"""skal.load: a learner saved with ActiveLearningClassifier.save, read back safely."""
+"""skal.load: a learner saved with its save method, read back safely."""
 
 from __future__ import annotations
 
+from skal._labels import CLASSIFICATION, REGRESSION
 from skal._learner import ActiveLearningClassifier
 from skal._persistence import load_learner
+from skal._regressor import ActiveLearningRegressor
 
 __all__ = ["load"]
 
 
-def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
-    """Load a learner saved with :meth:`ActiveLearningClassifier.save`.
+def load(path, *, custom_objects=None, **params
+         ) -> ActiveLearningClassifier | ActiveLearningRegressor:
+    """Load a learner saved with :meth:`ActiveLearningClassifier.save` (or the regressor's).
 
     Nothing is unpickled and no code from the file runs: parameters are JSON, arrays are read
     without pickle and the Keras model with ``safe_mode=True``. Every part is read within
@@ -37,9 +40,9 @@ def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
 
     Returns
     -------
-    learner : ActiveLearningClassifier
-        The fitted learner, with the saved models of its campaign's rounds in
-        ``round_estimators_`` (empty if none were saved).
+    learner : ActiveLearningClassifier or ActiveLearningRegressor
+        The fitted learner (of the class that saved it), with the saved models of its
+        campaign's rounds in ``round_estimators_`` (empty if none were saved).
 
     Raises
     ------
@@ -68,4 +71,5 @@ def load(path, *, custom_objects=None, **params) -> ActiveLearningClassifier:
     >>> bool((loaded.predict_proba(X[:5]) == learner.predict_proba(X[:5])).all())
     True
     """
-    return load_learner(ActiveLearningClassifier, path, custom_objects=custom_objects, **params)
+    learners = {CLASSIFICATION: ActiveLearningClassifier, REGRESSION: ActiveLearningRegressor}
+    return load_learner(learners, path, custom_objects=custom_objects, **params)

@@ -16,10 +16,10 @@ import os
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.utils.validation import check_is_fitted
 
-from skal._labels import plain_labels
+from skal._labels import CLASSIFICATION, REGRESSION, plain_labels
 from skal._saved_state import (
     NOT_SAVED,
     SavedState,
@@ -34,12 +34,14 @@ from skal._saved_state import (
 )
 from skal.campaign import Campaign, CampaignSpec
 from skal.io._archive import NotJSON, from_json, read_save, to_json, unreadable, write_save
+from skal.io._bounded import short
 from skal.io.journal import LabelJournal
 
 __all__ = ["PersistenceMixin", "load_learner"]
 
-# The estimator a save without an estimator spec was fitted with: the learner's estimator=None.
-_DEFAULT_ESTIMATOR = "CNNClassifier"
+# The estimator a save without an estimator spec was fitted with (the learner's
+# estimator=None), by the task of the campaign: the tasks a save may hold.
+_DEFAULT_ESTIMATOR = {CLASSIFICATION: "CNNClassifier", REGRESSION: "CNNRegressor"}
 
 
 class PersistenceMixin:
@@ -155,7 +157,15 @@ class PersistenceMixin:
             not fit its class (an unknown one, or a value out of range).
         """
         check_is_fitted(self)
-        parameters = {"estimator": self._estimator_spec(), "learner": self._learner_params()}
+        task = self.campaign_.spec.task
+        if task not in _DEFAULT_ESTIMATOR:
+            raise TypeError(
+                f"save() stores classification and regression campaigns; this one is "
+                f"{task}. Keep its labels in a LabelJournal (journal=) and rebuild it with "
+                f"{type(self).__name__}.from_journal, or pickle the learner (joblib.dump)."
+            )
+        parameters = {"estimator": self._estimator_spec(), "learner": self._learner_params(),
+                      "task": task}
         spec = parameters["estimator"]
         if spec is not None:  # what load() would refuse is not written
             cls = savable_estimators()[spec["class"]]
@@ -191,10 +201,11 @@ class PersistenceMixin:
         saved_name = _saved_name(self.estimator_)
         if saved_name is None:
             raise TypeError(
-                f"save() stores Keras estimators only (skal.CNNClassifier, skal.KerasClassifier), "
-                f"in Keras' native format; this learner's estimator is {cls.__module__}."
-                f"{cls.__qualname__}. Refusing to pickle it: keep its labels in a LabelJournal "
-                "and rebuild it with ActiveLearningClassifier.from_journal instead."
+                f"save() stores Keras estimators only (skal.CNNClassifier, skal.KerasClassifier, "
+                f"skal.CNNRegressor, skal.KerasRegressor), in Keras' native format; this "
+                f"learner's estimator is {cls.__module__}.{cls.__qualname__}. Refusing to "
+                "pickle it: keep its labels in a LabelJournal and rebuild it with "
+                f"{type(self).__name__}.from_journal instead."
             )
         if self.estimator is None:
             return None
@@ -262,6 +273,7 @@ class PersistenceMixin:
         return out
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
+        task = self.campaign_.spec.task
         queried = list(getattr(self, "queried_indices_", []))
         state = {
             "X_labeled": np.asarray(self.X_labeled_),
@@ -273,7 +285,8 @@ class PersistenceMixin:
                 if queried else np.empty(0, dtype=np.int64)
             ),
             "queried_sizes": np.asarray([len(q) for q in queried], dtype=np.int64),
-            "classes": _labels_array("classes_", self.classes_),
+            "classes": np.empty(0) if task == REGRESSION else
+            _labels_array("classes_", self.classes_),
             "seed": np.asarray(self.campaign_.seed_, dtype=np.int64),
             "n_features_in": np.asarray(self.n_features_in_, dtype=np.int64),
             "history_json": np.asarray(json.dumps(self.history_, default=float)),
@@ -339,11 +352,21 @@ def _labels_array(name: str, values) -> np.ndarray:
 # --------------------------------------------------------------------------- from plain data
 
 
-def load_learner(cls, path, *, custom_objects: dict | None = None, **params):
-    """A fitted ``cls`` (the learner class) from a save file; see :func:`skal.load`."""
+def load_learner(learners: dict, path, *, custom_objects: dict | None = None, **params):
+    """A fitted learner from a save file, of the class ``learners`` gives for the task the
+    file names (classification when it names none: older saves); see :func:`skal.load`."""
     with read_save(path) as contents:
+        task = contents.parameters.get("task", CLASSIFICATION)
+        if not isinstance(task, str) or task not in learners:
+            raise unreadable(path, f"params.json: the task {short(task)} is not one of "
+                                   f"{sorted(learners)}")
+        cls = learners[task]
         spec, saved = check_parameters(cls, contents.parameters, path, overridden=params)
-        state = check_state(contents.arrays, path)
+        if spec is not None and is_regressor(savable_estimators()[spec["class"]]()) != \
+                (task == REGRESSION):
+            raise unreadable(path, f"params.json: the estimator {spec['class']} does not "
+                                   f"fit a {task} save")
+        state = check_state(contents.arrays, path, task)
         every_fit = saved.get("store_round_estimators") is True and \
             params.get("store_round_estimators", True) is not False
         check_round_models(len(contents.round_model_files), state, path, every_fit=every_fit)
@@ -356,7 +379,7 @@ def load_learner(cls, path, *, custom_objects: dict | None = None, **params):
         learner.set_params(**params)
         learner._validate_params()
         if template is None:
-            template = savable_estimators()[_DEFAULT_ESTIMATOR]()
+            template = savable_estimators()[_DEFAULT_ESTIMATOR[task]]()
         estimator = _load_fitted(clone(template), contents.model_file, state.X, state.y,
                                  custom_objects, path, where="model.keras: ")
         check_model(estimator, state, path)

@@ -34,9 +34,10 @@ class ActiveLearningRegressor(RegressorMixin, _BaseActiveLearner):
       a batch spread out in input and output space) and ``"random"``; a classification
       strategy (``"entropy"``, ``"auto"``, ...) is a ValueError at ``fit``;
     * ``history_`` rows have no ``class_counts``; ``score`` is R² on the labeled rows;
-      ``semi_supervised`` and ``stopping`` are not available (``None`` only), and
-      :meth:`save` is not (pickle the learner, or keep its journal and use
-      :meth:`from_journal`).
+      ``semi_supervised`` and ``stopping`` are not available (``None`` only).
+      :meth:`save` stores a Keras estimator (:class:`skal.CNNRegressor`,
+      :class:`skal.keras.KerasRegressor`) as the classifier's does, and :func:`skal.load`
+      reads it back; any other regressor: keep its journal and use :meth:`from_journal`.
 
     Parameters
     ----------
@@ -123,21 +124,6 @@ queried_indices_, history_, round_estimators_
 
     # RegressorMixin.score comes first in the MRO: the learner's leaves markers out.
     score = _BaseActiveLearner.score
-
-    def save(self, path, *args, **kwargs):
-        """Not available for a regressor yet: pickle it (``joblib.dump``), or keep its
-        ``journal`` and rebuild it with :meth:`from_journal`.
-
-        Raises
-        ------
-        NotImplementedError
-            Always.
-        """
-        raise NotImplementedError(
-            "ActiveLearningRegressor.save is not available yet: pickle the learner "
-            "(joblib.dump), or keep its journal and rebuild it with "
-            "ActiveLearningRegressor.from_journal(journal, X_pool, ...)."
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

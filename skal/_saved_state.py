@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
-from skal._labels import UNLABELED, unlabeled_mask
+from skal._labels import CLASSIFICATION, REGRESSION, UNLABELED, unlabeled_mask
 from skal.io._archive import from_json, read_json, unreadable
 from skal.io._bounded import short
 from skal.strategies import resolve_strategy
@@ -98,7 +98,7 @@ def check_parameters(cls, parameters: dict, path, overridden) -> tuple[Any, dict
     def bad(why):
         return unreadable(path, f"params.json: {why}")
 
-    extra = sorted(set(parameters) - {"estimator", "learner"})
+    extra = sorted(set(parameters) - {"estimator", "learner", "task"})
     if extra or "learner" not in parameters:
         raise bad(f"unexpected keys {short(extra)}" if extra else "no learner parameters")
     spec, saved = parameters.get("estimator"), parameters["learner"]
@@ -187,7 +187,7 @@ def estimator_params_problem(cls, params: dict) -> str | None:
     """
     known = set(cls().get_params(deep=False))
     prefixes = set(getattr(cls, "_routing_prefixes", ())) | _ROUTED
-    free = cls.__name__ == "KerasClassifier"  # its model function's keywords, unprefixed
+    free = cls.__name__ in ("KerasClassifier", "KerasRegressor")  # model function keywords
 
     def allowed(name) -> bool:
         head, sep, rest = name.partition("__")
@@ -221,8 +221,12 @@ def estimator_params_problem(cls, params: dict) -> str | None:
     return None
 
 
-def check_state(arrays: dict[str, np.ndarray], path) -> SavedState:
-    """state.npz's arrays, checked: names, dtypes, shapes, and against each other."""
+def check_state(arrays: dict[str, np.ndarray], path, task: str = CLASSIFICATION
+                ) -> SavedState:
+    """state.npz's arrays, checked: names, dtypes, shapes, and against each other.
+
+    ``task``: a classifier's labels and classes agree (two or more); a regressor's labels
+    are finite numbers (``-1`` among them) and it has no classes."""
     def bad(why):
         return unreadable(path, f"state.npz: {why}")
 
@@ -245,15 +249,9 @@ def check_state(arrays: dict[str, np.ndarray], path) -> SavedState:
         raise bad(f"X_labeled has {len(X)} samples but y_labeled has {len(y)} labels")
     if X.dtype.kind == "f" and not np.isfinite(X).all():
         raise bad("X_labeled holds NaN or infinity")
-    if unlabeled_mask(y).any():
-        raise bad(f"y_labeled holds {UNLABELED} (the marker of unlabeled samples)")
+    _check_labels(y, classes, task, bad)
     if n_features != X.shape[1]:
         raise bad(f"n_features_in is {n_features} but X_labeled has {X.shape[1]} features")
-    if len(classes) < 2:
-        raise bad(f"classes {short(classes.tolist())}: a classifier has two or more")
-    if not _same_values(np.unique(y), classes):
-        raise bad(f"classes {short(classes.tolist())} are not the classes of y_labeled "
-                  f"{short(np.unique(y).tolist())}")
     if seed < 0:
         raise bad(f"seed is {seed}, not a seed (>= 0)")
     rounds, labeled = arrays["labeled_round"], arrays["labeled_indices"]
@@ -278,6 +276,24 @@ def check_state(arrays: dict[str, np.ndarray], path) -> SavedState:
     batches = np.split(queried.astype(np.intp), np.cumsum(sizes)[:-1]) if len(sizes) else []
     return SavedState(X, y, labeled, rounds, list(batches), classes, seed, n_features,
                       history, names)
+
+
+def _check_labels(y: np.ndarray, classes: np.ndarray, task: str, bad) -> None:
+    """A classifier's labels are its two or more classes; a regressor's are finite numbers
+    and it has no classes."""
+    if task == REGRESSION:
+        if y.dtype.kind not in "biuf" or not np.isfinite(y.astype(np.float64)).all():
+            raise bad("y_labeled of a regressor holds strings, NaN or infinity, not targets")
+        if len(classes):
+            raise bad(f"classes {short(classes.tolist())}: a regressor has none")
+        return
+    if unlabeled_mask(y).any():
+        raise bad(f"y_labeled holds {UNLABELED} (the marker of unlabeled samples)")
+    if len(classes) < 2:
+        raise bad(f"classes {short(classes.tolist())}: a classifier has two or more")
+    if not _same_values(np.unique(y), classes):
+        raise bad(f"classes {short(classes.tolist())} are not the classes of y_labeled "
+                  f"{short(np.unique(y).tolist())}")
 
 
 def _check_history(text: str, bad) -> list:
@@ -321,6 +337,15 @@ def check_model(estimator, state: SavedState, path, *, round_: int | None = None
     n_features = getattr(estimator, "n_features_in_", state.n_features)
     if n_features != state.n_features:
         raise bad(f"it takes {n_features} features, the state has {state.n_features}")
+    if not len(state.classes):  # a regressor's (check_state): one value per sample
+        try:
+            shape = np.shape(estimator.predict(state.X[:1]))
+        except Exception as exc:  # whatever the estimator raises: the sample does not fit
+            raise bad(f"it cannot predict a saved sample ({type(exc).__name__}: {exc})"
+                      ) from None
+        if shape != (1,):
+            raise bad(f"it predicts shape {shape} for one sample, not one value")
+        return
     classes = getattr(estimator, "classes_", None)
     if classes is not None and not _same_values(classes, expected):
         raise bad(f"its classes {short(np.asarray(classes).tolist())} are not the saved "

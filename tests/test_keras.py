@@ -426,6 +426,7 @@ def test_savable_estimators_is_a_fixed_allow_list():
 
     assert dict(skal.keras.SAVABLE_ESTIMATORS) == {
         "CNNClassifier": CNNClassifier, "KerasClassifier": KerasClassifier,
+        "CNNRegressor": skal.keras.CNNRegressor, "KerasRegressor": skal.keras.KerasRegressor,
     }
     with pytest.raises(TypeError):
         skal.keras.SAVABLE_ESTIMATORS["Evil"] = object

@@ -90,6 +90,19 @@ def test_a_regressor_of_your_own_and_a_classifier_refused(pool, tmp_path, monkey
     assert status == 0 and "round 1: 4 labels" in out  # the learner's own batch of two
 
 
+def test_numbers_with_save_give_a_regressor_that_loads(pool, monkeypatch, capsys, tmp_path):
+    from skal import ActiveLearningRegressor, CNNRegressor, load
+
+    path, truth = pool
+    args = [path, "--target", "number", "--model", "cnn", "--epochs", "1", "--batch-size", "3",
+            "--initial-size", "3", "--color", "none", "--save", tmp_path / "m.skal"]
+    status, out, err, typist = label(monkeypatch, capsys, args, truth, ["T"] * 6 + ["q"])
+    assert status == 0, err
+    learner = load(tmp_path / "m.skal")
+    assert type(learner) is ActiveLearningRegressor and type(learner.estimator_) is CNNRegressor
+    assert sorted(learner.y_labeled_.tolist()) == sorted(truth[typist.shown[:6]].tolist())
+
+
 # ----------------------------------------------------------------------------- label sets
 
 
@@ -129,7 +142,8 @@ def test_bad_label_sets_get_one_line_of_help(line, fragment):
     (["--target", "set"], "--target set needs --classes"),
     (["--target", "set", "--classes", "a,b,a"], "names a label twice"),
     (["--target", "number", "--model", "logreg"], "for --target number use --model linear"),
-    (["--target", "number", "--save", "m.skal"], "--save is not available with --target number"),
+    (["--target", "number", "--model", "linear", "--save", "m.skal"],
+     "this session's model is sklearn.linear_model._bayes.BayesianRidge"),
     (["--target", "set", "--classes", "a,b", "--model", "cnn"], "for --target set use"),
     (["--target", "number", "--stop", "stable"], "--stop reads class probabilities"),
     (["--model", "sklearn.linear_model:BayesianRidge"], "is a class"),

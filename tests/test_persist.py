@@ -823,6 +823,11 @@ MALFORMED = [
      "skal_version is 3, not a string"),
     ("unexpected header key", lambda p: p.header.update(extra=1), "unexpected keys ['extra']"),
     ("no learner parameters", lambda p: p.header.pop("learner"), "no learner parameters"),
+    ("unknown task", lambda p: p.header.update(task="clustering"),
+     "the task 'clustering' is not one of ['classification', 'regression']"),
+    ("task a list", lambda p: p.header.update(task=["regression"]), "the task ['regression']"),
+    ("a classifier's save named regression", lambda p: p.header.update(task="regression"),
+     "the estimator CNNClassifier does not fit a regression save"),
     ("learner parameters a list", lambda p: p.header.update(learner=[1]),
      "the learner parameters are [1], not an object"),
     ("unknown learner parameter", learner(colour="blue"), "unknown learner parameters"),
@@ -1209,3 +1214,87 @@ def test_a_semi_supervised_object_of_another_class_is_refused_with_the_fix(small
     with pytest.raises(TypeError, match="got MyPseudoLabels; pass semi_supervised= to "
                                         "skal.load"):
         fitted.save(tmp_path / "l.skal")
+
+
+# --------------------------------------------------------------------------- a regressor's save
+
+
+@pytest.fixture(scope="module")
+def fitted_regressor(digits):
+    X_train, _, y_train, _ = digits
+    X, y = X_train[:200], y_train[:200].astype(float) / 9  # a digit's value, as a target
+    cnn = skal.CNNRegressor(filters=(4,), dense_units=8, epochs=2, batch_size=64,
+                            min_train_steps=None, random_state=0)
+    est = skal.ActiveLearningRegressor(
+        cnn, n_queries=2, n_instances=5, initial_size=10, random_state=0,
+        store_round_estimators=True,
+    ).fit(X, y)
+    return est, X, y
+
+
+def test_a_regressor_saves_and_loads_as_the_classifier_does(fitted_regressor, tmp_path):
+    est, X, y = fitted_regressor
+    loaded = skal.load(est.save(tmp_path / "regressor.skal"))
+    assert type(loaded) is skal.ActiveLearningRegressor
+    assert type(loaded.estimator_) is skal.CNNRegressor
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    for name in ("X_labeled_", "y_labeled_", "labeled_indices_", "labeled_round_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(est, name))
+    assert loaded.history_ == est.history_ and len(loaded.round_estimators_) == 3
+    for theirs, ours in zip(loaded.round_estimators_, est.round_estimators_, strict=True):
+        np.testing.assert_array_equal(theirs.predict(X[:20]), ours.predict(X[:20]))
+    pool = X[150:]
+    np.testing.assert_array_equal(loaded.query(pool), est.query(pool))
+    loaded.teach(pool[:2], [-1.0, 0.5])  # -1 is a target like any other for a regressor
+    assert loaded.n_labeled_ == est.n_labeled_ + 2
+
+
+def test_a_regressor_save_is_refused_where_load_could_not_rebuild_it(small, tmp_path):
+    from sklearn.linear_model import BayesianRidge
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, y = small
+    ridge = skal.ActiveLearningRegressor(BayesianRidge(), n_queries=0).fit(X, y.astype(float))
+    with pytest.raises(TypeError, match="ActiveLearningRegressor.from_journal"):
+        ridge.save(tmp_path / "ridge.skal")
+    sets = np.c_[y % 2, y > 4].astype(int)  # two labels a sample: a multi-label campaign
+    multilabel = ActiveLearningClassifier(OneVsRestClassifier(LogisticRegression()),
+                                          n_queries=0).fit(X, sets)
+    with pytest.raises(TypeError, match="classification and regression campaigns"):
+        multilabel.save(tmp_path / "sets.skal")
+    assert not list(tmp_path.iterdir())
+
+
+REGRESSION_MALFORMED = [
+    # (id, corruption of a valid regressor save, fragment of the ValueError)
+    ("string targets", state(y_labeled=lambda s: s["y_labeled"].astype(str)),
+     "holds strings, NaN or infinity"),
+    ("a NaN target", state(y_labeled=lambda s: np.r_[np.nan, s["y_labeled"][1:]]),
+     "holds strings, NaN or infinity"),
+    ("an infinite target", state(y_labeled=lambda s: np.r_[np.inf, s["y_labeled"][1:]]),
+     "holds strings, NaN or infinity"),
+    ("classes in a regressor's state", state(classes=np.array([0.0, 1.0])),
+     "a regressor has none"),
+    ("named a classification", lambda p: p.header.update(task="classification"),
+     "the estimator CNNRegressor does not fit a classification save"),
+    ("named a classification, the default estimator",
+     lambda p: p.header.update(task="classification", estimator=None),
+     "a classifier has two or more"),
+    ("a classifier's estimator", spec(**{"class": "CNNClassifier"}),
+     "the estimator CNNClassifier does not fit a regression save"),
+]
+
+
+@pytest.mark.parametrize("corrupt, fragment", [pytest.param(c, f, id=name)
+                                                for name, c, f in REGRESSION_MALFORMED])
+def test_malformed_regressor_saves_are_refused_clearly(fitted_regressor, tmp_path, corrupt,
+                                                       fragment):
+    est, _, _ = fitted_regressor
+    parts = _parts(est.save(tmp_path / "good.skal"))
+    corrupt(parts)
+    path = parts.write(tmp_path / "bad.skal")
+    with pytest.raises(ValueError) as info:
+        skal.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{str(path)!r} is not a readable skal save: "), message
+    assert fragment in message, message

@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 __all__ = ["CLASS", "NUMBER", "SET", "TARGETS", "campaign_learner", "enough_to_fit",
-           "label_counts_of",
-           "number_guess", "parse_number", "set_guess", "set_text"]
+           "label_counts_of", "learner_of", "number_guess", "parse_number", "set_guess",
+           "set_text"]
 
 CLASS, NUMBER, SET = "class", "number", "set"
 TARGETS = (CLASS, NUMBER, SET)  # --target
@@ -109,3 +109,13 @@ def campaign_learner(learner, target: str):
     from skal.campaign import CampaignSpec
 
     return CampaignSpec.from_estimator(learner).replace(task="multilabel")
+
+
+def learner_of(campaign):
+    """The fitted learner of a session's campaign, for ``--save``: a regressor's for
+    numbers, else a classifier's."""
+    from skal import ActiveLearningClassifier, ActiveLearningRegressor
+
+    cls = ActiveLearningRegressor if campaign.spec.task == "regression" else \
+        ActiveLearningClassifier
+    return cls.from_campaign(campaign)

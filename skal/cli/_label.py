@@ -305,17 +305,12 @@ def session_target(args) -> str:
 
 
 def _check_target(args) -> None:
-    """--target's companions: --classes names a set's labels and no number's; --save (a
-    learner's save) is not there for regressors yet."""
+    """--target's companions, checked: --classes (a set's labels, never a number's),
+    --labels (one class a sample) and --stop (class probabilities)."""
     target = session_target(args)
     if target == NUMBER and args.classes:
         raise ValueError("--classes names classes, but --target number takes any finite "
                          "number: drop --classes (or use --target class)")
-    if target == NUMBER and args.save:
-        raise ValueError("--save is not available with --target number yet "
-                         "(ActiveLearningRegressor.save): drop it; every answer is in the "
-                         "journal, and ActiveLearningRegressor.from_journal rebuilds the "
-                         "learner")
     if target == SET and not args.classes:
         raise ValueError("--target set needs --classes a,b,c: the names of the labels a "
                          "sample can have")
@@ -472,11 +467,12 @@ def _check_save(path, learner, pool) -> None:
     if why is not None:
         raise ValueError(
             f"--save {path}: a learner can be saved (see skal.load) when its model is a "
-            "Keras network, skal.CNNClassifier (--model cnn, the default for images and "
-            "arrays) or skal.KerasClassifier (a saved learner of one, or a factory returning "
-            "one), with a query strategy given by name, on numeric samples; "
-            f"{why}. Leave out --save: every answer stays in the journal (skal export "
-            "writes it out; ActiveLearningClassifier.from_journal rebuilds a learner).")
+            "Keras network, skal.CNNClassifier or skal.CNNRegressor (--model cnn, the default "
+            "for images and arrays) or skal.KerasClassifier/KerasRegressor (a saved learner "
+            "of one, or a factory returning one), with a query strategy given by name, on "
+            f"numeric samples; {why}. Leave out --save: every answer stays in the journal "
+            f"(skal export writes it out; {type(learner).__name__}.from_journal rebuilds a "
+            "learner).")
 
 
 def _savable(estimator) -> bool:

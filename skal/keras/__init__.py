@@ -58,7 +58,8 @@ whether it is a Keras model, nor reads its private attributes:
     calls code named in a file.
 
 :class:`KerasClassifier` and :class:`CNNClassifier` implement all of them, and keep every
-prediction two-dimensional (SciKeras squeezes one sample's probabilities).
+prediction two-dimensional (SciKeras squeezes one sample's probabilities);
+:class:`KerasRegressor` and :class:`CNNRegressor` implement those that read no class.
 """
 
 from types import MappingProxyType
@@ -81,7 +82,8 @@ from skal.keras._wrapper import KerasClassifier  # noqa: E402
 #: The estimator classes ``skal.load`` may rebuild, by the name a save file gives: an
 #: allow-list, so that loading never imports or calls code a file names.
 SAVABLE_ESTIMATORS = MappingProxyType(
-    {"CNNClassifier": CNNClassifier, "KerasClassifier": KerasClassifier}
+    {"CNNClassifier": CNNClassifier, "KerasClassifier": KerasClassifier,
+     "CNNRegressor": CNNRegressor, "KerasRegressor": KerasRegressor}
 )
 
 __all__ = [

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skal.keras._mc_dropout import StochasticPasses
 from skal.keras._reuse import TracedModelReuse
+from skal.keras._saving import NativeSave
 from skal.keras._tf_compat import around_scikeras, own_tracing
 from skal.keras._wrapper import (
     KerasClassifier,
@@ -25,7 +26,7 @@ from skal.keras._wrapper import (
 __all__ = ["KerasRegressor"]
 
 
-class KerasRegressor(TracedModelReuse, StochasticPasses, _SciKerasRegressor):
+class KerasRegressor(TracedModelReuse, StochasticPasses, NativeSave, _SciKerasRegressor):
     """SciKeras ``KerasRegressor`` fixed as :class:`skal.KerasClassifier` is, for regression.
 
     Use it like :class:`scikeras.wrappers.KerasRegressor` (a model-building callable or a

@@ -19,7 +19,8 @@ __all__ = ["NativeSave", "attach_fitted_model"]
 
 
 class NativeSave:
-    """Mixin of :class:`~skal.keras.KerasClassifier`: :meth:`save_fitted`, :meth:`load_fitted`.
+    """Mixin of the Keras wrappers (classifier and regressor): :meth:`save_fitted`,
+    :meth:`load_fitted`.
 
     Needs of its host: SciKeras' ``model_``, ``initialized_`` and ``initialize``.
     """
@@ -117,7 +118,7 @@ class NativeSave:
             ) from exc
         try:
             attach_fitted_model(self, model, X, y)
-            _check_network_fits(self, X)
+            _check_network_fits(self, X, y)
         except Exception as exc:
             raise ValueError(
                 f"the Keras model does not match the {type(self).__name__} and its data ({exc})"
@@ -125,11 +126,19 @@ class NativeSave:
         return self
 
 
-def _check_network_fits(estimator, X) -> None:
-    """One forward pass: the network takes the data's samples, gives one output per class.
+def _check_network_fits(estimator, X, y) -> None:
+    """One forward pass: the network takes the data's samples, gives one output per class
+    (a regressor: one value per target of ``y``).
 
     SciKeras' own check at ``initialize`` compares only the number of model outputs.
     """
+    if not hasattr(estimator, "classes_"):  # a regressor
+        out = np.shape(estimator.predict(np.asarray(X)[:1]))
+        want = (1, *np.shape(y)[1:])
+        if out != want:
+            raise ValueError(f"it predicts an array of shape {out} for one sample, the data's "
+                             f"targets need {want}")
+        return
     n_out = estimator.predict_proba(np.asarray(X)[:1]).shape[1]
     n_classes = len(estimator.classes_)
     if n_out != n_classes:

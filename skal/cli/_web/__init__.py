@@ -103,11 +103,11 @@ def serve(args, *, X, learner, journal, display_shape=None, classes=None, names=
 
 def _save(campaign, path) -> int:
     """``--save``: one last fit on every answer, then the learner to ``path``."""
-    from skal import ActiveLearningClassifier
+    from skal.cli._kinds import learner_of
 
     try:
         campaign.refit()  # the model then matches the labeled set it is saved with
-        saved = ActiveLearningClassifier.from_campaign(campaign).save(path)
+        saved = learner_of(campaign).save(path)
     except (TypeError, ValueError) as exc:
         print(f"skal label: error: not saved: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -22,7 +22,14 @@ import numpy as np
 from skal._pool import take_rows
 from skal.cli._data import parse_label
 from skal.cli._keys import class_keys
-from skal.cli._kinds import enough_to_fit, label_counts_of, number_guess, parse_number, set_guess
+from skal.cli._kinds import (
+    enough_to_fit,
+    label_counts_of,
+    learner_of,
+    number_guess,
+    parse_number,
+    set_guess,
+)
 from skal.cli._team import ADJUDICATED, OVERLAP, TeamAnswers, in_overlap
 from skal.io.journal import check_annotator
 
@@ -700,10 +707,7 @@ class LabelSession:
             self.campaign.refit()
             out["model"] = f"trained on {len(labels)} labels"
             if self.save_path:
-                from skal import ActiveLearningClassifier
-
-                learner = ActiveLearningClassifier.from_campaign(self.campaign)
-                out["saved"] = str(learner.save(self.save_path))
+                out["saved"] = str(learner_of(self.campaign).save(self.save_path))
         except (TypeError, ValueError) as exc:
             out["model"] = f"not saved: {exc}"[:500]
         with self._lock:
