@@ -162,3 +162,20 @@ def test_coreset_before_any_fit(digits_xy):
                                          "'probcover'"):
         select_batch(resolve_strategy("coreset"), clone(forest_pipeline()), frame, 5,
                      QueryContext())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_strategy_asks_at_the_end_of_a_small_pool(name):
+    # 8 samples, 6 answered (2-3 a class): "auto"'s embedding check built a 10-neighbour
+    # graph on 8 points, a raw scikit-learn error.
+    from sklearn.datasets import load_iris
+
+    from skal import Campaign
+
+    X, y = load_iris(return_X_y=True)
+    rows = [0, 1, 50, 51, 100, 101, 2, 52]
+    campaign = Campaign(ActiveLearningClassifier(LogisticRegression(max_iter=300),
+                                                 query_strategy=name, random_state=0), X[rows])
+    campaign.answer(np.arange(6), y[rows][:6])
+    campaign.refit()
+    assert sorted(campaign.next_batch(2).tolist()) == [6, 7]

@@ -236,7 +236,9 @@ def _embedding_follows_labels(X_pool, context, estimator=None) -> bool:
     features = InputFeatures(estimator, who, alternative)  # ProbCover's: a Pipeline's if need be
     Z, Z_labeled = pca_embedding(features(take_rows(X_pool, rows)),
                                  features(take_rows(L, np.flatnonzero(kept))), 0)
-    spread = LabelSpreading(kernel="knn", n_neighbors=10, alpha=0.2, max_iter=100)
+    # A small pool's graph has fewer than 11 points: kNN needs n_neighbors below that.
+    n_neighbors = min(10, len(Z_labeled) + len(Z) - 1)
+    spread = LabelSpreading(kernel="knn", n_neighbors=n_neighbors, alpha=0.2, max_iter=100)
     accuracy = held_out_accuracy(spread, np.vstack([Z_labeled, Z]), codes, len(Z), seed)
     return accuracy >= 1 / len(counts) + _ABOVE_CHANCE
 
