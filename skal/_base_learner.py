@@ -279,8 +279,12 @@ class _BaseActiveLearner(
         Parameters
         ----------
         X_pool : array-like of shape (n_pool, n_features), iterable of chunks or dask array
-            Unlabeled candidates. Sliceable arrays (numpy, ``np.memmap``, h5py) and
-            iterables of chunks are scored ``pool_batch_size`` rows at a time. A dask
+            Candidates. In a numpy array or DataFrame, rows equal to an answered sample of
+            the learner's pool (labeled or skipped: ``fit``'s ``X`` and what was taught)
+            are never returned; a memmap, an iterable or a dask array is not read twice to
+            find them: give those the unlabeled rows only. Sliceable arrays (numpy,
+            ``np.memmap``, h5py) and iterables of chunks are scored ``pool_batch_size`` rows
+            at a time. A dask
             array is scored block by block where its blocks live (the fitted model is
             shipped once to each worker) and gives the same indices for score-based
             strategies; other strategies compute it into memory, with a warning.
@@ -326,7 +330,9 @@ class _BaseActiveLearner(
             The samples' ids in the learner's ``journal``: pool indices (ints) or user keys
             (strings). Required when the learner has a journal; then the labels are
             appended to it, durably, before the model is refit, and a sample taught again
-            is relabeled. Without a journal, the samples join the learner's pool.
+            is relabeled. Without ``sample_ids``, a row equal to a sample of the learner's
+            pool (compared by content) answers that sample -- an unanswered one first,
+            else it relabels it -- and other rows join the pool.
         scores : array-like of shape (n_new,) or None, default=None
             The query strategy's score of each sample (see ``query(...,
             return_scores=True)``), recorded in the journal.
@@ -370,12 +376,15 @@ class _BaseActiveLearner(
                 + "None or NaN); teach only labeled samples."
             )
         self._check_new_labels(y)
-        if rows is None:
-            rows = campaign.add_samples(X)
-            if self.__dict__.get("_pool_ids") is not None:  # a loaded save: number on
-                new_ids = self._n_pool + np.arange(len(rows))
+        if rows is None:  # a sample of the pool is answered in place, a new one joins it
+            rows = campaign.pool_rows(X)
+            new = np.flatnonzero(rows < 0)
+            if len(new):
+                rows[new] = campaign.add_samples(take_rows(X, new))
+            if len(new) and self.__dict__.get("_pool_ids") is not None:  # a loaded save
+                new_ids = self._n_pool + np.arange(len(new))
                 self._pool_ids = np.concatenate([self._pool_ids, new_ids])
-                self._n_pool += len(rows)
+                self._n_pool += len(new)
         campaign.teach(rows, plain_labels(y), reason=campaign.strategy_name, scores=scores)
         return self
 

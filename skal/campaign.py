@@ -268,7 +268,8 @@ class Campaign:
         """The newest model's choice of ``n`` samples of any pool, most informative first.
 
         The strategy sees the campaign's labeled set and the round's seed, as
-        :meth:`next_batch` does; nothing is handed out or recorded.
+        :meth:`next_batch` does; nothing is handed out or recorded. Rows of a numpy array
+        or DataFrame equal to an answered pool sample (labeled or skipped) are left out.
 
         Parameters
         ----------
@@ -293,10 +294,68 @@ class Campaign:
         with self._lock:
             estimator, round_ = self.estimator_, len(self.history_)
             labeled, labels = self.labeled_indices_, self.labels_
+            answered = np.r_[labeled, self.skipped_indices_].astype(np.intp)
         if estimator is None:
             raise ValueError("the campaign has no fitted model yet: run or refit it first.")
-        picked, scores = self._select(X_pool, n, estimator, round_, labeled, labels, strategy)
+        keep = self._not_answered(X_pool, answered)
+        if keep is not None:  # rows equal to answered pool samples are left out
+            picked, scores = self._select(take_rows(X_pool, keep), n, estimator, round_,
+                                          labeled, labels, strategy)
+            picked = keep[picked]
+        else:
+            picked, scores = self._select(X_pool, n, estimator, round_, labeled, labels,
+                                          strategy)
         return (picked, scores) if return_scores else picked
+
+    def _not_answered(self, X_pool, answered: np.ndarray) -> np.ndarray | None:
+        """Rows of an in-memory ``X_pool`` (an array or DataFrame) that equal no answered
+        pool sample; None when all do not, or when ``X_pool`` is read in chunks (a memmap,
+        an iterable, a dask array: hashing would read it twice)."""
+        if not len(answered) or not (type(X_pool) is np.ndarray or is_frame(X_pool)):
+            return None
+        try:
+            theirs = _digests_like(X_pool, getattr(self.X, "dtype", None))
+        except (TypeError, ValueError):  # not the pool's kind of rows: the strategy says so
+            return None
+        keep = np.flatnonzero(~np.isin(theirs, self._pool_digests()[answered]))
+        return None if len(keep) == len(theirs) else keep
+
+    def _pool_digests(self) -> np.ndarray:
+        with self._lock:
+            if self._digests is None:
+                self._digests = row_digests(self.X)
+            return self._digests
+
+    def pool_rows(self, X) -> np.ndarray:
+        """The pool index of the sample equal to each row of ``X`` (-1 where none is).
+
+        Rows are compared by content (a 64-bit digest of their values, as the journal
+        checks ``sample_ids``). Among equal pool samples an unanswered one comes first, and
+        the rows of one call take distinct samples while there are.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, ...)
+            Rows with the pool's features.
+
+        Returns
+        -------
+        indices : ndarray of int of shape (n_rows,)
+        """
+        digests = self._pool_digests()
+        theirs = _digests_like(X, getattr(self.X, "dtype", None))
+        order = np.argsort(digests, kind="stable")  # equal digests in pool order
+        lo = np.searchsorted(digests[order], theirs, side="left")
+        hi = np.searchsorted(digests[order], theirs, side="right")
+        with self._lock:
+            taken = set(self.labeled_indices_.tolist()) | set(self.skipped_indices_.tolist())
+        out = np.full(len(theirs), -1, dtype=np.intp)
+        for k in np.flatnonzero(hi > lo):
+            candidates = order[lo[k]:hi[k]].tolist()
+            free = [i for i in candidates if i not in taken]
+            out[k] = free[0] if free else candidates[0]
+            taken.add(int(out[k]))
+        return out
 
     def _select(self, X_pool, n, estimator, round_, labeled, labels, strategy=None):
         context = QueryContext(
@@ -467,13 +526,17 @@ class Campaign:
                 return np.empty(0, dtype=np.intp)
             self._answers.grow(len(X_new))
             self.X, self._rooms["X"] = append_rows(self.X, X_new, self._rooms.get("X"))
+            if is_frame(self.X):  # pd.concat may change column dtypes, and so the hashes
+                self._digests = None
+            elif self._digests is not None:  # kept up to date: teach asks for them each time
+                self._digests, self._rooms["digests"] = append_rows(
+                    self._digests, _digests_like(X_new, self.X.dtype), self._rooms.get("digests"))
             if self.y is not None:
                 blank = np.full(len(X_new), np.nan) if self.spec.task == REGRESSION else \
                     np.full(len(X_new), None, dtype=object)
                 y = self.y if self.spec.task == REGRESSION else \
                     np.asarray(self.y, dtype=object)
                 self.y, self._rooms["y"] = append_rows(y, blank, self._rooms.get("y"))
-            self._digests = None
         return np.arange(start, start + len(X_new), dtype=np.intp)
 
     def rows_of(self, sample_ids, X) -> np.ndarray:
@@ -487,9 +550,7 @@ class Campaign:
             The samples, which must be exactly those pool rows.
         """
         with self._lock:
-            if self._digests is None:
-                self._digests = row_digests(self.X)
-            pool = {"digests": self._digests, "dtype": getattr(self.X, "dtype", None),
+            pool = {"digests": self._pool_digests(), "dtype": getattr(self.X, "dtype", None),
                     "keys": self.keys}
         ids = check_sample_ids(sample_ids, X, pool)
         if self.keys is None:
@@ -834,3 +895,13 @@ def _class_counts(labels) -> list[list]:
         return []
     classes, counts = np.unique(labels, return_counts=True)
     return [[c, int(n)] for c, n in zip(classes.tolist(), counts.tolist())]
+
+
+def _digests_like(X, dtype) -> np.ndarray:
+    """Row digests of ``X`` read as rows of the pool's ``dtype`` (cast block by block)."""
+    if is_frame(X) or dtype is None or getattr(X, "dtype", None) == dtype:
+        return row_digests(X)
+    step = 1 << 16
+    blocks = [row_digests(np.asarray(X[s:s + step]).astype(dtype))
+              for s in range(0, len(X), step)]
+    return np.concatenate(blocks) if blocks else np.empty(0, dtype=np.uint64)

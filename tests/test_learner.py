@@ -440,3 +440,44 @@ def test_a_trained_model_queries_before_any_fit_on_labels(digits_xy):
         from skal import Campaign
 
         Campaign(warm, X).start_from(logreg())
+
+
+def _readme_loop(X, y, y_known, strategy, rounds=6):
+    learner = ActiveLearningClassifier(LogisticRegression(max_iter=300), query_strategy=strategy,
+                                       random_state=0).fit(X, y_known)
+    asked = []
+    for _ in range(rounds):
+        idx = learner.query(X, n_instances=10)
+        asked += idx.tolist()
+        learner.teach(X[idx], y[idx])
+    return learner, asked
+
+
+@pytest.mark.parametrize("strategy", ["random", "margin", "auto"])
+def test_the_readme_loop_never_asks_a_labeled_row_nor_copies_one(digits_xy, strategy):
+    # query(X) returned labeled rows and teach(X[idx]) appended copies of pool rows:
+    # n_labeled_ overcounted and the copies trained twice.
+    X, y = digits_xy[0][:300], digits_xy[1][:300]
+    y_known = np.full(300, -1)
+    y_known[:30] = y[:30]
+    learner, asked = _readme_loop(X, y, y_known, strategy)
+    assert len(set(asked)) == len(asked) == 60 and not set(asked) & set(range(30))
+    assert learner.n_labeled_ == 90 and len(learner.campaign_.X) == 300
+    assert sorted(learner.labeled_indices_.tolist()) == sorted([*range(30), *asked])
+
+
+def test_teach_answers_pool_rows_in_place_and_adds_new_ones(digits_xy):
+    X, y = digits_xy[0][:300], digits_xy[1][:300]
+    y_known = np.full(300, -1)
+    y_known[:30] = y[:30]
+    learner = ActiveLearningClassifier(LogisticRegression(max_iter=300), query_strategy="margin",
+                                       random_state=0).fit(X[:250], y_known[:250])
+    new = X[250:253]  # not in the pool: they join it
+    learner.teach(np.vstack([X[40:42], new]), y[[40, 41, 250, 251, 252]])
+    assert learner.labeled_indices_[-5:].tolist() == [40, 41, 250, 251, 252]
+    assert len(learner.campaign_.X) == 253
+    learner.teach(X[40:41], [(y[40] + 1) % 10])  # a labeled row again: relabeled
+    assert learner.n_labeled_ == 35 and len(learner.campaign_.X) == 253
+    assert learner.y_labeled_[learner.labeled_indices_.tolist().index(40)] == (y[40] + 1) % 10
+    assert 40 not in learner.query(X[:250], n_instances=250).tolist()
+    assert len(learner.query(X[:250], n_instances=250)) == 250 - 35 + 3

@@ -231,8 +231,10 @@ def test_query_and_teach_rows_and_sets():
     learner.teach(X[picked[2:]], [set(np.flatnonzero(Y[picked[2]]).tolist())])
     assert learner.n_labeled_ == 23
     np.testing.assert_array_equal(learner.y_labeled_[-3:], Y[picked])
-    learner.teach(X[:1], [set()])  # "none of these" is a label set, not a skip
+    other = next(i for i in range(20, len(X)) if i not in picked)
+    learner.teach(X[other:other + 1], [set()])  # "none of these" is a label set, not a skip
     assert learner.n_labeled_ == 24 and learner.y_labeled_[-1].tolist() == [0, 0, 0]
+    assert learner.labeled_indices_[-1] == other  # a pool row is answered in place
 
 
 def test_journal_records_label_sets_and_a_rerun_resumes(tmp_path):
