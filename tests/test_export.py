@@ -132,6 +132,46 @@ def test_an_unknown_format_is_refused_by_name(journal, tmp_path, capsys):
     assert "invalid choice: 'xlsx'" in capsys.readouterr().err
 
 
+def _hard_link(t, j):
+    os.link(j, t / "linked.sqlite")
+    return str(t / "linked.sqlite")
+
+
+def _symlink(t, j):
+    os.symlink(j, t / "alias.sqlite")
+    return str(t / "alias.sqlite")
+
+
+# (what, the --output path from (tmp folder, journal), --format, fragment of the error):
+# every way of naming the journal, or SQLite's files beside it, as the output
+OUTPUT_IS_THE_JOURNAL = [
+    ("the same path", lambda t, j: str(j), "csv", "is the journal itself"),
+    ("a relative path", lambda t, j: os.path.relpath(j), "json", "is the journal itself"),
+    ("a path through ..", lambda t, j: str(t / ".." / t.name / j.name), "csv",
+     "is the journal itself"),
+    ("a symbolic link to it", _symlink, "csv", "is the journal itself"),
+    ("a hard link to it", _hard_link, "parquet", "is the journal itself"),
+    ("its -wal file", lambda t, j: f"{j}-wal", "csv", "the journal's SQLite -wal file"),
+    ("its -shm file", lambda t, j: f"{j}-shm", "csv", "the journal's SQLite -shm file"),
+]
+
+
+@pytest.mark.parametrize("output, fmt, fragment", [r[1:] for r in OUTPUT_IS_THE_JOURNAL],
+                         ids=[r[0] for r in OUTPUT_IS_THE_JOURNAL])
+def test_the_journal_is_never_the_output(journal, tmp_path, capsys, output, fmt, fragment):
+    target = output(tmp_path, journal)
+    before = journal.read_bytes()
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    rc = main(["export", str(journal), "--format", fmt, "--output", target])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("skal export: error: --output ") and fragment in err, err
+    assert err.count("\n") == 1 and "pass another file" in err
+    assert journal.read_bytes() == before  # nothing written: the journal still opens
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing
+    with LabelJournal(journal, read_only=True) as j:
+        assert len(j.records()) == 6
+
+
 # ----------------------------------------------------------------------------- kill -9
 
 

@@ -1,5 +1,6 @@
 """`skal label`: piped sessions, kill -9 in the middle, resume, image folders."""
 
+import io
 import os
 import re
 import signal
@@ -170,6 +171,63 @@ def test_readers(tmp_path):
     (tmp_path / "bad.csv").write_text("0,cat\n9,dog\n")
     with pytest.raises(ValueError, match="outside the pool"):
         load_labels(tmp_path / "bad.csv", 4, None)
+
+
+NAN = np.nan
+# (what, the --labels file: an array saved as .npy or a CSV text, extra options, the
+# journal's labels after the import as {sample: (type, label)}, or a fragment of the error).
+# Unlabeled samples are marked as for fit(y); a labels file never records a skip.
+LABEL_FILES = [
+    ("npy: NaN marks unlabeled, whole floats are ints",
+     [0.0, NAN, NAN, 1.0, NAN, 2.0], [], {0: (int, 0), 3: (int, 1), 5: (int, 2)}),
+    ("npy: -1 and NaN in floats", [-1.0, NAN, 1.0, 0.0, -1.0, NAN], [],
+     {2: (int, 1), 3: (int, 0)}),
+    ("npy: -1 in ints", [-1, 2, -1, 0, -1, -1], [], {1: (int, 2), 3: (int, 0)}),
+    ("npy: '' marks unlabeled in strings", np.array(["a", "", "b", " ", "", ""]), [],
+     {0: (str, "a"), 2: (str, "b")}),
+    ("npy: '-1' in strings is ambiguous", np.array(["a", "-1", "b", "", "", ""]), [],
+     "holds '-1': is it a class or an unlabeled sample?"),
+    ("npy: 0.5 is no class", [0.5, NAN, 1.0, NAN, NAN, NAN], [], "0.5 is not a whole number"),
+    ("npy: only -1 and 1", [-1, 1, -1, 1, -1, 1], [], "holds only -1 and 1"),
+    ("npy: one label per sample", [0, 1, 2], [], "has shape (3,); expected (6,)"),
+    ("npy: booleans", np.array([True, False] * 3), [], "holds bool values"),
+    ("npy --target number: -1 is a target", [-1.0, NAN, 2.5, NAN, NAN, NAN],
+     ["--target", "number", "--model", "linear"], {0: (float, -1.0), 2: (float, 2.5)}),
+    ("csv: empty, nan and -1 mark unlabeled", "id,label\n0,1.0\n1,\n2,nan\n3,-1\n4,2\n",
+     [], {0: (int, 1), 4: (int, 2)}),
+    ("csv: names", "0,cat\n1,dog\n2,\n", [], {0: (str, "cat"), 1: (str, "dog")}),
+    ("csv --target number", "id,label\n0,-1\n1,2.5\n2,\n",
+     ["--target", "number", "--model", "linear"], {0: (float, -1.0), 1: (float, 2.5)}),
+    ("csv --target number: text", "id,label\n0,2.5\n1,big\n",
+     ["--target", "number", "--model", "linear"], "known.csv:3: the label 'big' is not a number"),
+]
+
+
+@pytest.mark.parametrize("labels, extra, expected", [r[1:] for r in LABEL_FILES],
+                         ids=[r[0] for r in LABEL_FILES])
+def test_label_files_mark_unlabeled_samples_as_fit_does(tmp_path, monkeypatch, capsys, labels,
+                                                         extra, expected):
+    from skal.cli import main
+
+    np.save(tmp_path / "pool.npy", np.random.default_rng(0).random((6, 3)))
+    if isinstance(labels, str):
+        known = tmp_path / "known.csv"
+        known.write_text(labels)
+    else:
+        known = tmp_path / "known.npy"
+        np.save(known, np.asarray(labels))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("q\n"))
+    status = main(["label", str(tmp_path / "pool.npy"), "--labels", str(known), "--color",
+                   "none", *(extra or ["--model", "logreg"])])
+    err = capsys.readouterr().err
+    with LabelJournal(tmp_path / "pool.npy.journal.sqlite") as j:
+        recorded = {i: (type(label), label) for i, label in j.labels().items()}
+    if isinstance(expected, str):
+        assert status == 2 and expected in err and "known." in err, err
+        assert recorded == {} and "Traceback" not in err
+    else:
+        assert status == 0, err
+        assert recorded == expected  # no skip, no '' class, ints stay ints
 
 
 def _image_folder(folder, images):

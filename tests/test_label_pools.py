@@ -163,6 +163,75 @@ def test_hostile_and_huge_cells_are_escaped_and_cut(tmp_path):
                                                           text_column="body"), 0)
 
 
+# ----------------------------------------------------------------------------- keys
+
+
+def _cid_pool(folder):
+    """20 rows keyed by a zero-padded --id-column 'cid' that runs backwards (row 0 is 019,
+    row 14 is 005): pandas alone reads these ids as the numbers 19 and 5."""
+    path = folder / "pool.csv"
+    path.write_text("\n".join(["cid,x1,x2", *(f"{19 - i:03d},{i},{i % 3}" for i in range(20))])
+                    + "\n")
+    return path
+
+
+KEYED = ["--id-column", "cid", "--classes", "a,b", "--model", "logreg", "--color", "none"]
+
+# (what, the --labels CSV, the journal's labels after the import, or a fragment of the error)
+ID_COLUMN_LABELS = [
+    ("zero-padded ids as written", "id,label\n005,a\n015,b\n", {"005": "a", "015": "b"}),
+    ("no header line", "005,a\n000,b\n", {"005": "a", "000": "b"}),
+    ("one label twice", "id,label\n005,a\n005,a\n019,b\n", {"005": "a", "019": "b"}),
+    ("empty and -1 are no label", "id,label\n005,\n015,-1\n019,b\n", {"019": "b"}),
+    ("a row number is no id", "id,label\n005,a\n5,b\n",
+     "known.csv:3: no sample of the pool has the id '5'"),
+    ("a row number on the first line", "5,a\n015,b\n",
+     "known.csv:1: no sample of the pool has the id '5'"),
+    ("an id not in the pool", "id,label\n005,a\n020,b\n", "the id '020'"),
+    ("two labels for one sample", "id,label\n005,a\n005,b\n",
+     "known.csv:3: sample '005' is labeled 'b' here but 'a' on line 2"),
+]
+
+
+@pytest.mark.parametrize("labels, expected", [r[1:] for r in ID_COLUMN_LABELS],
+                         ids=[r[0] for r in ID_COLUMN_LABELS])
+def test_id_column_values_are_keys_exactly_as_written(tmp_path, monkeypatch, capsys, labels,
+                                                      expected):
+    pool, known = _cid_pool(tmp_path), tmp_path / "known.csv"
+    known.write_text(labels)
+    journal = tmp_path / "pool.csv.journal.sqlite"
+    status, out, err = run_label(monkeypatch, capsys, [pool, *KEYED, "--labels", known], "q\n")
+    if isinstance(expected, str):
+        assert status == 2 and err.startswith("skal label: error: ") and expected in err, err
+        assert "Traceback" not in err
+        with LabelJournal(journal) as j:
+            assert j.labels() == {}  # nothing recorded, on any sample
+        return
+    assert status == 0, err
+    shown = re.search(r"^sample \d+ \((\d+)\)\n  cid: (\d+)$", out, flags=re.M)
+    assert len(shown.group(1)) == 3 and shown.group(1) == shown.group(2)  # shown as written
+    with LabelJournal(journal) as j:
+        assert j.labels() == expected
+    assert main(["export", str(journal), "--output", str(tmp_path / "out.csv")]) == 0
+    exported = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert dict(zip(exported["sample"], exported["label"])) == expected
+
+
+def test_a_journal_keyed_by_ids_read_as_numbers_is_refused(tmp_path, monkeypatch, capsys):
+    """A journal written when 005 was read as 5 names no sample now: refused, untouched,
+    never taken as the answers of other samples."""
+    pool = _cid_pool(tmp_path)
+    journal = tmp_path / "pool.csv.journal.sqlite"
+    with LabelJournal(journal, pool_fingerprint=open_pool(pool, id_column="cid").fingerprint()
+                      ) as j:
+        j.append(["5", "15"], ["a", "b"], round=0, strategy="initial")
+    status, _, err = run_label(monkeypatch, capsys, [pool, *KEYED], "q\n")
+    assert status == 2 and "holds answers for sample id '5' (and 1 more)" in err, err
+    assert "--id-column 'cid'" in err and "--journal NEW.sqlite" in err
+    with LabelJournal(journal) as j:
+        assert j.labels() == {"5": "a", "15": "b"}
+
+
 # ----------------------------------------------------------------------------- your model
 
 

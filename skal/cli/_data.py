@@ -125,40 +125,180 @@ def _load_image_folder(folder: Path, image_size):
     return np.stack(rows), shape, [f.name for f in files]
 
 
-def load_labels(path: str | Path, n: int, names: list[str] | None):
-    """Initial labels: ``(pool indices, labels)`` from a CSV (id,label) or a .npy (-1 = none)."""
+def load_labels(path: str | Path, n: int, names: list[str] | None = None, *,
+                keys: list[str] | None = None, task: str = "classification"):
+    """Initial labels of ``--labels``: ``(pool indices, labels)``, one label per sample.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy`` of one label per sample, or a CSV of ``id,label`` rows (a first row
+        whose id is no sample's is a header).
+    n : int
+        The pool's size.
+    names : list of str or None
+        Names of a pool without keys (an image folder's files): a CSV id is a name or a
+        row index.
+    keys : list of str or None
+        The journal's keys of the samples (``--id-column`` values, ``.txt`` file names): a
+        CSV id must be one, exactly as written (``005`` is not ``5``, nor row 5).
+    task : {"classification", "regression"}
+        ``"regression"`` for ``--target number``.
+
+    Notes
+    -----
+    Unlabeled samples are marked as in ``fit(y)`` (:mod:`skal._labels`), and a labels file
+    never records a skip. In a ``.npy``: -1 or NaN (NaN only for numbers, where -1 is a
+    target); in an array of strings an empty string, and ``'-1'`` is refused as ambiguous.
+    In a CSV: an empty label, ``nan``, and ``-1`` for classes. Classes that are all whole
+    numbers (``3`` or ``3.0``) are ints, else strings, as ``--classes`` reads them.
+    """
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        y = np.asarray(_np_load(path))
-        if y.shape != (n,):
-            raise ValueError(f"{path} has shape {y.shape}; expected ({n},), -1 for unlabeled")
-        keep = ~((y == -1) if y.dtype.kind in "iuf" else np.zeros(n, dtype=bool))
-        return np.flatnonzero(keep).tolist(), y[keep].tolist()
-    rows_of = {name: i for i, name in enumerate(names)} if names else {}
-    ids, labels = [], []
-    with open(path, newline="") as fh:
-        for lineno, row in enumerate(csv.reader(fh), start=1):
-            if not row or not "".join(row).strip():
-                continue
-            if len(row) < 2:
-                raise ValueError(f"{path}:{lineno}: expected 'id,label', got {row!r}")
-            key, label = row[0].strip(), row[1].strip()
-            if key in rows_of:
-                i = rows_of[key]
-            else:
-                try:
-                    i = int(key)
-                except ValueError:
-                    if lineno == 1:
-                        continue  # a header
-                    raise ValueError(f"{path}:{lineno}: unknown sample id {key!r}") from None
-            if not 0 <= i < n:
-                raise ValueError(f"{path}:{lineno}: sample id {i} is outside the pool (0..{n - 1})")
-            if label in ("", "-1"):
-                continue
-            ids.append(i)
-            labels.append(parse_label(label))
-    return ids, labels
+        return _npy_labels(path, n, task)
+    return _csv_labels(path, n, names, keys, task)
+
+
+def _npy_labels(path: Path, n: int, task: str):
+    from skal._labels import REGRESSION, check_targets, check_y, unlabeled_mask
+
+    y = np.asarray(_np_load(path))
+    marks = "NaN" if task == REGRESSION else "-1 or NaN ('' for strings)"
+    if y.shape != (n,):
+        raise ValueError(f"--labels {path} has shape {y.shape}; expected ({n},): one label per "
+                         f"pool sample, {marks} for the unlabeled ones")
+    if y.dtype.kind not in "iufU":
+        raise ValueError(f"--labels {path} holds {y.dtype} values; save numbers (-1 or NaN "
+                         "for unlabeled) or strings ('' for unlabeled)")
+    try:
+        if task == REGRESSION:
+            values = check_targets(y, n)
+            known = ~np.isnan(values)
+            return np.flatnonzero(known).tolist(), values[known].tolist()
+        if y.dtype.kind == "U":
+            if (y == "-1").any():  # as fit(y): a class or a gap? never guessed
+                raise ValueError(
+                    "it is an array of strings that holds '-1': is it a class or an unlabeled "
+                    "sample? Mark unlabeled samples with '' (an empty string) and keep '-1' "
+                    "out of class names")
+            missing = np.char.strip(y) == ""  # '' would be a class no one can type
+        else:
+            missing = unlabeled_mask(y)
+            _whole_classes(y[~missing])
+            check_y(y, n)  # e.g. -1 and 1 only
+    except ValueError as exc:
+        raise ValueError(f"--labels {path}: {exc}") from None
+    known = y[~missing]
+    if known.dtype.kind == "f":
+        known = known.astype(np.int64)  # NaN markers made the array float; classes are ints
+    return np.flatnonzero(~missing).tolist(), known.tolist()
+
+
+def _whole_classes(known: np.ndarray) -> None:
+    """Float classes are whole numbers (ints once NaN markers are gone), never 0.5 or inf."""
+    if known.dtype.kind != "f":
+        return
+    bad = known[~np.isfinite(known) | (known != np.round(known))]
+    if len(bad):
+        raise ValueError(f"the label {bad[0].item()!r} is not a whole number: classes are ints "
+                         "or strings; for numbers to predict use --target number")
+
+
+def _csv_labels(path: Path, n: int, names, keys, task: str):
+    if keys is not None:
+        rows_of, by_index = {key: i for i, key in enumerate(keys)}, False
+    else:
+        rows_of, by_index = ({name: i for i, name in enumerate(names)} if names else {}), True
+    rows: dict[int, tuple[int, str]] = {}  # pool index -> (line, label text)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:  # Excel writes a BOM
+            lines = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read --labels {path} (a UTF-8 CSV of id,label): {exc}") from None
+    for lineno, row in enumerate(lines, start=1):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) < 2:
+            raise ValueError(f"{path}:{lineno}: expected 'id,label', got {row!r}")
+        key, label = row[0].strip(), row[1].strip()
+        i = _row_of(key, rows_of, by_index)
+        if i is None:
+            if lineno == 1 and not _is_number(key):
+                continue  # a header; a number there is an id (a row number as a key: refused)
+            raise ValueError(_unknown_id(path, lineno, key, keys, names, n))
+        if not 0 <= i < n:
+            raise ValueError(f"{path}:{lineno}: sample id {i} is outside the pool (0..{n - 1})")
+        if _unlabeled(label, task):
+            continue
+        if i in rows and rows[i][1] != label:
+            raise ValueError(
+                f"{path}:{lineno}: sample {key!r} is labeled {label!r} here but "
+                f"{rows[i][1]!r} on line {rows[i][0]}: keep one label per sample")
+        rows.setdefault(i, (lineno, label))
+    ids = list(rows)
+    return ids, _typed_labels(path, [rows[i] for i in ids], task)
+
+
+def _row_of(key: str, rows_of: dict, by_index: bool) -> int | None:
+    if key in rows_of:
+        return rows_of[key]
+    if not by_index:  # keyed pools: '005' is a key, never row 5
+        return None
+    try:
+        return int(key)
+    except ValueError:
+        return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _unknown_id(path, lineno, key, keys, names, n) -> str:
+    if keys is None:
+        return (f"{path}:{lineno}: unknown sample id {key!r}: give "
+                f"{'a file name of the pool or ' if names else ''}a row index (0..{n - 1})")
+    return (f"{path}:{lineno}: no sample of the pool has the id {key!r}: --labels ids are the "
+            f"pool's keys (its --id-column values or file names) exactly as written, such as "
+            f"{keys[0]!r}, never row numbers; correct the id or remove the line")
+
+
+def _unlabeled(text: str, task: str) -> bool:
+    """A CSV label that marks no label (as ``fit(y)``: -1 is a target for numbers)."""
+    if text == "" or text.lower() == "nan":
+        return True
+    try:
+        return task != "regression" and float(text) == -1  # '-1.0' too: never a skip
+    except ValueError:
+        return False
+
+
+def _typed_labels(path: Path, rows, task: str) -> list:
+    """A CSV's label texts as labels: numbers (regression); ints when every class is a
+    whole number (``3`` or ``3.0``), else strings."""
+    numbers = []
+    for lineno, text in rows:
+        try:
+            numbers.append(float(text))
+        except ValueError:
+            if task == "regression":
+                raise ValueError(f"{path}:{lineno}: the label {text!r} is not a number; with "
+                                 "--target number every label is one (empty: unlabeled)") from None
+            return [text for _, text in rows]
+    bad = next((r for r, v in zip(rows, numbers) if not np.isfinite(v)), None)
+    if bad is not None:
+        raise ValueError(f"{path}:{bad[0]}: the label {bad[1]!r} is not a finite number")
+    if task == "regression":
+        return numbers
+    if all(v == round(v) for v in numbers):
+        return [int(v) for v in numbers]
+    lineno, text = next(r for r, v in zip(rows, numbers) if v != round(v))
+    raise ValueError(f"{path}:{lineno}: the label {text!r} is not a whole number: classes are "
+                     "ints or names; for numbers to predict use --target number")
 
 
 def load_holdout(path: str, n_features: int):

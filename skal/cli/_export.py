@@ -163,6 +163,25 @@ def _check_output(path: str) -> str:
     return folder
 
 
+#: SQLite's files beside a journal (WAL mode, or a rollback journal): part of the journal.
+JOURNAL_SIDECARS = ("", "-wal", "-shm", "-journal")
+
+
+def _check_not_journal(output: str, journal: str, fmt: str) -> None:
+    """Refuse an ``--output`` that is the journal (or one of SQLite's files beside it): the
+    export replaces the file whole, so it would destroy the answers it exports."""
+    for suffix in JOURNAL_SIDECARS:
+        part = journal + suffix
+        same = os.path.realpath(output) == os.path.realpath(part)
+        if not same and os.path.exists(output) and os.path.exists(part):
+            same = os.path.samefile(output, part)  # hard links, case-insensitive names
+        if same:
+            what = "the journal itself" if not suffix else f"the journal's SQLite {suffix} file"
+            raise ValueError(f"--output {output!r} is {what}: exporting there would replace "
+                             "the journal's answers; pass another file, e.g. "
+                             f"--output {os.path.splitext(journal)[0] + '.' + fmt!r}.")
+
+
 def _write(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` whole: a temporary file beside it, then a rename."""
     fd, tmp = tempfile.mkstemp(prefix=".skal-export-", dir=_check_output(path))
@@ -181,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         fmt = _format_of(args)
         _check_output(args.output)
+        _check_not_journal(args.output, args.journal, fmt)
         with LabelJournal(args.journal, read_only=True) as journal:
             data = export_bytes(journal, fmt, current_only=args.current)
             n = len(export_rows(journal.records(), current_only=args.current))

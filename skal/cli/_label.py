@@ -165,9 +165,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                 "files or of PNG/JPEG images, a .npy or .npz array")
     _add_table_options(p)
     p.add_argument("--labels", metavar="FILE",
-                   help="initial labels: a CSV of id,label (id = the sample's key: its "
-                        "--id-column value or file name, else its row index) or a .npy with "
-                        "-1 for unlabeled samples")
+                   help="initial labels: a CSV of id,label (id = the sample's key exactly "
+                        "as written: its --id-column value or file name, else its row index; "
+                        "an empty label is none) or a .npy of one label per sample, -1 or "
+                        "NaN for unlabeled ones ('' in an array of strings)")
     p.add_argument("--journal", metavar="PATH",
                    help="the label journal (SQLite; default: POOL.journal.sqlite, beside "
                         "the pool)")
@@ -276,6 +277,8 @@ def _prepare(args: argparse.Namespace) -> dict:
                                         read_only=False)
     except ValueError as exc:
         raise ValueError(f"{exc} (use --journal to start a new journal for this pool)") from exc
+    if args.id_column:
+        _check_journal_keys(journal, pool, args.id_column)
     from skal.cli._team import default_annotator
 
     journal.annotator = getattr(args, "annotator", None) or default_annotator()
@@ -290,13 +293,34 @@ def _prepare(args: argparse.Namespace) -> dict:
     holdout = _holdout(args, pool, classes)
     imported = None
     if args.labels:  # answered through the campaign, once it is open
-        ids, labels = load_labels(args.labels, len(pool), pool.keys or pool.names)
+        ids, labels = load_labels(args.labels, len(pool), pool.names, keys=pool.keys,
+                                  task="regression" if session_target(args) == NUMBER
+                                  else "classification")
         imported = (ids, labels, args.labels)
     return {"pool": pool, "X": pool.X, "names": pool.names, "journal": journal,
             "target": session_target(args),
             "journal_path": journal_path, "classes": classes, "holdout": holdout,
             "imported": imported,
             "display_shape": _shape(args.image_shape, "--image-shape") or pool.shape}
+
+
+def _check_journal_keys(journal, pool, id_column: str) -> None:
+    """Refuse a journal whose answers name keys this pool lacks, before they could count.
+
+    Earlier versions read --id-column values such as ``005`` as the number ``5``: a journal
+    they wrote holds ``'5'``, which is no longer any sample's key (nor row 5's).
+    """
+    keys = set(pool.keys)
+    stale = [sid for sid in journal.labels() if isinstance(sid, str) and sid not in keys]
+    if stale:
+        journal.close()
+        raise ValueError(
+            f"the journal {journal.path!r} holds answers for sample id {stale[0]!r}"
+            f"{f' (and {len(stale) - 1} more)' if len(stale) > 1 else ''}, which is no "
+            f"--id-column {id_column!r} value of this pool (ids are read exactly as written, "
+            f"such as {pool.keys[0]!r}; older versions of skal read 005 as 5). Start a new "
+            "journal with --journal NEW.sqlite; to keep its answers, skal export it, write "
+            "the ids as the pool does, and import that file with --labels")
 
 
 def session_target(args) -> str:

@@ -177,8 +177,9 @@ def _pandas():
     return pd
 
 
-def read_table(path: Path):
-    """A CSV/TSV (UTF-8) or Parquet file as a DataFrame with string column names."""
+def read_table(path: Path, id_column: str | None = None):
+    """A CSV/TSV (UTF-8) or Parquet file as a DataFrame with string column names; a CSV's
+    ``id_column`` as written (text: pandas would read ``005`` as the number 5)."""
     pd = _pandas()
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
@@ -191,17 +192,18 @@ def read_table(path: Path):
         except (OSError, ValueError) as exc:
             raise ValueError(f"cannot read {path} as Parquet: {exc}") from None
     else:
-        frame = _read_csv(pd, path)
+        frame = _read_csv(pd, path, None if id_column is None else {id_column: str})
     frame.columns = [str(c) for c in frame.columns]
     if len(frame) == 0:
         raise ValueError(f"{path} holds no rows (a header at most): nothing to label")
     return frame.reset_index(drop=True)
 
 
-def _read_csv(pd, path: Path):
+def _read_csv(pd, path: Path, dtype=None):
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        return pd.read_csv(path, sep=sep, encoding="utf-8", encoding_errors="strict")
+        return pd.read_csv(path, sep=sep, encoding="utf-8", encoding_errors="strict",
+                           dtype=dtype)
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
                          f"position {exc.start}): save it as UTF-8") from None
@@ -234,7 +236,7 @@ def _check_column(name: str, frame, option: str) -> str:
 
 
 def _table_pool(path: Path, columns, features, text_column, id_column) -> Pool:
-    frame = read_table(path)
+    frame = read_table(path, id_column)
     keys = _keys(frame, id_column) if id_column else None
     shown = _column_list(columns, frame, "--columns")
     if text_column:
