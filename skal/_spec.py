@@ -8,7 +8,7 @@ from skal._label_sets import check_indicator_y, check_not_one_hot, is_indicator
 from skal._labels import CLASSIFICATION, MULTILABEL, REGRESSION, TASKS
 from skal._pool import DEFAULT_POOL_BATCH_SIZE
 
-__all__ = ["CampaignSpec"]
+__all__ = ["CampaignSpec", "as_learner"]
 
 
 @dataclass(frozen=True)
@@ -167,11 +167,7 @@ class CampaignSpec:
         from sklearn.base import is_regressor  # lazy: import skal stays light
 
         if "query_strategy" not in learner.get_params(deep=False):
-            from skal import ActiveLearningClassifier, ActiveLearningRegressor
-
-            default = ActiveLearningRegressor if is_regressor(learner) else \
-                ActiveLearningClassifier
-            return cls.from_estimator(default(learner))
+            return cls.from_estimator(as_learner(learner))
         validate = getattr(learner, "_validate_params", None)
         if validate is not None:
             validate()  # scikit-learn's parameter constraints of the learner
@@ -194,3 +190,16 @@ class CampaignSpec:
     def learner_params(self) -> dict:
         """The learner parameters: :meth:`params` without ``task`` (the learner's class)."""
         return {k: v for k, v in self.params().items() if k != "task"}
+
+
+def as_learner(model):
+    """``model`` if it is a learner (it has a ``query_strategy`` parameter), else the
+    default learner around it: ``ActiveLearningClassifier(model)``, or
+    ``ActiveLearningRegressor(model)`` for a regressor."""
+    if "query_strategy" in model.get_params(deep=False):
+        return model
+    from sklearn.base import is_regressor
+
+    from skal import ActiveLearningClassifier, ActiveLearningRegressor  # they import this
+
+    return (ActiveLearningRegressor if is_regressor(model) else ActiveLearningClassifier)(model)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.metrics import check_scoring, recall_score
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils.validation import _num_samples
 
-from skal._labels import check_y, plain_labels, unlabeled_mask
+from skal._labels import CLASSIFICATION, REGRESSION, check_y, plain_labels, unlabeled_mask
+from skal._spec import as_learner
 from skal.campaign import Campaign
 
 __all__ = ["PER_CLASS_RECALL", "active_learning_curve", "campaign_scores"]
@@ -57,23 +58,46 @@ def _scorer_of(learner, scoring, classes: np.ndarray | None):
     return _per_class_recall(classes)
 
 
+def _as_learner(learner):
+    """``learner``, or the default learner of a plain model, as ``Campaign(model, X)`` trains it.
+
+    ``ActiveLearningClassifier(model)``, or ``ActiveLearningRegressor(model)`` for a
+    regressor; a learner is what has a ``query_strategy`` parameter.
+    """
+    get_params = getattr(learner, "get_params", None)
+    if not callable(get_params):
+        raise TypeError(
+            "learner must be a skal learner (ActiveLearningClassifier or "
+            "ActiveLearningRegressor) or a scikit-learn model for one to train, got "
+            f"{type(learner).__name__}."
+        )
+    return as_learner(learner)
+
+
 def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):
     """Run ``learner``'s campaign on a training set and score after every round.
 
     Parameters
     ----------
-    learner : ActiveLearningClassifier
-        Unfitted learner; a clone is fitted (its ``n_queries`` rounds are the campaign).
+    learner : ActiveLearningClassifier, ActiveLearningRegressor or estimator
+        Unfitted learner; a clone is fitted (its ``n_queries`` rounds are the campaign). A
+        plain model (``GaussianNB()``) is what the default learner trains, as in
+        :class:`skal.Campaign`: ``ActiveLearningClassifier(model)``, or
+        ``ActiveLearningRegressor(model)`` for a regressor (whose default ``n_queries=0``
+        gives the initial round only).
     X_train, y_train : array-like
         The pool with its labels, which play the oracle.
     X_test, y_test : array-like
-        Held-out data scored after each round (its unlabeled rows left out).
+        Held-out data scored after each round; its unlabeled rows (markers, as the
+        learner's ``score`` reads them: for a regressor NaN, None or ``pd.NA``, ``-1``
+        being a target) are left out.
     scoring : str, callable, list, dict or None, default=None
-        A scikit-learn scorer (e.g. ``"balanced_accuracy"``); ``None`` uses the learner's
-        ``score`` (accuracy). ``"per_class_recall"`` scores the recall of every class (the
-        sorted labels of ``y_train`` and ``y_test``; 0 for a class the model never gets
-        right), for campaigns on imbalanced pools. A list of names or a dict of
-        name -> scorer scores them all, as :func:`sklearn.model_selection.cross_validate`.
+        A scikit-learn scorer (e.g. ``"balanced_accuracy"``); ``None`` uses the model's
+        ``score`` (accuracy, or R² for a regressor). ``"per_class_recall"`` scores the
+        recall of every class (the sorted labels of ``y_train`` and ``y_test``; 0 for a
+        class the model never gets right), for campaigns on imbalanced pools. A list of
+        names or a dict of name -> scorer scores them all, as
+        :func:`sklearn.model_selection.cross_validate`.
 
     Returns
     -------
@@ -82,8 +106,9 @@ def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):
     scores : ndarray of shape (n_rounds + 1,), or a dict of them
         Test score after each round; ``(n_rounds + 1, n_classes)`` for
         ``"per_class_recall"``; with several scorers, a dict of name -> such an array.
-    fitted : ActiveLearningClassifier
-        The fitted clone; ``fitted.labeled_indices_`` are exactly those ``fit`` would pick.
+    fitted : ActiveLearningClassifier or ActiveLearningRegressor
+        The fitted clone (of the default learner, for a plain model);
+        ``fitted.labeled_indices_`` are exactly those ``fit`` would pick.
 
     Examples
     --------
@@ -100,13 +125,19 @@ def campaign_scores(learner, X_train, y_train, X_test, y_test, *, scoring=None):
     >>> n_labeled.tolist(), scores["per_class_recall"].shape
     ([30, 40, 50], (3, 10))
     """
-    test = np.flatnonzero(~unlabeled_mask(check_y(y_test, _num_samples(X_test))))
+    learner = _as_learner(learner)
+    # the learner's own rule: -1 marks a class's row, but is a regression target
+    task = REGRESSION if is_regressor(learner) else CLASSIFICATION
+    checked = check_y(y_test, _num_samples(X_test), task=task)
+    test = np.flatnonzero(~unlabeled_mask(checked, task=task))
     if not len(test):
         raise ValueError("y_test has no labeled rows to score: every sample is unlabeled.")
-    X_test, y_test = _safe_indexing(X_test, test), plain_labels(np.asarray(y_test)[test])
-    y_known = plain_labels(np.asarray(y_train)[~unlabeled_mask(check_y(y_train,
-                                                                      _num_samples(X_train)))])
-    classes = np.unique(np.concatenate([y_known, y_test])) if is_classifier(learner) else None
+    X_test, y_test = _safe_indexing(X_test, test), plain_labels(checked[test])
+    classes = None
+    if is_classifier(learner):
+        train = check_y(y_train, _num_samples(X_train))
+        y_known = plain_labels(train[~unlabeled_mask(train)])
+        classes = np.unique(np.concatenate([y_known, y_test]))
     scorers, single = _scorers(learner, scoring, classes)
     n_labeled, scores = [], {name: [] for name in scorers}
 
@@ -131,8 +162,11 @@ def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, ver
 
     Parameters
     ----------
-    learner : ActiveLearningClassifier
-        The learner, with ``n_queries > 0`` for a curve longer than one point.
+    learner : ActiveLearningClassifier, ActiveLearningRegressor or estimator
+        The learner, with ``n_queries > 0`` for a curve longer than one point. A plain
+        model is what the default learner trains, as in :class:`skal.Campaign` (see
+        :func:`campaign_scores`); set the campaign with the learner's parameters, e.g.
+        ``ActiveLearningClassifier(GaussianNB(), n_queries=5)``.
     X : array-like of shape (n_samples, n_features)
         Samples.
     y : array-like of shape (n_samples,)
@@ -140,8 +174,9 @@ def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, ver
     cv : int, cross-validation generator or iterable, default=5
         As in :func:`sklearn.model_selection.cross_val_score` (stratified for classifiers).
     scoring : str, callable, list, dict or None, default=None
-        Scorer; ``None`` means accuracy. As in :func:`campaign_scores`: e.g.
-        ``"balanced_accuracy"``, ``"per_class_recall"``, or a list or dict of several.
+        Scorer; ``None`` means accuracy (R² for a regressor). As in
+        :func:`campaign_scores`: e.g. ``"balanced_accuracy"``, ``"per_class_recall"``, or a
+        list or dict of several.
     n_jobs : int or None, default=None
         Splits run in parallel (joblib); works with ``joblib.parallel_backend("dask")``.
     verbose : int, default=0
@@ -174,6 +209,7 @@ def active_learning_curve(learner, X, y, *, cv=5, scoring=None, n_jobs=None, ver
     >>> scores.mean(axis=1).round(2)
     array([0.65, 0.84, 0.96])
     """
+    learner = _as_learner(learner)
     X, y = indexable(X, y)
     cv = check_cv(cv, y, classifier=is_classifier(learner))
     splits = list(cv.split(X, y))

@@ -21,8 +21,19 @@ import numbers
 from collections.abc import Mapping
 
 import numpy as np
+from sklearn.base import is_regressor
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples, check_is_fitted
+
+from skal._labels import (
+    CLASSIFICATION,
+    MULTILABEL,
+    REGRESSION,
+    check_y,
+    plain_labels,
+    unlabeled_mask,
+)
 
 __all__ = [
     "CurveScorer", "area_under_learning_curve", "curves_from_cv_results", "labels_to_reach",
@@ -184,20 +195,28 @@ def make_curve_scorer(
     *every round* on the held-out split and reduces that learning curve to one number, so
     the search picks the strategy that needs the fewest labels, not merely the best final
     model. The learner must keep its round models: ``store_round_estimators=True``.
+    Held-out rows whose label is an unlabeled marker (``-1``, None, NaN, ``pd.NA``; for a
+    regressor NaN, None and ``pd.NA`` only) are left out, as the learner's ``score`` does.
 
     Parameters
     ----------
     score_func : callable, str or None, default=None
         The score of one round: a metric ``score_func(y_true, y_pred, **kwargs)`` such as
         :func:`sklearn.metrics.f1_score`, or the name of a scikit-learn scorer
-        (``"balanced_accuracy"``, ``"f1_macro"``). ``None`` means accuracy.
+        (``"balanced_accuracy"``, ``"f1_macro"``). ``None`` means the learner's own score,
+        decided when scoring: accuracy for a classifier, R² for a regressor
+        (:func:`sklearn.base.is_regressor` on the learner); name the metric to pass it
+        ``greater_is_better``, ``response_method`` or keyword arguments.
     kind : {"aulc", "labels_to_target", "curve"}, default="aulc"
         ``"aulc"``: the normalised area under the learning curve
         (:func:`area_under_learning_curve`). ``"labels_to_target"``: minus the labels needed
         to reach ``target`` (:func:`labels_to_reach`); a campaign that never reaches it
         scores minus (its labels plus one round of ``n_instances``). Ties -- the same labels,
-        or the target missed by both -- are broken by the curve: half the AULC is added,
-        less than one label, so the order by labels never changes. ``"curve"``: a dict --
+        or the same never-reached value -- are broken by the curve, reached or not: with
+        ``a`` its AULC (in the greater-is-better units of the round scores),
+        ``(1 + a / (1 + |a|)) / 4`` is added. That is strictly increasing in ``a`` and lies
+        in ``(0, 1/2)`` for any finite score, so the order by labels never changes, whatever
+        the metric's range (an error, a negative R²). ``"curve"``: a dict --
         ``"aulc"``, ``"labels_to_target"`` (with a ``target``), and ``"score_round_<r>"``
         and ``"n_labeled_round_<r>"`` for every planned round (NaN for rounds not run) -- to
         pass as the whole ``scoring`` (with ``refit="aulc"``), so that the curves land in
@@ -205,13 +224,23 @@ def make_curve_scorer(
         candidate must then plan as many rounds (same ``n_queries``, ``n_instances`` and
         ``max_labels``).
     target : float or None, default=None
-        The score to reach; required by ``kind="labels_to_target"``, optional with
-        ``kind="curve"`` and refused with ``kind="aulc"`` (which has no use for it).
+        The score to reach, in the units of ``score_func``; required by
+        ``kind="labels_to_target"``, optional with ``kind="curve"`` and refused with
+        ``kind="aulc"`` (which has no use for it). For a metric function it is the
+        metric's own value: with ``greater_is_better=True`` a round reaches it when its
+        score is ``>= target``; with ``greater_is_better=False`` (an error or a loss) when
+        its value is ``<= target`` -- ``make_curve_scorer(mean_squared_error,
+        greater_is_better=False, kind="labels_to_target", target=3300)`` asks for an MSE of
+        at most 3300 (the sign is handled inside, as ``make_scorer`` negates the score). For
+        a scorer name it is that scorer's value, already greater-is-better:
+        ``"neg_mean_squared_error"`` takes ``target=-3300``.
     response_method : str or list of str, default="predict"
         What ``score_func`` takes, as in :func:`sklearn.metrics.make_scorer`
         (``"predict_proba"`` for ``log_loss``). Ignored when ``score_func`` is a name.
     greater_is_better : bool, default=True
-        As in :func:`sklearn.metrics.make_scorer`; False negates each round's score.
+        As in :func:`sklearn.metrics.make_scorer`; False negates each round's score (the
+        AULC and the round scores of ``kind="curve"`` are then negated too, so that greater
+        is better, as scikit-learn's searches expect).
     **kwargs
         Passed to ``score_func`` (e.g. ``average="macro"``).
 
@@ -219,7 +248,16 @@ def make_curve_scorer(
     -------
     scorer : CurveScorer
         Callable as ``scorer(estimator, X, y)`` on a fitted
-        :class:`skal.ActiveLearningClassifier` (or a Pipeline ending in one).
+        :class:`skal.ActiveLearningClassifier` or :class:`skal.ActiveLearningRegressor`
+        (or a Pipeline ending in one).
+
+    Raises
+    ------
+    TypeError
+        If ``score_func=None`` is given ``greater_is_better``, ``response_method`` or
+        keyword arguments (they need a named metric), or options of the wrong type.
+    ValueError
+        If ``kind`` is unknown, or ``target`` is missing or of no use for ``kind``.
 
     Examples
     --------
@@ -239,6 +277,22 @@ def make_curve_scorer(
     >>> make_curve_scorer(kind="labels_to_target", target=0.9)(
     ...     search.best_estimator_, X[600:], y[600:]) <= -20
     True
+
+    A loss, with its target in its own units (an MSE of at most 3300), on a regressor:
+
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import BayesianRidge
+    >>> from sklearn.metrics import mean_squared_error
+    >>> from skal import ActiveLearningRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> regressor = ActiveLearningRegressor(
+    ...     BayesianRidge(), n_queries=3, initial_size=10, random_state=0,
+    ...     store_round_estimators=True).fit(X[:300], y[:300])
+    >>> scorer = make_curve_scorer(mean_squared_error, greater_is_better=False,
+    ...                            kind="labels_to_target", target=3300)
+    >>> import math
+    >>> math.floor(scorer(regressor, X[300:], y[300:]))  # MSE <= 3300 after 30 labels
+    -30
     """
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {list(_KINDS)}, got {kind!r}.")
@@ -252,18 +306,29 @@ def make_curve_scorer(
             f'target={target!r}: pass kind="labels_to_target" to score the labels needed to '
             f'reach it, kind="curve" for both, or drop target.'
         )
-    from sklearn.metrics import accuracy_score, get_scorer, make_scorer
+    from sklearn.metrics import get_scorer, make_scorer
 
-    if isinstance(score_func, str):
+    if score_func is None:
+        options = ([f"greater_is_better={greater_is_better!r}"] if not greater_is_better else [])
+        options += ([f"response_method={response_method!r}"]
+                    if response_method != "predict" else []) + sorted(kwargs)
+        if options:
+            raise TypeError(
+                f"score_func=None scores with the learner's own score (accuracy for a "
+                f"classifier, R² for a regressor), which takes no options: name the metric "
+                f"to pass {', '.join(options)}, e.g. make_curve_scorer(accuracy_score, ...)."
+            )
+        round_scorer = None  # chosen per learner when scoring: its estimator type
+    elif isinstance(score_func, str):
         if kwargs:
             raise TypeError(f"keyword arguments {sorted(kwargs)} cannot go to the named scorer "
                             f"{score_func!r}; pass the metric function instead.")
         round_scorer = get_scorer(score_func)  # a ValueError listing the valid names
-    elif score_func is None or callable(score_func):
-        round_scorer = make_scorer(
-            accuracy_score if score_func is None else score_func,
-            response_method=response_method, greater_is_better=greater_is_better, **kwargs,
-        )
+    elif callable(score_func):
+        round_scorer = make_scorer(score_func, response_method=response_method,
+                                   greater_is_better=greater_is_better, **kwargs)
+        if target is not None and not greater_is_better:
+            target = -target  # the metric's own units in, make_scorer's negated ones inside
     else:
         raise TypeError(
             f"score_func must be a metric function, a scorer name or None, got {score_func!r}."
@@ -281,12 +346,14 @@ class CurveScorer:
 
     Parameters
     ----------
-    round_scorer : callable
-        A scikit-learn scorer ``round_scorer(model, X, y)`` of one round's model.
+    round_scorer : callable or None
+        A scikit-learn scorer ``round_scorer(model, X, y)`` of one round's model; None: the
+        learner's own score, accuracy for a classifier and R² for a regressor.
     kind : {"aulc", "labels_to_target", "curve"}
         What the curve is reduced to (see :func:`make_curve_scorer`).
     target : float or None
-        The score to reach, for ``"labels_to_target"``.
+        The score to reach, for ``"labels_to_target"``, in the units of ``round_scorer``
+        (greater is better: a round reaches it when its score is ``>= target``).
 
     Examples
     --------
@@ -311,21 +378,28 @@ class CurveScorer:
     def curve(self, estimator, X, y, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
         """The learning curve of ``estimator``'s campaign on ``(X, y)``.
 
+        Rows of ``y`` that mark an unlabeled sample are left out, as by the learner's
+        ``score``; a ``y`` with no labeled row is a ``ValueError``.
+
         Returns
         -------
         n_labeled : ndarray of shape (n_rounds,)
             Labels each round's model trained on.
         scores : ndarray of shape (n_rounds,)
-            Each round's model's score on ``(X, y)``.
+            Each round's model's score on the labeled rows of ``(X, y)``.
         """
         return self._curve(estimator, X, y, sample_weight)[1:]
 
     def _curve(self, estimator, X, y, sample_weight):
         learner, X = _active_learner(estimator, X)
+        X, y, sample_weight = _labeled_rows(learner, X, y, sample_weight)
+        round_scorer = self.round_scorer
+        if round_scorer is None:
+            round_scorer = _own_scorer(learner)
         models = learner.round_estimators_
         n_labeled = np.asarray([row["n_labeled"] for row in learner.history_[: len(models)]])
         extra = {} if sample_weight is None else {"sample_weight": sample_weight}
-        scores = np.asarray([self.round_scorer(m, X, y, **extra) for m in models], dtype=float)
+        scores = np.asarray([round_scorer(m, X, y, **extra) for m in models], dtype=float)
         last = np.append(n_labeled[1:] != n_labeled[:-1], True)  # a round that added no label
         return learner, n_labeled[last], scores[last]
 
@@ -338,7 +412,7 @@ class CurveScorer:
         if self.target is not None:
             needed = labels_to_reach(n_labeled, scores, self.target)
             reached = -float(n_labeled[-1] + learner.n_instances if math.isinf(needed) else needed)
-            reached += aulc / 2  # ties (same labels, or target missed) go to the better curve
+            reached += _tie_break(aulc)
         if self.kind == "labels_to_target":
             return reached
         out = {"aulc": aulc} | ({} if reached is None else {"labels_to_target": reached})
@@ -349,6 +423,44 @@ class CurveScorer:
 
     def __repr__(self) -> str:
         return f"make_curve_scorer({self.round_scorer!r}, kind={self.kind!r})"
+
+
+def _tie_break(aulc: float) -> float:
+    """``(1 + a / (1 + |a|)) / 4``: increasing in the AULC ``a``, within ``(0, 1/2)``.
+
+    Bounded whatever the metric's range, so that it orders campaigns needing the same
+    labels and never two that need different ones (label counts differ by at least 1);
+    1/2, not 1, keeps it clear of the next count after float rounding.
+    """
+    if math.isnan(aulc):
+        return aulc
+    squashed = math.copysign(1.0, aulc) if math.isinf(aulc) else aulc / (1.0 + abs(aulc))
+    return (1.0 + squashed) / 4.0
+
+
+def _own_scorer(learner):
+    """What the learner's ``score`` measures: R² for a regressor, accuracy otherwise."""
+    from sklearn.metrics import accuracy_score, make_scorer, r2_score
+
+    return make_scorer(r2_score if is_regressor(learner) else accuracy_score)
+
+
+def _labeled_rows(learner, X, y, sample_weight):
+    """``(X, y, sample_weight)`` without the rows whose label is a marker (learner.score's rule)."""
+    campaign = learner.__dict__.get("campaign_")
+    task = campaign.spec.task if campaign is not None else \
+        REGRESSION if is_regressor(learner) else CLASSIFICATION
+    checked = check_y(y, _num_samples(X), task=task)
+    marked = unlabeled_mask(checked, task=task)
+    if marked.all():
+        raise ValueError("y has no labeled rows to score: every sample is marked unlabeled.")
+    if not marked.any():
+        return X, y, sample_weight
+    keep = np.flatnonzero(~marked)
+    # a multi-label y stays the 2-D indicator the round models were scored against
+    y = _safe_indexing(y, keep) if task == MULTILABEL else plain_labels(checked[keep])
+    weights = None if sample_weight is None else _safe_indexing(sample_weight, keep)
+    return _safe_indexing(X, keep), y, weights
 
 
 def _active_learner(estimator, X):
@@ -362,8 +474,8 @@ def _active_learner(estimator, X):
         raise TypeError(
             "make_curve_scorer scores an active learner's campaign round by round; "
             f"{type(estimator).__name__} is not an active learner. Score a "
-            "skal.ActiveLearningClassifier (or a Pipeline ending in one), or use an ordinary "
-            "scorer such as 'accuracy'."
+            "skal.ActiveLearningClassifier or ActiveLearningRegressor (or a Pipeline ending in "
+            "one), or use an ordinary scorer such as 'accuracy'."
         )
     name = type(estimator).__name__
     try:

@@ -1,18 +1,30 @@
 """make_curve_scorer: selecting query strategies by label efficiency inside GridSearchCV."""
 
+import math
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
-from sklearn.base import clone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import balanced_accuracy_score, f1_score, make_scorer
+from sklearn.linear_model import BayesianRidge, LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    make_scorer,
+    mean_squared_error,
+    r2_score,
+)
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skal import ActiveLearningClassifier
+from skal import ActiveLearningClassifier, ActiveLearningRegressor
 from skal.evaluation import active_learning_curve
 from skal.metrics import (
     area_under_learning_curve,
@@ -107,9 +119,10 @@ def test_labels_to_target_and_its_never_reached_value(small_digits):
     expected = np.where(np.isinf(needed), -(n_labeled[-1] + learner.n_instances), -needed)
     result = cross_validate(learner, X, y, cv=CV, scoring=make_curve_scorer(
         kind="labels_to_target", target=target))
-    # ties are broken by the curve: half its AULC, less than one label
-    aulc = [area_under_learning_curve(n_labeled, scores[:, k]) for k in range(scores.shape[1])]
-    np.testing.assert_allclose(result["test_score"], expected + np.asarray(aulc) / 2)
+    # ties are broken by the curve: its AULC a squashed into (0, 1/2), less than one label
+    aulc = np.array([area_under_learning_curve(n_labeled, scores[:, k])
+                     for k in range(scores.shape[1])])
+    np.testing.assert_allclose(result["test_score"], expected + (1 + aulc / (1 + aulc)) / 4)
     assert np.array_equal(np.floor(result["test_score"]), expected)
 
 
@@ -248,3 +261,167 @@ def test_teach_with_warm_start_leaves_the_kept_round_models_alone(small_digits):
     learner.teach(X[300:320], y[300:320])
     np.testing.assert_array_equal(last.coef_, coef)
     assert learner.estimator_ is not last
+
+
+# --- labels_to_target with any metric's range; the default metric; marker rows -------------
+
+
+class _Round(RegressorMixin, BaseEstimator):
+    """A round model off the truth by ``err``: MSE err**2, R² 1 - err**2 / var(y)."""
+
+    def __init__(self, err=0.0):
+        self.err = err
+
+    def predict(self, X):
+        return X[:, 0] + self.err
+
+
+class _Campaigned(RegressorMixin, BaseEstimator):
+    """What a CurveScorer reads of a fitted learner: rounds at 10, 20, 30 labels."""
+
+    store_round_estimators, n_instances, n_queries, max_labels = True, 10, 2, None
+
+    def __init__(self, errs=(0.0, 0.0, 0.0)):
+        self.errs = errs
+
+    def fit(self, X, y):
+        self.round_estimators_ = [_Round(e) for e in self.errs]
+        self.history_ = [{"n_labeled": n} for n in (10, 20, 30)]
+        return self
+
+
+_TRUTH_X = np.arange(4.0)[:, np.newaxis]  # var(y) = 1.25
+
+UNBOUNDED_TIES = [  # (scorer options, target, better errs, worse errs, their floors)
+    # A reaches MSE <= 1 at 20 labels after a huge first error; B only at 30: A ranks first
+    (dict(score_func=mean_squared_error, greater_is_better=False), 1.0,
+     (10, 1, 1), (2, 1.2, 1), (-20, -30)),
+    # the same, by the scorer's name: its target is in its own (negated) units
+    (dict(score_func="neg_mean_squared_error"), -1.0, (10, 1, 1), (2, 1.2, 1), (-20, -30)),
+    # R² of -719 at the first round: A reaches R² >= 0.9 at 20, B at 30
+    (dict(score_func=r2_score), 0.9, (30, 0.1, 0.1), (1, 0.5, 0.1), (-20, -30)),
+    (dict(), 0.9, (30, 0.1, 0.1), (1, 0.5, 0.1), (-20, -30)),  # R²: the regressor's default
+    # neither reaches MSE <= 0.5: both one round past the last (-40); the better curve wins
+    (dict(score_func=mean_squared_error, greater_is_better=False), 0.5,
+     (2, 1.2, 1), (10, 1, 1), (-40, -40)),
+    # both reach at 20 labels: the better curve wins, by less than one label
+    (dict(score_func=mean_squared_error, greater_is_better=False), 1.0,
+     (1.5, 1, 0), (1e6, 1, 0), (-20, -20)),
+]
+
+
+@pytest.mark.parametrize("options, target, better, worse, floors", UNBOUNDED_TIES)
+def test_labels_to_target_tie_break_never_changes_the_order_by_labels(
+        options, target, better, worse, floors):
+    scorer = make_curve_scorer(kind="labels_to_target", target=target, **options)
+    y = _TRUTH_X[:, 0]
+    values = [scorer(_Campaigned(errs).fit(_TRUTH_X, y), _TRUTH_X, y) for errs in (better, worse)]
+    assert values[0] > values[1]
+    assert [math.floor(v) for v in values] == list(floors)
+    curve = make_curve_scorer(kind="curve", target=target, **options)
+    assert curve(_Campaigned(better).fit(_TRUTH_X, y), _TRUTH_X, y)[
+        "labels_to_target"] == values[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-1e12, 1e12), min_size=3, max_size=3),
+       st.lists(st.floats(-1e12, 1e12), min_size=3, max_size=3))
+def test_labels_to_target_orders_by_labels_for_any_finite_scores(first, second):
+    scorer = make_curve_scorer(r2_score, kind="labels_to_target", target=0.5)
+    y = _TRUTH_X[:, 0]
+    values, labels = [], []
+    for errs in (first, second):
+        learner = _Campaigned(tuple(errs)).fit(_TRUTH_X, y)
+        n_labeled, scores = scorer.curve(learner, _TRUTH_X, y)
+        labels.append(labels_to_reach(n_labeled, scores, 0.5))
+        values.append(scorer(learner, _TRUTH_X, y))
+        assert math.isfinite(values[-1])
+    if labels[0] != labels[1]:
+        assert (values[0] > values[1]) == (labels[0] < labels[1])
+
+
+@pytest.fixture(scope="module")
+def fitted_pair():
+    from sklearn.datasets import load_diabetes, load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16, y[:300]
+    Xr, yr = load_diabetes(return_X_y=True)
+    yr = (yr - yr.mean()) / yr.std()  # continuous targets, some near -1
+    options = dict(n_queries=2, n_instances=10, initial_size=20, random_state=0,
+                   store_round_estimators=True)
+    return {
+        "classifier": (ActiveLearningClassifier(GaussianNB(), query_strategy="margin",
+                                                **options).fit(X[:200], y[:200]),
+                       X[200:], y[200:]),
+        "regressor": (ActiveLearningRegressor(BayesianRidge(), **options).fit(
+            Xr[:300], yr[:300]), Xr[300:], yr[300:]),
+    }
+
+
+@pytest.mark.parametrize("which, metric", [
+    ("classifier", accuracy_score),
+    ("regressor", r2_score),  # was accuracy: "can't handle ... continuous targets"
+])
+def test_default_metric_follows_the_learner(fitted_pair, which, metric):
+    learner, X, y = fitted_pair[which]
+    n_labeled, scores = make_curve_scorer().curve(learner, X, y)
+    expected = [metric(y, m.predict(X)) for m in learner.round_estimators_]
+    np.testing.assert_allclose(scores, expected)
+    assert make_curve_scorer()(learner, X, y) == area_under_learning_curve(n_labeled, expected)
+
+
+NO_OPTIONS_FOR_THE_DEFAULT = [  # options that need a named metric, and how they are named
+    (dict(greater_is_better=False), "greater_is_better=False"),
+    (dict(response_method="predict_proba"), "response_method='predict_proba'"),
+    (dict(average="macro"), "average"),
+]
+
+
+@pytest.mark.parametrize("kwargs, fragment", NO_OPTIONS_FOR_THE_DEFAULT)
+def test_default_metric_takes_no_options(kwargs, fragment):
+    with pytest.raises(TypeError, match=f"score_func=None.*{fragment}.*accuracy_score"):
+        make_curve_scorer(**kwargs)
+
+
+def _mark(y, rows, marker):
+    out = np.asarray(y, dtype=object if marker is None or marker is pd.NA else float)
+    out = out.copy()
+    out[rows] = marker
+    return out
+
+
+MARKED_TEST_ROWS = [  # (learner, marker, rows left out, sample weights)
+    ("classifier", -1, True, False),
+    ("classifier", np.nan, True, False),
+    ("classifier", None, True, False),
+    ("classifier", pd.NA, True, True),
+    ("regressor", np.nan, True, True),
+    ("regressor", None, True, False),
+    ("regressor", -1.0, False, False),  # a regression target, not a marker
+]
+
+
+@pytest.mark.parametrize("which, marker, left_out, weighted", MARKED_TEST_ROWS)
+def test_curve_leaves_unlabeled_test_rows_out(fitted_pair, which, marker, left_out, weighted):
+    learner, X, y = fitted_pair[which]
+    marked = _mark(y, slice(None, None, 2), marker)
+    keep = np.arange(len(y)) % 2 == 1 if left_out else np.ones(len(y), dtype=bool)
+    expected_y = y[keep] if left_out else marked.astype(float)
+    weights = np.linspace(1, 2, len(y)) if weighted else None
+    kept_weights = None if weights is None else weights[keep]
+    for scorer in (make_curve_scorer(), make_curve_scorer(kind="curve")):
+        got = scorer(learner, X, marked, sample_weight=weights)
+        expected = scorer(learner, X[keep], expected_y, sample_weight=kept_weights)
+        assert got == expected
+    _, scores = make_curve_scorer().curve(learner, X, marked, sample_weight=weights)
+    _, clean = make_curve_scorer().curve(learner, X[keep], expected_y,
+                                         sample_weight=kept_weights)
+    np.testing.assert_array_equal(scores, clean)
+
+
+@pytest.mark.parametrize("which, marker", [("classifier", -1), ("regressor", np.nan)])
+def test_curve_of_an_all_unlabeled_test_set_is_refused(fitted_pair, which, marker):
+    learner, X, y = fitted_pair[which]
+    with pytest.raises(ValueError, match="no labeled rows"):
+        make_curve_scorer()(learner, X, _mark(y, slice(None), marker))

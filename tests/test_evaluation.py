@@ -1,11 +1,14 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import get_scorer
+from sklearn.linear_model import BayesianRidge, LogisticRegression
+from sklearn.metrics import get_scorer, r2_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from skal import ActiveLearningClassifier
+from skal import ActiveLearningClassifier, ActiveLearningRegressor
 from skal.evaluation import active_learning_curve, campaign_scores
 
 
@@ -154,3 +157,68 @@ def test_per_class_recall_on_a_regressor_names_a_regression_scorer(digits_xy):
         campaign_scores(learner, X[:100], y[:100], X[100:150], y[100:150],
                         scoring=["r2", "per_class_recall"])
 
+
+
+def _small_digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16, y[:300]
+
+
+def _diabetes():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    return X[:300], (y[:300] - y.mean()) / y.std()  # continuous targets
+
+
+PLAIN_MODELS = [  # (plain model, data, the learner Campaign(model, X) trains it with)
+    (lambda: GaussianNB(), _small_digits, ActiveLearningClassifier),
+    (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)), _small_digits,
+     ActiveLearningClassifier),
+    (lambda: BayesianRidge(), _diabetes, ActiveLearningRegressor),
+]
+
+
+@pytest.mark.parametrize("make, data, default", PLAIN_MODELS)
+def test_a_plain_model_is_run_by_the_default_learner(make, data, default):
+    X, y = data()
+    n_labeled, scores = active_learning_curve(make(), X, y, cv=2)
+    # the default learner's campaign: its initial set only (n_queries=0), on each split
+    assert n_labeled.tolist() == [default(make()).initial_size] and scores.shape == (1, 2)
+    _, round_scores, fitted = campaign_scores(make(), X[:200], y[:200], X[200:], y[200:])
+    assert type(fitted) is default and type(fitted.estimator) is type(make())
+    assert round_scores[-1] == pytest.approx(fitted.score(X[200:], y[200:]))
+
+
+def test_a_learner_or_model_is_needed():
+    X, y = _small_digits()
+    with pytest.raises(TypeError, match="ActiveLearningClassifier or ActiveLearningRegressor"):
+        active_learning_curve("margin", X, y, cv=2)
+
+
+REGRESSION_TEST_MARKERS = [  # (value in y_test, whether it marks the row unlabeled)
+    (np.nan, True),
+    (None, True),
+    (-1.0, False),  # a target like any other, as ActiveLearningRegressor.score reads it
+]
+
+
+@pytest.mark.parametrize("value, marks", REGRESSION_TEST_MARKERS)
+def test_campaign_scores_of_a_regressor_read_markers_as_its_score_does(value, marks):
+    X, y = _diabetes()
+    learner = ActiveLearningRegressor(BayesianRidge(), n_queries=2, initial_size=20,
+                                      random_state=0, store_round_estimators=True)
+    y_test = y[200:].astype(object if value is None else float)
+    y_test[::3] = value
+    _, scores, fitted = campaign_scores(learner, X[:200], y[:200], X[200:], y_test,
+                                        scoring="r2")
+    keep = np.arange(100) % 3 != 0 if marks else slice(None)
+    truth = y_test[keep].astype(float)
+    expected = [r2_score(truth, m.predict(X[200:][keep])) for m in fitted.round_estimators_]
+    np.testing.assert_allclose(scores, expected)
+    _, default, _ = campaign_scores(learner, X[:200], y[:200], X[200:], y_test)
+    np.testing.assert_allclose(default, expected)  # scoring=None: the learner's R²
+    assert fitted.round_estimators_[-1].predict(X[:1]).shape == (1,)
+    assert fitted.score(X[200:], y_test) == pytest.approx(expected[-1])
