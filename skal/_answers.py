@@ -70,7 +70,15 @@ def as_pairs(index, label, n: int, *, task: str = CLASSIFICATION) -> tuple[list[
         labels = [clean_label(v, task=task) for v in np.asarray(label, dtype=object).reshape(-1)]
         if len(labels) != len(idx):
             raise ValueError(f"label has {len(labels)} entries for {len(idx)} indices.")
-    return idx.astype(np.intp).tolist(), labels
+    indices = idx.astype(np.intp).tolist()
+    first: dict[int, object] = {}
+    for i, value in zip(indices, labels, strict=True):
+        if first.setdefault(i, value) != value:  # which one was meant? never guessed
+            raise ValueError(
+                f"index {i} is given twice in one call, with the labels {first[i]!r} and "
+                f"{value!r}: give a sample one label a call (answer it again to relabel it)."
+            )
+    return indices, labels
 
 
 def check_sample_ids(sample_ids, X, pool) -> list | None:
@@ -108,7 +116,7 @@ def check_sample_ids(sample_ids, X, pool) -> list | None:
     if len(mismatch):
         raise ValueError(
             f"sample_ids do not match the rows taught: row {int(mismatch[0])} of X is not "
-            f"sample {ids[mismatch[0]]!r} of the journal's pool; nothing was recorded."
+            f"sample {ids.tolist()[mismatch[0]]!r} of the journal's pool; nothing was recorded."
         )
     return ids.tolist()
 

@@ -15,6 +15,7 @@ import copy
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 
@@ -25,7 +26,14 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 from skal._answers import Answers, Handout, as_pairs, check_sample_ids, open_journal
 from skal._asking import ask, ask_initial, check_answerable
 from skal._label_sets import check_two_label_sets, label_counts
-from skal._labels import MULTILABEL, REGRESSION, check_two_classes, check_y, unlabeled_mask
+from skal._labels import (
+    MULTILABEL,
+    REGRESSION,
+    check_two_classes,
+    check_y,
+    plain_labels,
+    unlabeled_mask,
+)
 from skal._params import check_count
 from skal._pool import (
     append_rows,
@@ -255,11 +263,27 @@ class Campaign:
         return np.flatnonzero(free)
 
     def _take_known(self) -> None:
-        """Step by step, the labels a partly labeled ``y`` holds count as given answers."""
+        """Step by step, the labels a partly labeled ``y`` holds count as given answers:
+        once, so that an undo sticks. Where the journal already answered a sample, its
+        answer counts (it may be a correction made since), with a warning if ``y`` differs."""
         if not self._y_given:
             return
         with self._lock:
-            known = np.flatnonzero(~self._unlabeled(self.y) & ~self._answers.asked_mask())
+            self._y_given = False
+            given = ~self._unlabeled(self.y)
+            known = np.flatnonzero(given & ~self._answers.asked_mask())
+            answered = dict(zip(self.labeled_indices_.tolist(), self.labels_.tolist()))
+            ys = dict(zip(np.flatnonzero(given).tolist(), plain_labels(self.y[given]).tolist()))
+            differ = [i for i, label in ys.items() if i in answered and answered[i] != label]
+            if differ:
+                i = differ[0]
+                warnings.warn(
+                    f"y gives {len(differ)} sample(s) another label than the journal records "
+                    f"(sample {i}: y {ys[i]!r}, the journal {answered[i]!r}); the journal's "
+                    "answers count. To change one, answer it "
+                    "again: campaign.answer(index, label) is recorded in the journal.",
+                    UserWarning, stacklevel=3,
+                )
             if len(known):
                 self.answer(known, self.y[known])
 
@@ -388,11 +412,19 @@ class Campaign:
         Returns
         -------
         indices : ndarray of int of shape (<= n,)
-            Empty when no sample is left.
+            Empty when no sample is left. With the spec's ``max_labels``, no more than the
+            budget leaves once the samples answered and those handed out are counted (a
+            person may still answer more: answers are never refused for the budget).
         """
         n = check_count(self.spec.n_instances if n is None else n, "n",
                         caller="Campaign.next_batch")
         self._take_known()
+        budget = self.spec.max_labels
+        if budget is not None:
+            with self._lock:
+                n = min(n, budget - self.n_answered_ - len(self._handed))
+            if n <= 0:
+                return np.empty(0, dtype=np.intp)
         return self._next_batch(n)
 
     def _next_batch(self, n: int) -> np.ndarray:

@@ -250,6 +250,7 @@ BAD_STEPS = [
     (lambda c: c.answer("3", 0), TypeError, "pool index"),
     (lambda c: c.answer([1, 2], [0]), ValueError, "1 entries for 2 indices"),
     (lambda c: c.answer([[1, 2]], [0, 1]), TypeError, "1-D"),
+    (lambda c: c.answer([42, 42], [0, 1]), ValueError, "index 42 is given twice in one call"),
     (lambda c: c.undo(3), ValueError, "no answer to undo"),
     (lambda c: c.run(n_queries=-1), ValueError, "n_queries"),
     (lambda c: c.run(n_queries=1.5), ValueError, "n_queries"),
@@ -591,3 +592,38 @@ def test_a_model_given_as_the_learner_is_what_the_campaign_trains(data):
         assert (c.spec.estimator, c.spec.task, c.spec.query_strategy) == (model, task, strategy)
         c.run(1)
         assert type(c.estimator_) is type(model) and c.estimator_ is not model
+
+
+def test_an_undone_label_of_y_stays_undone(data):
+    # A partial y's labels were taken again at every step: undo lasted until next_batch.
+    X, y = data
+    given = np.where(np.arange(len(y)) % 25 == 0, y, -1)
+    c = Campaign(learner(), X, given)
+    c.refit()
+    c.undo(0)
+    c.next_batch(3)
+    c.refit()
+    assert 0 not in c.labeled_indices_.tolist() and 25 in c.labeled_indices_.tolist()
+
+
+def test_y_that_differs_from_the_journal_warns_and_the_journal_counts(data, tmp_path):
+    X, y = data
+    path = tmp_path / "labels.sqlite"
+    Campaign(learner(), X, journal=path).answer([0, 1, 2], [y[0], y[1], (y[2] + 1) % 10])
+    given = np.full(len(y), -1)
+    given[[2, 3]] = y[[2, 3]]  # sample 2: the journal says otherwise
+    c = Campaign(learner(), X, given, journal=path)
+    with pytest.warns(UserWarning, match=r"1 sample\(s\) another label .*sample 2: y"):
+        c.refit()
+    labels = dict(zip(c.labeled_indices_.tolist(), c.labels_.tolist()))
+    assert labels == {0: y[0], 1: y[1], 2: (y[2] + 1) % 10, 3: y[3]}
+
+
+def test_next_batch_hands_out_no_more_than_max_labels(data):
+    X, _ = data
+    c = Campaign(learner(max_labels=8), X)
+    first = c.next_batch(5)
+    assert len(first) == 5 and len(c.next_batch(20)) == 3  # 5 handed out, 3 left
+    assert len(c.next_batch(1)) == 0
+    c.answer(first, [0, 1, 2, 3, 4])
+    assert len(c.next_batch(1)) == 0  # 8 answered or handed out: the budget is spent
