@@ -198,6 +198,11 @@ LABEL_FILES = [
     ("csv: names", "0,cat\n1,dog\n2,\n", [], {0: (str, "cat"), 1: (str, "dog")}),
     ("csv --target number", "id,label\n0,-1\n1,2.5\n2,\n",
      ["--target", "number", "--model", "linear"], {0: (float, -1.0), 1: (float, 2.5)}),
+    ("csv: a label that is none of --classes", "0,cat\n1,zebra\n",
+     ["--model", "logreg", "--classes", "cat,dog"],
+     "sample 1's label 'zebra' is not one of --classes cat,dog"),
+    ("csv: numbers read as the --classes they name", "0,1\n1,2.0\n",
+     ["--model", "logreg", "--classes", "1,2,x"], {0: (str, "1"), 1: (str, "2")}),
     ("csv --target number: text", "id,label\n0,2.5\n1,big\n",
      ["--target", "number", "--model", "linear"], "known.csv:3: the label 'big' is not a number"),
 ]

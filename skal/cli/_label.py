@@ -296,12 +296,30 @@ def _prepare(args: argparse.Namespace) -> dict:
         ids, labels = load_labels(args.labels, len(pool), pool.names, keys=pool.keys,
                                   task="regression" if session_target(args) == NUMBER
                                   else "classification")
+        if classes is not None and session_target(args) == CLASS:
+            labels = _among_classes(labels, ids, classes, args.labels)
         imported = (ids, labels, args.labels)
     return {"pool": pool, "X": pool.X, "names": pool.names, "journal": journal,
             "target": session_target(args),
             "journal_path": journal_path, "classes": classes, "holdout": holdout,
             "imported": imported,
             "display_shape": _shape(args.image_shape, "--image-shape") or pool.shape}
+
+
+def _among_classes(labels: list, ids: list, classes: list, path) -> list:
+    """``--labels``' labels as the ``--classes`` they name (``1`` read from a file is the
+    class ``'1'`` of a string list); a label that is none of them is refused, not learned
+    as a class nobody can type."""
+    by_text = {str(c): c for c in classes}
+    out = []
+    for i, label in zip(ids, labels, strict=True):
+        if str(label) not in by_text:
+            shown = ",".join(str(c) for c in classes)
+            raise ValueError(f"--labels {path}: sample {i}'s label {str(label)!r} is not one of "
+                             f"--classes {shown}: correct the file, or add the class to "
+                             "--classes")
+        out.append(by_text[str(label)])
+    return out
 
 
 def _check_journal_keys(journal, pool, id_column: str) -> None:
