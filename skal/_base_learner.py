@@ -33,11 +33,12 @@ from skal._labels import (
     REGRESSION,
     check_y,
     plain_labels,
+    refuse_bool_classes,
     unlabeled_mask,
 )
 from skal._params import StrictParamsMixin, check_count
 from skal._persistence import PersistenceMixin
-from skal._pool import DEFAULT_POOL_BATCH_SIZE, is_frame, take_rows
+from skal._pool import DEFAULT_POOL_BATCH_SIZE, check_pool_shape, is_frame, take_rows
 from skal.campaign import Campaign, CampaignSpec
 from skal.io.journal import LabelJournal
 
@@ -163,6 +164,8 @@ class _BaseActiveLearner(
         X = self._check_X(X, reset=True)
         spec = CampaignSpec.from_estimator(self).for_targets(y)  # a 2-D 0/1 y: multi-label
         y = check_y(y, len(X), task=spec.task)
+        if spec.task == CLASSIFICATION:
+            refuse_bool_classes(y)
         if self.n_queries > 0:
             campaign = Campaign(spec, X, y, journal=self._journal_handle())
             campaign.run(self.n_queries)
@@ -279,12 +282,17 @@ class _BaseActiveLearner(
         Parameters
         ----------
         X_pool : array-like of shape (n_pool, n_features), iterable of chunks or dask array
-            Candidates. In a numpy array or DataFrame, rows equal to an answered sample of
+            Candidates, always 2-D (one sample ``x`` is ``x.reshape(1, -1)``) with the
+            features seen in ``fit`` (images: their shape, or flat rows of their size).
+            In a numpy array or DataFrame, rows equal to an answered sample of
             the learner's pool (labeled or skipped: ``fit``'s ``X`` and what was taught)
             are never returned; a memmap, an iterable or a dask array is not read twice to
             find them: give those the unlabeled rows only. Sliceable arrays (numpy,
             ``np.memmap``, h5py) and iterables of chunks are scored ``pool_batch_size`` rows
-            at a time. A dask
+            at a time; indices count the chunks' rows in order. A list (or tuple) is of
+            chunks when its items are DataFrames or have one axis more than a sample of
+            ``fit``'s ``X`` (2-D arrays, for rows of features); a list of rows (lists of
+            numbers) or of samples is one array. A dask
             array is scored block by block where its blocks live (the fitted model is
             shipped once to each worker) and gives the same indices for score-based
             strategies; other strategies compute it into memory, with a warning.
@@ -304,7 +312,8 @@ class _BaseActiveLearner(
         check_is_fitted(self)
         n_instances = check_count(self.n_instances if n_instances is None else n_instances,
                                   "n_instances", caller=f"{type(self).__name__}.query")
-        if isinstance(X_pool, list):
+        chunks = isinstance(X_pool, list | tuple) and self._holds_chunks(X_pool)
+        if isinstance(X_pool, list | tuple) and not chunks:
             X_pool = np.asarray(X_pool)
         if sparse.issparse(X_pool):
             raise TypeError(
@@ -313,8 +322,24 @@ class _BaseActiveLearner(
             )
         if is_frame(X_pool):  # names checked as predict checks them, then chunk by chunk
             validate_data(self, X_pool.iloc[:0], reset=False, skip_check_array=True)
+        elif chunks:  # in memory: every chunk's shape now, as below
+            for chunk in X_pool:
+                if not is_frame(chunk):
+                    check_pool_shape(np.shape(chunk), self.n_features_in_)
+        elif getattr(X_pool, "shape", None) is not None and tuple(X_pool.shape) != (0,):
+            # Before any strategy: one that embeds the pool first (auto, ProbCover) failed
+            # in its own scaler, with the feature counts reversed. ([] is "X_pool is empty".)
+            check_pool_shape(X_pool.shape, self.n_features_in_)
         return self.campaign_.query(X_pool, n_instances, strategy=self.query_strategy,
                                     return_scores=return_scores)
+
+    def _holds_chunks(self, X_pool) -> bool:
+        """Whether a list is of chunks: DataFrames, or arrays with one axis more than a
+        sample of fit's ``X`` (2-D blocks of rows of features); else it is of samples."""
+        if not len(X_pool):
+            return False
+        first = X_pool[0]
+        return is_frame(first) or np.ndim(first) > len(self.campaign_.X.shape) - 1
 
     def teach(self, X, y, *, sample_ids=None, scores=None):
         """Add labeled samples to the labeled set and refit.

@@ -60,24 +60,29 @@ class DelegationMixin:
                 )
         return X.astype(np.float64) if X.dtype.kind not in "iufb" else X
 
-    def _delegate(self, method: str, X):
+    def _delegate(self, method: str, X, **params):
         check_is_fitted(self)
-        return getattr(self.estimator_, method)(self._check_X(X))
+        return getattr(self.estimator_, method)(self._check_X(X), **params)
 
-    def predict(self, X):
-        """Predict classes with the fitted estimator.
+    def predict(self, X, **predict_params):
+        """Predict with the fitted estimator: classes, or a regressor's targets.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Samples.
+        **predict_params : dict
+            Passed on to the fitted estimator's ``predict``, e.g. ``return_std=True`` for
+            ``BayesianRidge`` or ``GaussianProcessRegressor``; an estimator that does not
+            take one raises its own TypeError.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
-            Predicted classes.
+            Predicted classes or targets; with ``return_std=True``, the estimator's
+            ``(y, y_std)``.
         """
-        return self._delegate("predict", X)
+        return self._delegate("predict", X, **predict_params)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):

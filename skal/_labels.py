@@ -27,7 +27,7 @@ from skal._label_sets import MULTILABEL, check_indicator_y, label_set_kind
 __all__ = [
     "CLASSIFICATION", "MULTILABEL", "REGRESSION", "TASKS", "UNLABELED", "answer_kind",
     "check_label_kind", "check_targets", "check_two_classes", "check_y", "classes_of",
-    "clean_label", "is_missing", "plain_labels", "unlabeled_mask",
+    "clean_label", "is_missing", "plain_labels", "refuse_bool_classes", "unlabeled_mask",
 ]
 
 UNLABELED = -1
@@ -134,6 +134,19 @@ def check_y(y, n: int, *, task: str = CLASSIFICATION) -> np.ndarray:
     if len(known):
         check_classification_targets(known)
     return y
+
+
+def refuse_bool_classes(y: np.ndarray) -> None:
+    """A classifier's ``y`` of booleans, refused at fit with the fix (each would otherwise
+    be refused later as an answer, a message about answers that names no fix for ``y``)."""
+    if y.dtype.kind == "b" or y.dtype == object and any(
+        isinstance(v, bool | np.bool_) for v in y.tolist()
+    ):
+        raise TypeError(
+            "y holds booleans (True/False); classes must be ints or strings: pass "
+            "y.astype(int) (or strings such as 'yes'/'no'); -1 or None marks an unlabeled "
+            "sample."
+        )
 
 
 def check_targets(y, n: int) -> np.ndarray:

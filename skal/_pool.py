@@ -21,6 +21,7 @@ __all__ = [
     "append_rows",
     "check_pool",
     "check_pool_chunk",
+    "check_pool_shape",
     "chunk_slices",
     "concat_rows",
     "finite_rows",
@@ -231,6 +232,42 @@ def top_k(
     return best_idx, best_scores
 
 
+def check_pool_shape(shape, n_features: int | None, name: str = "X_pool") -> None:
+    """Refuse a pool by its shape alone, before anything is read.
+
+    Samples must be rows (a 2-D pool, or one of shaped samples such as images) of the
+    fitted number of features.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The pool's (or a chunk's) shape, samples first.
+    n_features : int or None
+        The features the learner was fitted on (a sample's flat size); None: not checked.
+    name : str, default="X_pool"
+        The parameter named in the message.
+    """
+    shape = tuple(shape)
+    if len(shape) < 2:
+        if n_features is not None and shape and shape[0] == n_features:
+            fix = "for one sample x pass x.reshape(1, -1) (X[[i]], not X[i], keeps a row 2-D)"
+        else:
+            fix = ("for one sample x pass x.reshape(1, -1); a single feature: "
+                   "x.reshape(-1, 1)")
+        raise ValueError(
+            f"{name} must be 2-D, of shape (n_samples, n_features), but it has shape "
+            f"{shape}: {fix}."
+        )
+    n_flat = int(np.prod(shape[1:]))  # an image's features are its pixels
+    if n_features is not None and n_flat != n_features:
+        each = (f"{n_flat} features per sample" if len(shape) == 2 else
+                f"samples of shape {shape[1:]} ({n_flat} features each)")
+        raise ValueError(
+            f"{name} has {each}, but the learner was fitted on {n_features}: give "
+            f"{name} the features fit saw, in the same order."
+        )
+
+
 def check_pool_chunk(chunk, n_features: int | None, feature_names=None):
     """Validate one chunk of a pool: finite numbers with the fitted number of features.
 
@@ -249,21 +286,12 @@ def check_pool_chunk(chunk, n_features: int | None, feature_names=None):
                 "as in fit, e.g. X_pool[learner.feature_names_in_]."
             )
     else:
+        shape = getattr(chunk, "shape", None)
+        shape = np.shape(chunk) if shape is None else shape
+        if len(shape) < 2:  # scikit-learn's own message would not name X_pool
+            check_pool_shape(shape, n_features)
         chunk = check_array(chunk, allow_nd=True, ensure_min_samples=0, input_name="X_pool")
-    n_flat = n_features_of(chunk)
-    if n_features is not None and n_flat != n_features:
-        raise ValueError(
-            f"X_pool has {n_flat} features (samples of shape {chunk.shape[1:]}), but the "
-            f"learner was fitted with {n_features} features."
-        )
-    return chunk
-    chunk = check_array(chunk, allow_nd=True, ensure_min_samples=0, input_name="X_pool")
-    n_flat = int(np.prod(chunk.shape[1:]))  # an image's features are its pixels
-    if n_features is not None and n_flat != n_features:
-        raise ValueError(
-            f"X_pool has {n_flat} features (samples of shape {chunk.shape[1:]}), but the "
-            f"learner was fitted with {n_features} features."
-        )
+    check_pool_shape(chunk.shape, n_features)
     return chunk
 
 

@@ -78,6 +78,10 @@ LABELS = [
      (ValueError, "multi-label answer is a row of 0/1")),
     ("a column vector y", lambda y: np.where(np.arange(len(y)) % 3 == 0, -1, y)[:, None], "ok"),
     ("y of another length", lambda y: y[:-1], (ValueError, "labels but X has")),
+    ("bool y", lambda y: y == 0, (TypeError, r"y holds booleans.* y\.astype\(int\)")),
+    ("object y of bools, None marks unlabeled",
+     lambda y: np.where(np.arange(len(y)) % 3 == 0, None, as_object((y == 0).tolist())),
+     (TypeError, "y holds booleans")),
 ]
 
 
@@ -415,6 +419,44 @@ def test_a_journal_on_a_dataframe_pool_refuses_another_frame(frame, tmp_path):
     changed.loc[5, "kind"] = "odd" if changed.loc[5, "kind"] == "even" else "even"
     with pytest.raises(ValueError, match="another pool"):
         Campaign(column_learner(), changed, y, journal=path)
+
+
+# ----------------------------------------------------------------------------- pool shapes
+# (make the pool from X, expected: "ok" with the pool it must query alike, or an (error
+# type, message) pair); checked before any strategy reads the pool, through the learner and
+# through its campaign
+POOL_SHAPES = [
+    ("too few features", lambda X: X[:, :10],
+     (ValueError, "X_pool has 10 features per sample, but the learner was fitted on 64")),
+    ("one 1-D sample", lambda X: X[150],
+     (ValueError, r"X_pool must be 2-D.* shape \(64,\).* x\.reshape\(1, -1\)")),
+    ("a 3-D array of chunks", lambda X: X.reshape(2, 100, 64),
+     (ValueError, r"samples of shape \(100, 64\) \(6400 features each\)")),
+    ("a list of 2-D chunks", lambda X: [X[:120], X[120:]], ("ok", lambda X: iter([X[:120],
+                                                                                  X[120:]]))),
+    ("a tuple of 2-D chunks", lambda X: (X[:120], X[120:]), ("ok", lambda X: iter([X[:120],
+                                                                                   X[120:]]))),
+    ("a list of rows", lambda X: X.tolist(), ("ok", lambda X: X)),
+    ("a list of chunks too narrow", lambda X: [X[:120, :10], X[120:, :10]],
+     (ValueError, "X_pool has 10 features per sample")),
+]
+
+
+@pytest.mark.parametrize("strategy", ["auto", "margin", "probcover", "random"])
+@pytest.mark.parametrize("name, make, expected", POOL_SHAPES, ids=[r[0] for r in POOL_SHAPES])
+def test_a_pool_of_another_shape_is_named_before_any_strategy_runs(data, strategy, name, make,
+                                                                    expected):
+    # "auto" (at 20 labels: ProbCover's embedding) reported scikit-learn's "X has 64
+    # features, but StandardScaler is expecting 10", of a scaler the user never made.
+    X, y = data
+    fitted = learner(query_strategy=strategy).fit(X, np.r_[y[:20], [-1] * 180])
+    what, detail = expected
+    if what == "ok":
+        np.testing.assert_array_equal(fitted.query(make(X), 5), fitted.query(detail(X), 5))
+        return
+    for query in (fitted.query, fitted.campaign_.query):
+        with pytest.raises(what, match=detail):
+            query(make(X), 5)
 
 
 # ----------------------------------------------------------------------------- images

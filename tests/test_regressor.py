@@ -14,7 +14,7 @@ from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, WhiteKernel
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import BayesianRidge, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -288,6 +288,18 @@ def test_bad_answers_are_refused_at_the_gate(diabetes, label, error, fragment):
     with pytest.raises((TypeError, ValueError)):
         learner.teach(X[:1], np.array([label], dtype=object))
     assert learner.n_labeled_ == n
+
+
+def test_predict_passes_return_std_to_the_estimator(diabetes):
+    X, y = diabetes
+    learner = ActiveLearningRegressor(BayesianRidge(), n_queries=1, random_state=0).fit(X, y)
+    mean, std = learner.predict(X[:5], return_std=True)
+    expected = learner.estimator_.predict(X[:5], return_std=True)
+    np.testing.assert_allclose(mean, expected[0])
+    np.testing.assert_allclose(std, expected[1])
+    classifier = ActiveLearningClassifier(LogisticRegression()).fit(X, (y > 150).astype(int))
+    with pytest.raises(TypeError, match="return_std"):  # the estimator's own refusal
+        classifier.predict(X[:5], return_std=True)
 
 
 def test_regression_strategy_on_a_classifier_fails_at_fit(diabetes):

@@ -28,6 +28,7 @@ from skal._pool import (
     is_frame,
     iter_chunks,
     pool_length,
+    take_rows,
     top_k,
 )
 from skal.strategies._features import has_method, last_step
@@ -334,6 +335,7 @@ def select_batch(strategy, estimator, X_pool, n_instances: int, context: QueryCo
 
         X_pool = materialize_pool(X_pool, who)
     X_pool = _check_not_empty(X_pool)
+    _check_pool_head(X_pool, context)
     if isinstance(strategy, QueryStrategy):
         idx, scores = strategy.select(estimator, X_pool, int(n_instances), context)
         return np.asarray(idx, dtype=np.intp), np.asarray(scores, dtype=float)
@@ -382,6 +384,20 @@ def _check_not_empty(X_pool):
     if n == 0:
         raise ValueError("X_pool is empty: there is nothing to query.")
     return X_pool
+
+
+def _check_pool_head(X_pool, context: QueryContext) -> None:
+    """A sliceable pool's shape (and first row) through ``context.check_chunk`` before any
+    strategy reads it: one that samples or embeds the pool first (auto's embedding check,
+    ProbCover) would otherwise fail deep in its own steps on a pool of the wrong width."""
+    if context.check_chunk is None or pool_length(X_pool) is None or \
+            is_dask_collection(X_pool):
+        return  # chunks are checked as they are read, a dask pool before it is shipped
+    if isinstance(X_pool, list | tuple):
+        head = np.asarray(X_pool[:1] if np.ndim(X_pool[0]) else X_pool)
+    else:  # a 1-D pool whole, so that the message shows its shape
+        head = X_pool if len(X_pool.shape) < 2 else take_rows(X_pool, slice(0, 1))
+    context.check_chunk(head if is_frame(head) else np.asarray(head))
 
 
 def _select_with_callable(fn, estimator, X_pool, n_instances, context, who):
