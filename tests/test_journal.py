@@ -158,6 +158,9 @@ def test_bad_types_refused(path):
             j.append([1.5], [0])
         with pytest.raises(TypeError, match="sample ids must be int"):
             j.append([True], [0])
+        for bad in (-1, np.int64(-5), 2**63):  # no pool has such a row: a campaign refused it
+            with pytest.raises(ValueError, match=f"sample id {int(bad)} is no pool index"):
+                j.append([3, bad], ["a", "b"])
         with pytest.raises(TypeError, match="labels must be"):
             j.append([1], [None])
         with pytest.raises(ValueError, match="finite"):
@@ -266,7 +269,7 @@ def test_sigkilled_writer_loses_no_reported_label(path):
     with LabelJournal(path) as j:
         labels = j.labels()
         assert j._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        j.append([-1], ["after"])  # still writable after the crash
+        j.append([n], ["after"])  # still writable after the crash
     for i in reported:
         assert labels[i] == f"label-{i}"
     assert k <= len(labels) < n  # killed mid-way

@@ -129,6 +129,11 @@ def encode_id(sample_id: Any) -> str:
             f"sample ids must be int (pool index) or str (user key), "
             f"got {type(sample_id).__name__}: {sample_id!r}."
         )
+    if isinstance(sample_id, int) and not 0 <= sample_id < 2**63:  # no campaign could read it
+        raise ValueError(
+            f"sample id {sample_id} is no pool index: an int id is a row of the pool (0, 1, "
+            "...); give a user key as a str."
+        )
     return json.dumps(sample_id)
 
 
