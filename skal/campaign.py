@@ -365,6 +365,16 @@ class Campaign:
         Returns
         -------
         indices : ndarray of int of shape (n_rows,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skal import Campaign
+        >>> X = np.arange(12.0).reshape(6, 2)
+        >>> campaign = Campaign(LogisticRegression(), X)
+        >>> campaign.pool_rows(np.array([[4.0, 5.0], [0.0, 0.5]]))
+        array([ 2, -1])
         """
         digests = self._pool_digests()
         theirs = _digests_like(X, getattr(self.X, "dtype", None))
