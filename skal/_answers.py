@@ -111,7 +111,7 @@ def check_sample_ids(sample_ids, X, pool) -> list | None:
                 f"sample_ids {bad[:5].tolist()} are outside the journal's pool of "
                 f"{len(pool['digests'])} samples (0..{len(pool['digests']) - 1})."
             )
-    digests = row_digests(X if is_frame(X) else X.astype(pool["dtype"]))
+    digests = row_digests(X, dtype=None if is_frame(X) else pool["dtype"])
     mismatch = np.flatnonzero(digests != pool["digests"][rows])
     if len(mismatch):
         raise ValueError(

@@ -338,7 +338,7 @@ class Campaign:
         if not len(answered) or not (type(X_pool) is np.ndarray or is_frame(X_pool)):
             return None
         try:
-            theirs = _digests_like(X_pool, getattr(self.X, "dtype", None))
+            theirs = row_digests(X_pool, dtype=getattr(self.X, "dtype", None))
         except (TypeError, ValueError):  # not the pool's kind of rows: the strategy says so
             return None
         keep = np.flatnonzero(~np.isin(theirs, self._pool_digests()[answered]))
@@ -377,7 +377,7 @@ class Campaign:
         array([ 2, -1])
         """
         digests = self._pool_digests()
-        theirs = _digests_like(X, getattr(self.X, "dtype", None))
+        theirs = row_digests(X, dtype=getattr(self.X, "dtype", None))
         order = np.argsort(digests, kind="stable")  # equal digests in pool order
         lo = np.searchsorted(digests[order], theirs, side="left")
         hi = np.searchsorted(digests[order], theirs, side="right")
@@ -572,7 +572,8 @@ class Campaign:
                 self._digests = None
             elif self._digests is not None:  # kept up to date: teach asks for them each time
                 self._digests, self._rooms["digests"] = append_rows(
-                    self._digests, _digests_like(X_new, self.X.dtype), self._rooms.get("digests"))
+                    self._digests, row_digests(X_new, dtype=self.X.dtype),
+                    self._rooms.get("digests"))
             if self.y is not None:
                 blank = np.full(len(X_new), np.nan) if self.spec.task == REGRESSION else \
                     np.full(len(X_new), None, dtype=object)
@@ -937,13 +938,3 @@ def _class_counts(labels) -> list[list]:
         return []
     classes, counts = np.unique(labels, return_counts=True)
     return [[c, int(n)] for c, n in zip(classes.tolist(), counts.tolist())]
-
-
-def _digests_like(X, dtype) -> np.ndarray:
-    """Row digests of ``X`` read as rows of the pool's ``dtype`` (cast block by block)."""
-    if is_frame(X) or dtype is None or getattr(X, "dtype", None) == dtype:
-        return row_digests(X)
-    step = 1 << 16
-    blocks = [row_digests(np.asarray(X[s:s + step]).astype(dtype))
-              for s in range(0, len(X), step)]
-    return np.concatenate(blocks) if blocks else np.empty(0, dtype=np.uint64)

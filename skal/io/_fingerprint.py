@@ -87,13 +87,16 @@ def pool_fingerprint(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> str:
     return f"{dtype.name}:{shape_str}:{h.hexdigest()}"
 
 
-def row_digests(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> np.ndarray:
+def row_digests(X: Any, *, dtype=None, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> np.ndarray:
     """A 64-bit digest of each row of ``X``, to check that a row is the pool's row ``i``.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, ...)
         Rows of any numeric dtype; read block by block like :func:`pool_fingerprint`.
+    dtype : numpy dtype or None, default=None
+        Digest the rows as this dtype (the pool's), each block cast as it is read: a row
+        given as float64 matches the same row of a float32 pool. Ignored for DataFrames.
 
     Returns
     -------
@@ -112,11 +115,12 @@ def row_digests(X: Any, *, chunk_bytes: int = _DEFAULT_CHUNK_BYTES) -> np.ndarra
         return hash_pandas_object(X, index=False).to_numpy(dtype=np.uint64)
     X = X if hasattr(X, "shape") and hasattr(X, "dtype") else np.asarray(X)
     n = X.shape[0]
-    row_bytes = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * X.dtype.itemsize)
+    dtype = X.dtype if dtype is None else np.dtype(dtype)
+    row_bytes = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * dtype.itemsize)
     step = max(1, chunk_bytes // row_bytes)
     out = np.empty(n, dtype=np.uint64)
     for start in range(0, n, step):
-        block = np.ascontiguousarray(np.asarray(X[start : start + step]))
+        block = np.ascontiguousarray(np.asarray(X[start : start + step]), dtype=dtype)
         flat = block.reshape(len(block), -1).view(np.uint8)
         for k, row in enumerate(flat):
             digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
